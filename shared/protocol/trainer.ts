@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { DatasetSpecSchema, TrainSettingsSchema } from '../training';
+
+/**
+ * Messages between a host (CLI, serve, Electron main) and the trainer process.
+ * Every message is validated on arrival (STYLE.md convention 2); only plain numbers and arrays cross.
+ */
+export const PROTOCOL_VERSION = 1;
+
+const finite = z.number().finite();
+
+export const DenseNetConfigSchema = z.object({
+  variant: z.string().min(1).max(100),
+  blocks: z.array(z.number().int()).max(64),
+  growthRate: z.number().int(),
+  bottleneck: z.boolean(),
+  compression: z.number(),
+  initFeatures: z.number().int(),
+  stem: z.enum(['imagenet', 'cifar']),
+  dropRate: z.number(),
+  inputShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+  classes: z.number().int(),
+});
+
+export const ErrorDataSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  user: z.boolean().optional(),
+});
+
+// ---- commands: host -> trainer -------------------------------------------------------------
+export const StartCommandSchema = z.object({
+  type: z.literal('start'),
+  runDir: z.string().min(1),
+  model: DenseNetConfigSchema,
+  settings: TrainSettingsSchema,
+  dataset: DatasetSpecSchema,
+});
+export const ResumeRunCommandSchema = z.object({ type: z.literal('resumeRun'), runDir: z.string().min(1) });
+export const PauseCommandSchema = z.object({ type: z.literal('pause') });
+export const ResumeCommandSchema = z.object({ type: z.literal('resume') });
+export const StopCommandSchema = z.object({ type: z.literal('stop') });
+export const SnapshotCommandSchema = z.object({ type: z.literal('snapshot') });
+export const InspectCommandSchema = z.object({
+  type: z.literal('inspect'),
+  what: z.enum(['stats', 'gradients', 'contributions', 'activations', 'ablation', 'evaluation']),
+  /** Index of a validation sample, for activations. */
+  sample: z.number().int().min(0).optional(),
+});
+
+export const TrainerCommandSchema = z.discriminatedUnion('type', [
+  StartCommandSchema,
+  ResumeRunCommandSchema,
+  PauseCommandSchema,
+  ResumeCommandSchema,
+  StopCommandSchema,
+  SnapshotCommandSchema,
+  InspectCommandSchema,
+]);
+export type TrainerCommand = z.infer<typeof TrainerCommandSchema>;
+
+// ---- events: trainer -> host -----------------------------------------------------------------
+export const ReadyEventSchema = z.object({
+  type: z.literal('ready'),
+  pid: z.number().int(),
+  protocol: z.literal(PROTOCOL_VERSION),
+});
+export const StateEventSchema = z.object({
+  type: z.literal('state'),
+  state: z.enum(['idle', 'loading', 'running', 'paused', 'stopping', 'finished', 'failed']),
+  runId: z.string().optional(),
+});
+export const StepEventSchema = z.object({
+  type: z.literal('step'),
+  runId: z.string(),
+  step: z.number().int().min(0),
+  epoch: z.number().int().min(0),
+  /** Steps done in this epoch, and steps per epoch, for progress and ETA. */
+  epochStep: z.number().int().min(0),
+  stepsPerEpoch: z.number().int().min(1),
+  loss: finite,
+  accuracy: finite,
+  lr: finite,
+  imagesPerSec: finite,
+  time: finite,
+});
+export const EpochEventSchema = z.object({
+  type: z.literal('epoch'),
+  runId: z.string(),
+  epoch: z.number().int().min(0),
+  step: z.number().int().min(0),
+  loss: finite,
+  accuracy: finite,
+  valLoss: finite.nullable(),
+  valAccuracy: finite.nullable(),
+  lr: finite,
+  seconds: finite,
+  time: finite,
+});
+export const LogEventSchema = z.object({
+  type: z.literal('log'),
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  message: z.string(),
+  time: finite,
+});
+export const ErrorEventSchema = z.object({
+  type: z.literal('error'),
+  runId: z.string().optional(),
+  error: ErrorDataSchema,
+  /** True when the run cannot go on. */
+  fatal: z.boolean(),
+  time: finite,
+});
+export const FinishedEventSchema = z.object({
+  type: z.literal('finished'),
+  runId: z.string(),
+  reason: z.enum(['completed', 'stopped', 'early-stopped', 'diverged', 'failed']),
+  step: z.number().int().min(0),
+  epoch: z.number().int().min(0),
+  bestValAccuracy: finite.nullable(),
+  time: finite,
+});
+
+/** Core lifecycle and metric events. Inspection events live in ./inspect and join the union there. */
+export const CoreEventSchemas = [
+  ReadyEventSchema,
+  StateEventSchema,
+  StepEventSchema,
+  EpochEventSchema,
+  LogEventSchema,
+  ErrorEventSchema,
+  FinishedEventSchema,
+] as const;

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * Training settings. Defaults are the paper's recipe (§4.2): SGD, Nesterov momentum 0.9,
+ * weight decay 1e-4, lr 0.1 divided by 10 at 50% and 75% of the epochs.
+ */
+export const DatasetSpecSchema = z.union([
+  z.object({ kind: z.literal('builtin'), name: z.enum(['mnist', 'fashion-mnist']), limit: z.number().int().positive().optional() }),
+  z.object({ kind: z.literal('folder'), path: z.string().min(1) }),
+  z.object({ kind: z.literal('csv'), path: z.string().min(1) }),
+]);
+export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
+
+export const OptimizerSchema = z.enum(['sgd', 'adam', 'adamw']);
+export const ScheduleSchema = z.enum(['multistep', 'step', 'cosine', 'onecycle', 'constant']);
+export const BackendNameSchema = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']);
+export type BackendName = z.infer<typeof BackendNameSchema>;
+
+export const TrainSettingsSchema = z.object({
+  epochs: z.number().int().min(1).max(100_000).default(10),
+  batchSize: z.number().int().min(1).max(4096).default(64),
+  optimizer: OptimizerSchema.default('sgd'),
+  lr: z.number().positive().max(10).default(0.1),
+  momentum: z.number().min(0).max(0.9999).default(0.9),
+  nesterov: z.boolean().default(true),
+  weightDecay: z.number().min(0).max(1).default(1e-4),
+  schedule: ScheduleSchema.default('multistep'),
+  /** Epoch fractions at which multistep divides the lr by `gamma`. */
+  milestones: z.array(z.number().gt(0).lt(1)).default([0.5, 0.75]),
+  gamma: z.number().gt(0).max(1).default(0.1),
+  /** For `step`: divide the lr by `gamma` every `stepEpochs` epochs. */
+  stepEpochs: z.number().int().min(1).default(30),
+  warmupEpochs: z.number().min(0).default(0),
+  labelSmoothing: z.number().min(0).lt(1).default(0),
+  earlyStopping: z
+    .object({ metric: z.enum(['valLoss', 'valAccuracy']), patience: z.number().int().min(1), minDelta: z.number().min(0).default(0) })
+    .nullable()
+    .default(null),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+  augment: z.object({ padCrop: z.boolean().default(true), flip: z.boolean().default(true) }).default({ padCrop: true, flip: true }),
+  normalize: z.boolean().default(true),
+  valFraction: z.number().min(0).lt(1).default(0.1),
+  backend: BackendNameSchema.default('auto'),
+  /** Checkpoint every N steps (and at every epoch end); keep the last `keepCheckpoints` plus the best. */
+  checkpointEvery: z.number().int().min(1).default(200),
+  keepCheckpoints: z.number().int().min(1).default(3),
+  /** Inspection cadence: layer stats every N steps, gradient flow every K steps (0 = epoch ends only). */
+  statsEvery: z.number().int().min(0).default(100),
+  gradientsEvery: z.number().int().min(0).default(50),
+});
+export type TrainSettings = z.infer<typeof TrainSettingsSchema>;
+
+export function defaultTrainSettings(): TrainSettings {
+  return TrainSettingsSchema.parse({});
+}
