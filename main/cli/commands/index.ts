@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** One entry per subcommand file. Add yours here (one line each). */
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];

@@ -1,0 +1,41 @@
+/**
+ * The contract between datasets (main/engine/data) and the trainer (main/engine/train).
+ * Images are float32 in [0, 1], NHWC, already resized to the model's input and in its colour mode.
+ */
+export interface ScanReport {
+  root: string;
+  classes: string[];
+  /** Images accepted per class, in `classes` order. */
+  counts: number[];
+  /** Per split, in `classes` order. */
+  splits: { train: number[]; val: number[]; test: number[] };
+  /** Histogram of source image sizes, e.g. { "28x28": 6000 }. */
+  sizes: Record<string, number>;
+  /** Every file left out, with a sentence saying why. */
+  skipped: { path: string; reason: string }[];
+  /** Problems that stop training (fewer than 2 classes, an empty class, ...). Empty when usable. */
+  errors: string[];
+  /** Problems worth a look that don't stop training (a class with one image, ...). */
+  warnings: string[];
+}
+
+export interface DataSplit {
+  readonly size: number;
+  /** Class index of each sample. */
+  readonly labels: Int32Array;
+  /** Reads samples `indices` into one N×H×W×C float32 array in [0, 1]. */
+  read(indices: readonly number[]): Promise<Float32Array>;
+}
+
+export interface LoadedDataset {
+  name: string;
+  classes: string[];
+  /** [H, W, C] every sample is delivered at. */
+  inputShape: [number, number, number];
+  train: DataSplit;
+  val: DataSplit;
+  test: DataSplit | null;
+  report: ScanReport;
+  /** Stable hash of the file list (paths, sizes, mtimes) or of the built-in data. */
+  fingerprint: string;
+}
