@@ -210,6 +210,9 @@ export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethodName[];
 /** The channel events are pushed on (Electron: webContents.send; WebSocket: `{kind: 'event'}`). */
 export const EVENT_CHANNEL = 'events:push';
 
+/** Electron's preload exposes the api as `window[PRELOAD_GLOBAL]` (contextBridge.exposeInMainWorld). */
+export const PRELOAD_GLOBAL = 'workbench';
+
 /** channel -> method name, for routers. */
 export const METHOD_BY_CHANNEL: ReadonlyMap<string, ApiMethodName> = new Map(
   API_METHOD_NAMES.map((m) => [API_METHODS[m].channel, m] as const),
