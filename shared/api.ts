@@ -69,6 +69,10 @@ export const ExportRequestSchema = z.object({
 });
 export type ExportRequest = z.input<typeof ExportRequestSchema>;
 
+/** Desktop app only: which native folder picker to show. */
+export const ChooseFolderRequestSchema = z.object({ purpose: z.enum(['dataset', 'export']), defaultPath: path.optional() });
+export type ChooseFolderRequest = z.input<typeof ChooseFolderRequestSchema>;
+
 // ---- responses -------------------------------------------------------------------------------
 export const AppInfoSchema = z.object({
   apiVersion: z.number().int(),
@@ -159,6 +163,10 @@ export const TrainerExitEventSchema = z.object({
 });
 /** The run list changed (created, renamed, deleted, status changed): refresh it. */
 export const RunsChangedEventSchema = z.object({ type: z.literal('runsChanged'), time: finite });
+/** Desktop app: the user picked a dataset folder natively (File ▸ Open, drag and drop): select and scan it. */
+export const DatasetChosenEventSchema = z.object({ type: z.literal('datasetChosen'), path, source: z.enum(['menu', 'drop']), time: finite });
+/** Desktop app: the user chose a run from File ▸ Open Recent Run: open it. */
+export const OpenRunRequestEventSchema = z.object({ type: z.literal('openRunRequest'), runId, time: finite });
 
 /** Everything `onEvent` delivers: every TrainerEvent (shared/protocol) plus host-level events. */
 export const HostEventSchema = z.discriminatedUnion('type', [
@@ -166,6 +174,8 @@ export const HostEventSchema = z.discriminatedUnion('type', [
   ...InspectEventSchemas,
   TrainerExitEventSchema,
   RunsChangedEventSchema,
+  DatasetChosenEventSchema,
+  OpenRunRequestEventSchema,
 ]);
 export type HostEvent = z.infer<typeof HostEventSchema>;
 
@@ -210,6 +220,16 @@ export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethodName[];
 /** The channel events are pushed on (Electron: webContents.send; WebSocket: `{kind: 'event'}`). */
 export const EVENT_CHANNEL = 'events:push';
 
+/**
+ * Methods only the desktop app has (native dialogs). They are optional on WorkbenchApi: browser
+ * mode leaves them undefined and the UI falls back to `listFolder` under the server's roots.
+ */
+export const DESKTOP_METHODS = {
+  chooseFolder: { channel: 'dialog:chooseFolder', request: ChooseFolderRequestSchema, response: z.string().nullable() },
+} as const;
+export type DesktopMethodName = keyof typeof DESKTOP_METHODS;
+export const DESKTOP_METHOD_NAMES = Object.keys(DESKTOP_METHODS) as DesktopMethodName[];
+
 /** Electron's preload exposes the api as `window[PRELOAD_GLOBAL]` (contextBridge.exposeInMainWorld). */
 export const PRELOAD_GLOBAL = 'workbench';
 
@@ -244,6 +264,8 @@ export interface WorkbenchApi {
   inspect(request: InspectRequest): Promise<null>;
   exportRun(request: ExportRequest): Promise<ExportResult>;
   onEvent(listener: (event: HostEvent) => void): () => void;
+  /** Desktop app only: a native folder picker; resolves to the chosen folder, or null if cancelled. */
+  chooseFolder?(request: ChooseFolderRequest): Promise<string | null>;
 }
 
 // Compile-time check that the interface and the table agree (a mismatch fails `tsc`).
