@@ -1,0 +1,43 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WorkbenchError } from '../../../shared/errors';
+
+/**
+ * Where exports land. File-system failures become sentences naming the path and the reason, since
+ * an unwritable `--out` is the most common user error of an export.
+ */
+export function prepareOutputDir(dir: string): string {
+  const resolved = path.resolve(dir);
+  try {
+    fs.mkdirSync(resolved, { recursive: true });
+  } catch (err) {
+    throw unwritable(resolved, err);
+  }
+  if (!fs.statSync(resolved).isDirectory()) throw new WorkbenchError(`Cannot export to ${resolved}: it is a file, not a folder.`);
+  return resolved;
+}
+
+export function writeOutputFile(file: string, data: Uint8Array | string): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, data);
+  } catch (err) {
+    throw unwritable(file, err);
+  }
+}
+
+function unwritable(target: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const reasons: Record<string, string> = {
+    ENOTDIR: 'a part of the path is a file, not a folder',
+    EACCES: 'permission denied',
+    EPERM: 'the operation is not permitted',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'the disk is full',
+    EEXIST: 'a file is in the way',
+    EISDIR: 'it is a folder',
+    ENOENT: 'a part of the path does not exist and cannot be created',
+  };
+  if (code && reasons[code]) return new WorkbenchError(`Cannot write ${target}: ${reasons[code]} (${code}).`, { cause: err });
+  return new WorkbenchError(`Cannot write ${target}: ${(err as Error).message}`, { cause: err });
+}
