@@ -17,6 +17,15 @@ export interface ScanReport {
   errors: string[];
   /** Problems worth a look that don't stop training (a class with one image, ...). */
   warnings: string[];
+  /** Where the data came from. */
+  kind?: 'builtin' | 'folder' | 'csv';
+  /**
+   * True when every accepted image was fully decoded (loadDataset, `scan` without --quick); false
+   * when only headers were read (scanDataset's quick mode), so truncated files may still hide.
+   */
+  verified?: boolean;
+  /** A few absolute file paths per class, for thumbnails (folder and CSV datasets only). */
+  samples?: Record<string, string[]>;
 }
 
 export interface DataSplit {
@@ -38,4 +47,6 @@ export interface LoadedDataset {
   report: ScanReport;
   /** Stable hash of the file list (paths, sizes, mtimes) or of the built-in data. */
   fingerprint: string;
+  /** True when every decoded sample is held in memory; false when samples stream from disk. */
+  cached?: boolean;
 }
