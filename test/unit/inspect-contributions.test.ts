@@ -1,6 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { contributionMatrices, type ContributionBlockSpec } from '../../main/engine/inspect/contributions';
+import { contributionMatrices, kernelFromModel, type ContributionBlockSpec } from '../../main/engine/inspect/contributions';
+import { contributionSpecs } from '../../main/engine/inspect/probe-points';
+import { buildDenseNet } from '../../main/engine/model/densenet';
+import { connectivityGraph } from '../../shared/architecture';
+import type { DenseNetConfig } from '../../shared/config';
 import { ContributionMatrixSchema } from '../../shared/protocol/inspect';
 
 beforeAll(async () => {
@@ -62,6 +66,50 @@ describe('contribution matrices (paper Fig. 5)', () => {
     const [c] = await contributionMatrices([classifier], (name) => (name === 'dense' ? dense : conv3));
     expect(c.values).toEqual([[2, 5], [2, 5]]);
     for (const t of [...Object.values(kernels), dense, conv3]) t.dispose();
+  });
+
+  it('read a real model through the connectivity graph: hand-set weights give the hand-computed matrices', async () => {
+    // Block 1: stem 8 ch, k = 4, two layers, transition to ⌊16·0.5⌋ = 8 ch; block 2: three layers, classifier.
+    const config: DenseNetConfig = {
+      variant: 'tiny', blocks: [2, 3], growthRate: 4, bottleneck: true, compression: 0.5, initFeatures: 8,
+      stem: 'cifar', dropRate: 0, inputShape: [8, 8, 1], classes: 3,
+    };
+    const model = buildDenseNet(config);
+    const graph = connectivityGraph(config);
+    // Every consumer's first weight layer gets |w| = c + 1 on input channel c, so a source covering
+    // channels [a, b) has the cell (a + 1 + b) / 2.
+    for (const node of graph.nodes.filter((n) => n.kind !== 'stem')) {
+      const layer = model.getLayer(node.weightLayer);
+      const [kernel, ...rest] = layer.getWeights();
+      const magnitudes = Array.from({ length: node.inputChannels }, (_, c) => c + 1);
+      const shaped = tf.tidy(() => {
+        const m = tf.tensor1d(magnitudes).reshape(kernel.rank === 4 ? [1, 1, -1, 1] : [-1, 1]);
+        return tf.randomUniform(kernel.shape).less(0.5).toFloat().mul(2).sub(1).mul(m); // random signs, set magnitudes
+      });
+      layer.setWeights([shaped, ...rest]);
+      shaped.dispose();
+    }
+    const before = tf.memory().numTensors;
+    const matrices = await contributionMatrices(contributionSpecs(graph), kernelFromModel(model));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(matrices.map((m) => [m.sources, m.targets])).toEqual([
+      [['conv1', 'conv2_block1', 'conv2_block2'], ['conv2_block1', 'conv2_block2', 'pool2']],
+      [['pool2', 'conv3_block1', 'conv3_block2', 'conv3_block3'], ['conv3_block1', 'conv3_block2', 'conv3_block3', 'predictions']],
+    ]);
+    const close = (got: (number | null)[][], want: (number | null)[][]) =>
+      got.forEach((row, t) => row.forEach((v, s) => (want[t][s] === null ? expect(v).toBeNull() : expect(v).toBeCloseTo(want[t][s] as number, 5))));
+    close(matrices[0].values, [
+      [4.5, null, null],
+      [4.5, 10.5, null],
+      [4.5, 10.5, 14.5],
+    ]);
+    close(matrices[1].values, [
+      [4.5, null, null, null],
+      [4.5, 10.5, null, null],
+      [4.5, 10.5, 14.5, null],
+      [4.5, 10.5, 14.5, 18.5],
+    ]);
+    model.dispose();
   });
 
   it('names the target and kernel when a channel range does not fit', async () => {

@@ -4,7 +4,8 @@ import sharp from 'sharp';
 import type { DenseNetConfig } from '../../shared/config';
 import { buildDenseNet } from '../../main/engine/model/densenet';
 import { FeatureProbe } from '../../main/engine/inspect/feature-probe';
-import { probePoints, denseOutputLayer } from '../../main/engine/inspect/probe-points';
+import { ablationTargets, probePoints } from '../../main/engine/inspect/probe-points';
+import { connectivityGraph } from '../../shared/architecture';
 import { computeStats } from '../../main/engine/inspect/stats';
 import { ablateLayers, withLayerZeroed } from '../../main/engine/inspect/ablation';
 import { accuracyOf, evaluate, memorySource, predictAll } from '../../main/engine/inspect/evaluation';
@@ -37,12 +38,12 @@ const batch = () => tf.tensor4d(images.subarray(0, 8 * 64), [8, 8, 8, 1]);
 
 describe('feature probe', () => {
   it('covers the stem, every dense layer, every transition and the classifier input, on the same weights', async () => {
-    const points = probePoints(config);
-    expect(points.map((p) => p.layer)).toEqual([
-      'conv1_conv',
-      'conv2_block1_2_conv', 'conv2_block2_2_conv', 'pool2_pool',
-      'conv3_block1_2_conv', 'conv3_block2_2_conv', 'conv3_block3_2_conv',
-      'avg_pool',
+    const points = probePoints(connectivityGraph(config));
+    expect(points.map((p) => [p.node, p.layer])).toEqual([
+      ['conv1', 'conv1_conv'],
+      ['conv2_block1', 'conv2_block1_2_drop'], ['conv2_block2', 'conv2_block2_2_drop'], ['pool2', 'pool2_pool'],
+      ['conv3_block1', 'conv3_block1_2_drop'], ['conv3_block2', 'conv3_block2_2_drop'], ['conv3_block3', 'conv3_block3_2_drop'],
+      ['predictions', 'avg_pool'],
     ]);
     const weightsBefore = model.getWeights().length;
     const probe = new FeatureProbe(model, points.map((p) => p.layer));
@@ -60,7 +61,7 @@ describe('feature probe', () => {
       return (concat.predict(x) as tf.Tensor4D).slice([0, 0, 0, 12], [-1, -1, -1, 4]);
     });
     const [expected] = await computeStats([{ layer: 'conv2_block2_2_conv', tensor: direct }]);
-    const got = stats.find((s) => s.layer === 'conv2_block2_2_conv')!;
+    const got = stats.find((s) => s.layer === 'conv2_block2_2_drop')!;
     expect(got.mean).toBeCloseTo(expected.mean, 6);
     expect(got.std).toBeCloseTo(expected.std, 6);
     expect(got.histogram).toEqual(expected.histogram);
@@ -71,7 +72,7 @@ describe('feature probe', () => {
   });
 
   it('leaks no tensor across repeated probes', async () => {
-    const probe = new FeatureProbe(model, probePoints(config).map((p) => p.layer));
+    const probe = new FeatureProbe(model, probePoints(connectivityGraph(config)).map((p) => p.layer));
     const x = batch();
     const warm = x.slice([0], [1]);
     await probe.stats(x); // the first call may create lasting state (none expected, but not measured)
@@ -125,7 +126,7 @@ describe('layer ablation', () => {
   const accuracy = async () => accuracyOf(labels, (await predictAll(model, source(), 10)).predicted);
 
   it('of a layer whose weights are zero changes nothing', async () => {
-    const target = denseOutputLayer(2, 2);
+    const target = 'conv3_block2_2_conv';
     const layer = model.getLayer(target);
     const original = layer.getWeights()[0].clone();
     layer.setWeights([tf.zerosLike(original)]);
@@ -144,7 +145,7 @@ describe('layer ablation', () => {
   });
 
   it('zeroes a live layer exactly, then restores its kernel', async () => {
-    const target = denseOutputLayer(1, 1);
+    const target = 'conv2_block1_2_conv';
     const kernelBefore = await model.getLayer(target).getWeights()[0].data();
     const x = batch();
     const maps = await withLayerZeroed(model, target, async () =>
@@ -156,7 +157,9 @@ describe('layer ablation', () => {
     expect((await maps.abs().max().data())[0]).toBe(0);
     expect(Array.from(await model.getLayer(target).getWeights()[0].data())).toEqual(Array.from(kernelBefore));
     const before = tf.memory().numTensors;
-    await ablateLayers(model, [denseOutputLayer(1, 1), denseOutputLayer(2, 3)], accuracy);
+    const targets = ablationTargets(connectivityGraph(config));
+    expect(targets.map((t) => t.conv)).toEqual(['conv2_block1_2_conv', 'conv2_block2_2_conv', 'conv3_block1_2_conv', 'conv3_block2_2_conv', 'conv3_block3_2_conv']);
+    await ablateLayers(model, targets.slice(0, 2).map((t) => t.conv), accuracy);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([maps, x]);
   });

@@ -1,50 +1,79 @@
-import type { DenseNetConfig } from '../../../shared/config';
+import type { ConnectivityGraph, GraphNode } from '../../../shared/architecture';
+import type { ContributionBlockSpec } from './contributions';
 
 /**
- * Where the inspectors look, by Keras layer name (main/engine/model/densenet.ts pins the names):
- *   - the stem's output (`conv1_conv` for the CIFAR stem, `pool1` for the ImageNet one);
- *   - every dense layer's k new feature maps: the output of its last conv, `conv{b+1}_block{i}_2_conv`
- *     (the builder keeps `_2_conv` for the 3×3 conv with or without a bottleneck);
- *   - every transition's output, `pool{b+1}_pool`;
- *   - the classifier input, the global pool `avg_pool`.
- * Porting note: dropout after a conv is the identity at inference, so the conv's output is what the
- * block concatenates when a probe runs.
+ * Where the inspectors look, read off the connectivity graph (shared/architecture/graph.ts), so the
+ * inspectors, the renderer's graph and the model builder agree on names by construction.
+ * Results are keyed by graph node id (`conv1`, `conv2_block3`, `pool2`, `predictions`):
+ *   - stem, dense layers and transitions: the node's `outputLayer`, i.e. what it adds to the next
+ *     concatenation (a dense layer's k new maps; its `_2_drop` when dropout is on, the identity at
+ *     inference, so the same values as its `_2_conv`);
+ *   - the classifier (`predictions`): its input features, the global pool's output.
  */
-export type ProbeKind = 'stem' | 'dense' | 'transition' | 'classifier';
-
 export interface ProbePoint {
+  /** Graph node id; the key of every inspection result. */
+  node: string;
+  /** The model layer whose output is probed. */
   layer: string;
-  kind: ProbeKind;
-  /** 1-based dense block; 0 for the stem, blocks.length + 1 for the classifier input. */
+  kind: GraphNode['kind'];
   block: number;
-  /** 1-based layer within the block, for dense layers. */
-  index?: number;
 }
 
-/** Name of the conv that produces dense layer `index` of block `block` (both 1-based). */
-export function denseOutputLayer(block: number, index: number): string {
-  return `conv${block + 1}_block${index}_2_conv`;
+/** The global pool of the classifier node (`avg_pool`): the classifier's input. */
+function classifierInput(node: GraphNode): string {
+  const gap = node.layers.find((l) => l === 'avg_pool') ?? node.layers[node.layers.length - 2];
+  if (!gap) throw new RangeError(`The classifier node ${node.id} has no global pool layer among ${node.layers.join(', ')}.`);
+  return gap;
 }
 
-/** Name of dense layer `index`'s first conv: the 1×1 bottleneck with B, else the 3×3 conv. */
-export function denseFirstConv(block: number, index: number, bottleneck: boolean): string {
-  return `conv${block + 1}_block${index}_${bottleneck ? 1 : 2}_conv`;
+/** Every probe point, in forward order: the stem, each block's layers and transition, the classifier input. */
+export function probePoints(graph: ConnectivityGraph): ProbePoint[] {
+  return graph.nodes.map((n) => ({
+    node: n.id,
+    layer: n.kind === 'classifier' ? classifierInput(n) : n.outputLayer,
+    kind: n.kind,
+    block: n.block,
+  }));
 }
 
-export function transitionConv(block: number): string {
-  return `pool${block + 1}_conv`;
+/**
+ * The conv producing each dense layer's k new maps (`conv{b}_block{i}_2_conv`), keyed by node id:
+ * what layer ablation zeroes. It is the last conv of the node, with or without a bottleneck.
+ */
+export function ablationTargets(graph: ConnectivityGraph): { node: string; conv: string }[] {
+  return graph.nodes
+    .filter((n) => n.kind === 'dense')
+    .map((n) => {
+      const convs = n.layers.filter((l) => l.endsWith('_conv'));
+      if (convs.length === 0) throw new RangeError(`Dense layer ${n.id} has no conv among ${n.layers.join(', ')}.`);
+      return { node: n.id, conv: convs[convs.length - 1] };
+    });
 }
 
-export const CLASSIFIER_LAYER = 'predictions';
-
-/** Every probe point of a config, in forward order. */
-export function probePoints(config: Pick<DenseNetConfig, 'blocks' | 'stem'>): ProbePoint[] {
-  const points: ProbePoint[] = [{ layer: config.stem === 'cifar' ? 'conv1_conv' : 'pool1', kind: 'stem', block: 0 }];
-  config.blocks.forEach((layers, b) => {
-    const block = b + 1;
-    for (let i = 1; i <= layers; i++) points.push({ layer: denseOutputLayer(block, i), kind: 'dense', block, index: i });
-    if (block < config.blocks.length) points.push({ layer: `pool${block + 1}_pool`, kind: 'transition', block });
+/**
+ * Fig. 5's layout per block: rows are the block's sources, columns its consumers, and each column
+ * reads its consumer's `weightLayer` over the channel ranges of its incoming edges.
+ */
+export function contributionSpecs(graph: ConnectivityGraph): ContributionBlockSpec[] {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  return graph.blocks.map((b) => {
+    const row = new Map(b.sources.map((s, i) => [s, i]));
+    return {
+      block: b.index,
+      sources: [...b.sources],
+      targets: b.targets.map((id) => {
+        const node = byId.get(id);
+        if (!node) throw new RangeError(`Block ${b.index} lists a target ${id} that is not a node of the graph.`);
+        return {
+          label: id,
+          weightLayer: node.weightLayer,
+          ranges: node.inputs.map((r) => {
+            const source = row.get(r.source);
+            if (source === undefined) throw new RangeError(`Node ${id} reads from ${r.source}, which is not a source of block ${b.index}.`);
+            return { source, start: r.start, end: r.end };
+          }),
+        };
+      }),
+    };
   });
-  points.push({ layer: 'avg_pool', kind: 'classifier', block: config.blocks.length + 1 });
-  return points;
 }
