@@ -1,0 +1,81 @@
+/**
+ * Pause / resume / stop / snapshot for a running loop, acted on between steps (a step itself is one
+ * synchronous tfjs computation and cannot be cut). Like an AbortController, but with a pause state:
+ * the host side calls the commands, the loop awaits `gate()` before every step.
+ */
+export type ControlState = 'running' | 'paused' | 'stopping';
+export type GateAction = 'go' | 'stop' | 'snapshot';
+
+export class TrainControl {
+  private state: ControlState = 'running';
+  private snapshotPending = false;
+  private wake: (() => void) | null = null;
+  private readonly listeners: ((state: ControlState) => void)[] = [];
+
+  get current(): ControlState {
+    return this.state;
+  }
+
+  get stopRequested(): boolean {
+    return this.state === 'stopping';
+  }
+
+  /** Called with 'paused' once the loop has actually stopped between steps, and on every change after. */
+  onChange(listener: (state: ControlState) => void): void {
+    this.listeners.push(listener);
+  }
+
+  pause(): void {
+    if (this.state !== 'running') return;
+    this.state = 'paused';
+  }
+
+  resume(): void {
+    if (this.state !== 'paused') return;
+    this.state = 'running';
+    this.emit('running');
+    this.poke();
+  }
+
+  stop(): void {
+    if (this.state === 'stopping') return;
+    this.state = 'stopping';
+    this.poke();
+  }
+
+  /** Asks for a checkpoint at the next step boundary; honoured while paused too. */
+  requestSnapshot(): void {
+    this.snapshotPending = true;
+    this.poke();
+  }
+
+  /** Awaited by the loop before each step: returns when the loop may go on, must stop, or must snapshot. */
+  async gate(): Promise<GateAction> {
+    let announcedPause = false;
+    for (;;) {
+      if (this.snapshotPending) {
+        this.snapshotPending = false;
+        return 'snapshot';
+      }
+      if (this.state === 'stopping') return 'stop';
+      if (this.state === 'running') return 'go';
+      if (!announcedPause) {
+        announcedPause = true;
+        this.emit('paused');
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  private poke(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private emit(state: ControlState): void {
+    for (const l of this.listeners) l(state);
+  }
+}

@@ -1,0 +1,276 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { WorkbenchError } from '../../../shared/errors';
+import type { TrainerEvent } from '../../../shared/protocol';
+import { removeStaleTempFiles } from './atomic-fs';
+import { METRICS_FILE, readMetricsFile } from './metrics-log';
+import {
+  CHECKPOINT_DIR, CONFIG_FILE, LOCK_FILE, STATUS_FILE, SUMMARY_FILE,
+  RunConfigFileSchema, RunStatusFileSchema, RunSummaryFileSchema,
+  hostInfo, isProcessAlive, packageVersions, readJsonFile, readJsonFileOrNull, writeJsonAtomic,
+  type BestMetrics, type RunConfigFile, type RunStatus, type RunStatusFile, type RunSummaryFile,
+} from './run-files';
+
+export * from './run-files';
+
+/**
+ * The run store: one folder per run under a root (default `runs/`).
+ *
+ *   runs/<id>/config.json     everything needed to reproduce the run (written once, at creation)
+ *   runs/<id>/status.json     status, owning pid, progress, best metrics (rewritten atomically)
+ *   runs/<id>/trainer.lock    pid of the trainer process that owns the run, while it runs
+ *   runs/<id>/metrics.jsonl   every event, append-only, each line checksummed (./metrics-log)
+ *   runs/<id>/checkpoints/    atomic checkpoints (./checkpoint)
+ *   runs/<id>/summary.json    written when the run ends
+ *
+ * A run whose status says running/paused but whose trainer process is gone (killed, or its host
+ * killed it on the way down) is reported as `interrupted`, and can be resumed from its last checkpoint.
+ */
+export interface RunRef {
+  id: string;
+  dir: string;
+}
+
+export interface RunInfo extends RunRef {
+  name: string;
+  status: RunStatus;
+  created: string;
+  variant: string;
+  dataset: string;
+  progress: { epoch: number; step: number; epochStep: number; stepsPerEpoch: number; epochs: number; fraction: number };
+  best: BestMetrics | null;
+  lastValAccuracy: number | null;
+  /** Why it failed or stopped, when known. */
+  message?: string;
+}
+
+export interface OpenedRun extends RunRef {
+  config: RunConfigFile;
+  status: RunStatusFile | null;
+  summary: RunSummaryFile | null;
+  /** Status with a dead owner resolved to `interrupted`. */
+  effectiveStatus: RunStatus;
+}
+
+export type NewRunConfig = Omit<RunConfigFile, 'format' | 'id' | 'created' | 'versions' | 'host' | 'name'> & { name?: string };
+
+function newRunId(variant: string, now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const safe = variant.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'run';
+  return `${stamp}-${safe}-${randomBytes(2).toString('hex')}`;
+}
+
+/**
+ * A fresh, unused run folder path under `root` (not created). A host picks the folder this way and
+ * passes it in the trainer's `start` command, so it knows where the run lives before the trainer
+ * has written anything, and can mark the run if the trainer dies.
+ */
+export function allocateRunDir(root: string, variant: string, now = new Date()): string {
+  for (;;) {
+    const dir = path.resolve(root, newRunId(variant, now));
+    if (!fs.existsSync(dir)) return dir;
+  }
+}
+
+/** Creates the run folder `dir` (which must not exist yet) with its config.json. */
+export function createRunAt(dir: string, config: NewRunConfig, now = new Date()): RunRef {
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  try {
+    fs.mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new WorkbenchError(`The run folder ${dir} already exists; resume it instead, or choose another folder.`);
+    }
+    throw err;
+  }
+  fs.mkdirSync(path.join(dir, CHECKPOINT_DIR));
+  const id = path.basename(dir);
+  const file: RunConfigFile = {
+    format: 1,
+    id,
+    name: config.name ?? `${config.model.variant} on ${config.dataset.name}`,
+    created: now.toISOString(),
+    model: config.model,
+    settings: config.settings,
+    dataset: config.dataset,
+    normalization: config.normalization,
+    seed: config.seed,
+    versions: packageVersions(),
+    backend: config.backend,
+    host: hostInfo(),
+  };
+  writeJsonAtomic(path.join(dir, CONFIG_FILE), RunConfigFileSchema.parse(file));
+  return { id, dir: path.resolve(dir) };
+}
+
+/** Creates `root/<id>/` with its config.json. The caller then takes the lock and writes status. */
+export function createRun(root: string, config: NewRunConfig, now = new Date()): RunRef {
+  return createRunAt(allocateRunDir(root, config.model.variant, now), config, now);
+}
+
+export function readRunConfig(runDir: string): RunConfigFile {
+  return readJsonFile(path.join(runDir, CONFIG_FILE), RunConfigFileSchema, 'Run config');
+}
+
+export function readRunStatus(runDir: string): RunStatusFile | null {
+  return readJsonFileOrNull(path.join(runDir, STATUS_FILE), RunStatusFileSchema, 'Run status');
+}
+
+export function readRunSummary(runDir: string): RunSummaryFile | null {
+  return readJsonFileOrNull(path.join(runDir, SUMMARY_FILE), RunSummaryFileSchema, 'Run summary');
+}
+
+export function writeRunStatus(runDir: string, status: Omit<RunStatusFile, 'updated' | 'hostname' | 'lastValAccuracy'> & { lastValAccuracy?: number | null }): void {
+  writeJsonAtomic(path.join(runDir, STATUS_FILE), RunStatusFileSchema.parse({ ...status, hostname: os.hostname(), updated: new Date().toISOString() }));
+}
+
+export function writeRunSummary(runDir: string, summary: RunSummaryFile): void {
+  writeJsonAtomic(path.join(runDir, SUMMARY_FILE), RunSummaryFileSchema.parse(summary));
+}
+
+/** A live/dead verdict on the pid in a status file; a pid recorded on another machine is not ours, so dead. */
+function ownerAlive(status: RunStatusFile): boolean {
+  return status.pid !== null && status.hostname === os.hostname() && isProcessAlive(status.pid);
+}
+
+export function effectiveStatus(status: RunStatusFile | null): RunStatus {
+  if (status === null) return 'interrupted';
+  if ((status.status === 'running' || status.status === 'paused') && !ownerAlive(status)) return 'interrupted';
+  return status.status;
+}
+
+/** Resolves a run given as a folder path, or as an id under `root`. */
+export function resolveRunDir(run: string, root = 'runs'): string {
+  const candidates = [run, path.join(root, run)];
+  for (const dir of candidates) {
+    if (fs.existsSync(path.join(dir, CONFIG_FILE))) return path.resolve(dir);
+  }
+  throw new WorkbenchError(`No run "${run}": expected a run folder containing ${CONFIG_FILE}, or a run id under ${path.resolve(root)}.`);
+}
+
+export function openRun(runDir: string): OpenedRun {
+  const config = readRunConfig(runDir);
+  const status = readRunStatus(runDir);
+  return { id: config.id, dir: path.resolve(runDir), config, status, summary: readRunSummary(runDir), effectiveStatus: effectiveStatus(status) };
+}
+
+function toInfo(run: OpenedRun): RunInfo {
+  const s = run.status;
+  const stepsPerEpoch = s?.stepsPerEpoch ?? 1;
+  const epochs = s?.epochs ?? run.config.settings.epochs;
+  const done = s ? s.epoch * stepsPerEpoch + s.epochStep : 0;
+  return {
+    id: run.id,
+    dir: run.dir,
+    name: run.config.name,
+    status: run.effectiveStatus,
+    created: run.config.created,
+    variant: run.config.model.variant,
+    dataset: run.config.dataset.name,
+    progress: {
+      epoch: s?.epoch ?? 0,
+      step: s?.step ?? 0,
+      epochStep: s?.epochStep ?? 0,
+      stepsPerEpoch,
+      epochs,
+      fraction: Math.min(1, done / (epochs * stepsPerEpoch)),
+    },
+    best: run.summary?.best ?? s?.best ?? null,
+    lastValAccuracy: run.summary?.last.valAccuracy ?? s?.lastValAccuracy ?? null,
+    ...(s?.message ? { message: s.message } : {}),
+  };
+}
+
+/** Every readable run under `root`, newest first. Folders that are not runs are left out silently. */
+export function listRuns(root: string): RunInfo[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const runs: RunInfo[] = [];
+  for (const name of names) {
+    const dir = path.join(root, name);
+    if (!fs.existsSync(path.join(dir, CONFIG_FILE))) continue;
+    try {
+      runs.push(toInfo(openRun(dir)));
+    } catch {
+      // A run with a corrupt config is not listable; it is left on disk for the user to inspect.
+    }
+  }
+  return runs.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
+}
+
+/** Validated events of a run; torn or corrupt lines are skipped (counted in `skipped`). */
+export function readMetrics(runDir: string): { events: TrainerEvent[]; skipped: number } {
+  return readMetricsFile(path.join(runDir, METRICS_FILE));
+}
+
+export function renameRun(runDir: string, name: string): void {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 200) {
+    throw new WorkbenchError(`A run name must have 1 to 200 characters; got ${JSON.stringify(name)}.`);
+  }
+  const config = readRunConfig(runDir);
+  writeJsonAtomic(path.join(runDir, CONFIG_FILE), { ...config, name: trimmed });
+}
+
+/** Deletes a run folder. Refused while a live trainer owns it. */
+export function deleteRun(runDir: string): void {
+  const run = openRun(runDir);
+  if (run.effectiveStatus === 'running' || run.effectiveStatus === 'paused') {
+    throw new WorkbenchError(`Run ${run.id} is ${run.effectiveStatus} in process ${run.status?.pid}; stop it before deleting it.`);
+  }
+  fs.rmSync(run.dir, { recursive: true, force: true });
+}
+
+/**
+ * Takes the run's lock for this process: refuses when another live process owns it, and takes over
+ * a stale lock left by a dead one (after clearing its temp files). Released by `releaseRunLock`.
+ */
+export function acquireRunLock(runDir: string, pid = process.pid): void {
+  const file = path.join(runDir, LOCK_FILE);
+  const body = JSON.stringify({ pid, hostname: os.hostname() });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, body, { flag: 'wx' });
+      removeStaleTempFiles(runDir);
+      removeStaleTempFiles(path.join(runDir, CHECKPOINT_DIR));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let owner: { pid?: number; hostname?: string } = {};
+    try {
+      owner = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof owner;
+    } catch { /* a torn lock file is stale by definition */ }
+    if (owner.pid !== undefined && owner.pid !== pid && owner.hostname === os.hostname() && isProcessAlive(owner.pid)) {
+      throw new WorkbenchError(`Run ${path.basename(runDir)} is already being trained by process ${owner.pid}.`);
+    }
+    fs.rmSync(file, { force: true });
+  }
+  throw new WorkbenchError(`Could not take the lock of run ${path.basename(runDir)}: another process keeps taking it.`);
+}
+
+export function releaseRunLock(runDir: string, pid = process.pid): void {
+  const file = path.join(runDir, LOCK_FILE);
+  try {
+    const owner = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
+    if (owner.pid === pid) fs.rmSync(file, { force: true });
+  } catch { /* no lock, or unreadable: nothing of ours to release */ }
+}
+
+/**
+ * Called by a host whose trainer process died: a run the dead process left running/paused becomes
+ * `interrupted` (killed by a signal) or `failed` (crashed), with a sentence saying what happened.
+ */
+export function markRunDead(runDir: string, status: 'interrupted' | 'failed', message: string): void {
+  const current = readRunStatus(runDir);
+  if (current === null || (current.status !== 'running' && current.status !== 'paused')) return;
+  writeRunStatus(runDir, { ...current, status, pid: null, message });
+  fs.rmSync(path.join(runDir, LOCK_FILE), { force: true });
+}
