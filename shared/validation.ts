@@ -83,7 +83,7 @@ function crossFieldProblems(config: DenseNetConfig): ConfigProblem[] {
         field: `inputShape[${i}]`,
         value: size,
         message:
-          `Input ${axis} ${size} is too small for a ${config.stem} stem and ${blockCount} dense block${blockCount === 1 ? '' : 's'}, ` +
+          `Input ${axis} ${size} is too small for the ${config.stem} stem and ${blockCount} dense block${blockCount === 1 ? '' : 's'}, ` +
           `which halve it ${halvings} time${halvings === 1 ? '' : 's'}; it must be at least ${min}.`,
       });
     }
