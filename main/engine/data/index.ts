@@ -21,6 +21,9 @@ export type { DataSplit, LoadedDataset, ScanReport } from './types';
 export { createRng, deriveSeed, permutation, shuffleInPlace, type Rng, type RngState } from './rng';
 export { decodeImage, IMAGE_EXTENSIONS, type InputShape } from './decode';
 export { BUILTIN_CLASSES } from './builtin';
+export { augmentBatch, type AugmentOptions, type AugmentDraws } from './augment';
+export { applyNormalization, computeNormalization, type Normalization } from './normalize';
+export { batchCount, iterateBatches, type Batch, type BatchOptions } from './batches';
 
 export interface LoadOptions {
   /** [H, W, C]: every sample is resized to H×W and converted to grayscale (C=1) or RGB (C=3). */
@@ -108,8 +111,8 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions): Promise
       name: s.name,
       classes: report.classes,
       inputShape,
-      train: makeSplit(store, assigned.train, labels),
-      val: makeSplit(store, assigned.val, labels),
+      train: makeSplit(store, assigned.train, labels, inputShape),
+      val: makeSplit(store, assigned.val, labels, inputShape),
       test: null,
       report,
       fingerprint,
@@ -133,9 +136,9 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions): Promise
     name: path.basename(collected.root),
     classes: report.classes,
     inputShape,
-    train: makeSplit(store, assigned.train, labels),
-    val: makeSplit(store, assigned.val, labels),
-    test: assigned.test ? makeSplit(store, assigned.test, labels) : null,
+    train: makeSplit(store, assigned.train, labels, inputShape),
+    val: makeSplit(store, assigned.val, labels, inputShape),
+    test: assigned.test ? makeSplit(store, assigned.test, labels, inputShape) : null,
     report,
     fingerprint: collected.fingerprint,
     cached: store.cached,

@@ -98,12 +98,13 @@ export async function forEachLimited(n: number, limit: number, fn: (i: number) =
 }
 
 /** A split: a list of indices into a store, with their labels. */
-export function makeSplit(store: SampleStore, indices: readonly number[], allLabels: Int32Array): DataSplit {
+export function makeSplit(store: SampleStore, indices: readonly number[], allLabels: Int32Array, sampleShape: [number, number, number]): DataSplit {
   const labels = Int32Array.from(indices, (i) => allLabels[i]);
   const bytes = store.sampleBytes;
   return {
     size: indices.length,
     labels,
+    sampleShape,
     async read(which: readonly number[]): Promise<Float32Array> {
       const out = new Float32Array(which.length * bytes);
       await forEachLimited(which.length, READ_CONCURRENCY, async (k) => {

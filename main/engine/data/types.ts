@@ -32,6 +32,8 @@ export interface DataSplit {
   readonly size: number;
   /** Class index of each sample. */
   readonly labels: Int32Array;
+  /** [H, W, C] of one sample (the dataset's inputShape); lets helpers find the channel count. */
+  readonly sampleShape?: [number, number, number];
   /** Reads samples `indices` into one N×H×W×C float32 array in [0, 1]. */
   read(indices: readonly number[]): Promise<Float32Array>;
 }
