@@ -8,7 +8,7 @@ import { ablationTargets, probePoints } from '../../main/engine/inspect/probe-po
 import { connectivityGraph } from '../../shared/architecture';
 import { computeStats } from '../../main/engine/inspect/stats';
 import { ablateLayers, withLayerZeroed } from '../../main/engine/inspect/ablation';
-import { accuracyOf, evaluate, memorySource, predictAll } from '../../main/engine/inspect/evaluation';
+import { accuracyOf, evaluate, memoryBatches, predictAll } from '../../main/engine/inspect/evaluation';
 import { encodeActivationMaps, rawActivationMaps } from '../../main/engine/inspect/activations';
 import { ActivationMapSchema, LayerStatSchema } from '../../shared/protocol/inspect';
 
@@ -122,8 +122,7 @@ describe('activation maps', () => {
 });
 
 describe('layer ablation', () => {
-  const source = () => memorySource(images, [8, 8, 1], labels);
-  const accuracy = async () => accuracyOf(labels, (await predictAll(model, source(), 10)).predicted);
+  const accuracy = async () => accuracyOf(labels, (await predictAll(model, memoryBatches(images, labels, 10)())).predicted);
 
   it('of a layer whose weights are zero changes nothing', async () => {
     const target = 'conv3_block2_2_conv';
@@ -176,7 +175,7 @@ describe('evaluation', () => {
     const y = Int32Array.from([0, 0, 1, 1, 2, 2]);
     const predicted = Int32Array.from([0, 1, 1, 1, 0, 2]);
     const confidence = Float32Array.from([0.9, 0.6, 0.8, 0.7, 0.95, 0.5]);
-    const r = evaluate(y, { predicted, confidence }, 3);
+    const r = evaluate({ labels: y, predicted, confidence }, 3);
     expect(r.confusion).toEqual([[1, 1, 0], [0, 2, 0], [1, 0, 1]]);
     expect(r.accuracy).toBeCloseTo(4 / 6);
     expect(r.perClass[1]).toEqual({ precision: 2 / 3, recall: 1, accuracy: 5 / 6, support: 2 });
@@ -186,7 +185,7 @@ describe('evaluation', () => {
   });
 
   it('names a label outside the classes', () => {
-    const r = () => evaluate(Int32Array.from([3]), { predicted: Int32Array.from([0]), confidence: Float32Array.from([1]) }, 3);
+    const r = () => evaluate({ labels: Int32Array.from([3]), predicted: Int32Array.from([0]), confidence: Float32Array.from([1]) }, 3);
     expect(r).toThrow('Sample 0 has class 3, outside 0..2.');
   });
 });

@@ -6,43 +6,51 @@ import * as tf from '@tensorflow/tfjs';
  * The same predictions drive layer ablation's accuracy, so there is one prediction loop.
  */
 
-/** A labelled split, already preprocessed the way the model was trained (normalized, resized). */
-export interface EvalSource {
-  readonly size: number;
-  /** Class index of each sample. */
-  readonly labels: Int32Array;
-  /** Samples [start, end) as one [n, H, W, C] batch; the caller disposes it. */
-  read(start: number, end: number): Promise<tf.Tensor4D>;
+/**
+ * One batch of a labelled split, already preprocessed as in training (normalized, resized): the
+ * shape both the data module's batch iterator and the training loop use.
+ */
+export interface EvalBatch {
+  /** n×H×W×C float32. */
+  x: Float32Array;
+  y: Int32Array;
+  n: number;
 }
 
+/** A split that can be walked more than once (ablation evaluates it once per layer), in a fixed order. */
+export type EvalBatches = () => AsyncIterable<EvalBatch>;
+
 export interface Predictions {
+  /** True class per sample, in split order. */
+  labels: Int32Array;
   /** Argmax class per sample. */
   predicted: Int32Array;
   /** Softmax probability of the predicted class. */
   confidence: Float32Array;
 }
 
-export async function predictAll(model: tf.LayersModel, source: EvalSource, batchSize = 64): Promise<Predictions> {
-  if (source.size === 0) throw new RangeError('Cannot evaluate on an empty split: it has 0 samples.');
-  const predicted = new Int32Array(source.size);
-  const confidence = new Float32Array(source.size);
-  for (let start = 0; start < source.size; start += batchSize) {
-    const end = Math.min(source.size, start + batchSize);
-    const x = await source.read(start, end);
+export async function predictAll(model: tf.LayersModel, batches: AsyncIterable<EvalBatch>): Promise<Predictions> {
+  const shape = model.inputs[0].shape.slice(1) as number[];
+  const labels: number[] = [];
+  const predicted: number[] = [];
+  const confidence: number[] = [];
+  for await (const batch of batches) {
     // Index and probability packed side by side: one download per batch.
     const packed = tf.tidy(() => {
-      const probs = tf.softmax(model.predict(x, { batchSize: end - start }) as tf.Tensor2D);
+      const x = tf.tensor4d(batch.x, [batch.n, shape[0], shape[1], shape[2]]);
+      const probs = tf.softmax(model.predict(x, { batchSize: batch.n }) as tf.Tensor2D);
       return tf.stack([probs.argMax(1).toFloat(), probs.max(1)], 1);
     });
-    x.dispose();
     const data = await packed.data();
     packed.dispose();
-    for (let i = 0; i < end - start; i++) {
-      predicted[start + i] = data[2 * i];
-      confidence[start + i] = data[2 * i + 1];
+    for (let i = 0; i < batch.n; i++) {
+      labels.push(batch.y[i]);
+      predicted.push(data[2 * i]);
+      confidence.push(data[2 * i + 1]);
     }
   }
-  return { predicted, confidence };
+  if (labels.length === 0) throw new RangeError('Cannot evaluate on an empty split: it has 0 samples.');
+  return { labels: Int32Array.from(labels), predicted: Int32Array.from(predicted), confidence: Float32Array.from(confidence) };
 }
 
 export function accuracyOf(labels: Int32Array, predicted: Int32Array): number {
@@ -63,7 +71,8 @@ export interface EvaluationResult {
  * Per-class `accuracy` is one-vs-rest: (TP + TN) / N. Precision and recall are 0 where undefined
  * (no sample predicted, or none present), as scikit-learn's zero_division=0.
  */
-export function evaluate(labels: Int32Array, p: Predictions, classCount: number, topMisclassified = 16): EvaluationResult {
+export function evaluate(p: Predictions, classCount: number, topMisclassified = 16): EvaluationResult {
+  const labels = p.labels;
   if (labels.length !== p.predicted.length) {
     throw new RangeError(`Got ${p.predicted.length} predictions for ${labels.length} labels.`);
   }
@@ -96,15 +105,16 @@ export function evaluate(labels: Int32Array, p: Predictions, classCount: number,
   return { accuracy: accuracyOf(labels, p.predicted), confusion, perClass, misclassified: wrong.slice(0, topMisclassified) };
 }
 
-/** An EvalSource over preprocessed samples held in memory (probe batches, tests, small splits). */
-export function memorySource(images: Float32Array, shape: [number, number, number], labels: Int32Array): EvalSource {
-  const per = shape[0] * shape[1] * shape[2];
-  if (images.length !== labels.length * per) {
-    throw new RangeError(`Expected ${labels.length} images of ${shape.join('×')} (${labels.length * per} values); got ${images.length}.`);
+/** Batches over preprocessed samples held in memory (probe batches, tests, small splits). */
+export function memoryBatches(images: Float32Array, labels: Int32Array, batchSize = 64): EvalBatches {
+  if (labels.length === 0 || images.length % labels.length !== 0) {
+    throw new RangeError(`Expected one image per label; got ${images.length} values for ${labels.length} labels.`);
   }
-  return {
-    size: labels.length,
-    labels,
-    read: async (start, end) => tf.tensor4d(images.subarray(start * per, end * per), [end - start, ...shape]),
+  const per = images.length / labels.length;
+  return async function* () {
+    for (let start = 0; start < labels.length; start += batchSize) {
+      const end = Math.min(labels.length, start + batchSize);
+      yield { x: images.subarray(start * per, end * per), y: labels.subarray(start, end), n: end - start };
+    }
   };
 }
