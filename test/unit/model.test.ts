@@ -3,6 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { DenseNetConfig } from '../../shared/config';
 import { WorkbenchError } from '../../shared/errors';
 import { buildDenseNet } from '../../main/engine/model/densenet';
+import { torchvisionNameMap } from '../../main/engine/model/torchvision';
+import { parseSafetensors } from '../../main/engine/export/safetensors';
+import { readFileSync } from 'node:fs';
 
 const tiny: DenseNetConfig = {
   variant: 'custom',
@@ -57,6 +60,7 @@ describe('buildDenseNet', () => {
   it.each([
     ['densenet169', [6, 12, 32, 32], 32, 64, 14_149_480],
     ['densenet201', [6, 12, 48, 32], 32, 64, 20_013_928],
+    ['densenet161', [6, 12, 36, 24], 48, 96, 28_681_000],
   ])('matches torchvision %s trainable parameters', (_name, blocks, k, init, expected) => {
     const model = buildDenseNet(imagenet(blocks, k, init));
     expect(trainable(model)).toBe(expected);
@@ -119,6 +123,75 @@ describe('buildDenseNet', () => {
 
     tf.dispose([x, labels, before, movingBefore]);
     optimizer.dispose();
+    model.dispose();
+  });
+});
+
+describe('torchvisionNameMap', () => {
+  it('pins the rows of densenet121', () => {
+    const rows = torchvisionNameMap(imagenet([6, 12, 24, 16], 32, 64));
+    expect(rows[0]).toEqual({ keras: 'conv1_conv', weight: 'kernel', torch: 'features.conv0.weight', layout: 'OIHW->HWIO' });
+    expect(rows[1]).toEqual({ keras: 'conv1_bn', weight: 'gamma', torch: 'features.norm0.weight', layout: 'same' });
+    expect(rows).toContainEqual({ keras: 'conv2_block1_0_bn', weight: 'moving_variance', torch: 'features.denseblock1.denselayer1.norm1.running_var', layout: 'same' });
+    expect(rows).toContainEqual({ keras: 'conv2_block1_1_conv', weight: 'kernel', torch: 'features.denseblock1.denselayer1.conv1.weight', layout: 'OIHW->HWIO' });
+    expect(rows).toContainEqual({ keras: 'conv3_block12_2_conv', weight: 'kernel', torch: 'features.denseblock2.denselayer12.conv2.weight', layout: 'OIHW->HWIO' });
+    expect(rows).toContainEqual({ keras: 'pool4_conv', weight: 'kernel', torch: 'features.transition3.conv.weight', layout: 'OIHW->HWIO' });
+    expect(rows).toContainEqual({ keras: 'bn', weight: 'moving_mean', torch: 'features.norm5.running_mean', layout: 'same' });
+    expect(rows.slice(-2)).toEqual([
+      { keras: 'predictions', weight: 'kernel', torch: 'classifier.weight', layout: 'OI->IO' },
+      { keras: 'predictions', weight: 'bias', torch: 'classifier.bias', layout: 'same' },
+    ]);
+    // One row per TF.js weight of the model.
+    const model = buildDenseNet(imagenet([6, 12, 24, 16], 32, 64));
+    expect(rows.map((r) => `${r.keras}/${r.weight}`).sort()).toEqual(model.weights.map((w) => w.originalName).sort());
+    model.dispose();
+  });
+
+  it('refuses configs without a bottleneck', () => {
+    expect(() => torchvisionNameMap({ ...tiny, bottleneck: false })).toThrow(/always has bottleneck layers/);
+  });
+
+  it('loads torchvision’s own weights and reproduces PyTorch’s logits (committed fixture)', () => {
+    const fixture = JSON.parse(readFileSync('test/fixtures/torchvision/tiny_densenet.json', 'utf8')) as {
+      config: { growth_rate: number; block_config: number[]; num_init_features: number; num_classes: number };
+      inputShape: [number, number, number, number];
+      pixels: number[];
+      logits: number[][];
+    };
+    const { tensors } = parseSafetensors(readFileSync('test/fixtures/torchvision/tiny_densenet.safetensors'));
+    const [n, c, h, w] = fixture.inputShape;
+    const config: DenseNetConfig = {
+      ...imagenet(fixture.config.block_config, fixture.config.growth_rate, fixture.config.num_init_features),
+      inputShape: [h, w, c],
+      classes: fixture.config.num_classes,
+    };
+    const rows = torchvisionNameMap(config);
+    // Every parameter and running statistic of the state dict is mapped exactly once.
+    const stateKeys = [...tensors.keys()].filter((k) => !k.endsWith('num_batches_tracked')).sort();
+    expect(rows.map((r) => r.torch).sort()).toEqual(stateKeys);
+
+    const model = buildDenseNet(config);
+    const byName = new Map(rows.map((r) => [`${r.keras}/${r.weight}`, r]));
+    const values = tf.tidy(() =>
+      model.weights.map((weight) => {
+        const row = byName.get(weight.originalName);
+        if (!row) throw new Error(`No torchvision row for ${weight.originalName}`);
+        const source = tensors.get(row.torch);
+        if (!source) throw new Error(`No ${row.torch} in the fixture`);
+        const t = tf.tensor(Array.from(source.data as Float32Array), source.shape);
+        const converted = row.layout === 'OIHW->HWIO' ? t.transpose([2, 3, 1, 0]) : row.layout === 'OI->IO' ? t.transpose() : t;
+        expect(converted.shape).toEqual(weight.shape);
+        return tf.keep(converted);
+      }),
+    );
+    model.setWeights(values);
+    const logits = tf.tidy(() => {
+      const x = tf.tensor4d(fixture.pixels, [n, c, h, w], 'float32').div(255).transpose([0, 2, 3, 1]);
+      return model.predict(x) as tf.Tensor;
+    });
+    const got = logits.arraySync() as number[][];
+    got.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(fixture.logits[i][j], 4)));
+    tf.dispose([...values, logits]);
     model.dispose();
   });
 });
