@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Bundles the Electron main process, its preload and the trainer entry into dist-electron/ with
+// esbuild (it comes with vite). The CLI runs TypeScript through tsx, but Electron loads plain
+// JavaScript, and a sandboxed preload must be one CommonJS file that requires nothing but
+// 'electron' (Electron security checklist #4).
+//
+//   node scripts/build-electron.mjs           one build
+//   import { electronBuildOptions } ...       used by scripts/start.mjs and scripts/dev.mjs
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const OUT_DIR = join(ROOT, 'dist-electron');
+
+// Electron 38 embeds Node 22 and Chromium 140.
+const NODE_TARGET = 'node22';
+
+/** The three bundles. Paths mirror the sources so package.json "main" reads naturally. */
+export function electronBuildOptions({ dev = false } = {}) {
+  const common = {
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: 'node',
+    target: NODE_TARGET,
+    sourcemap: dev ? 'inline' : false,
+    logLevel: 'warning',
+    define: { 'process.env.WORKBENCH_BUILD': JSON.stringify(dev ? 'dev' : 'production') },
+  };
+  return [
+    {
+      ...common,
+      entryPoints: { 'main/electron/main': 'main/electron/main.ts' },
+      outdir: OUT_DIR,
+      format: 'esm',
+      outExtension: { '.js': '.js' },
+      // Dependencies load from node_modules at run time (inside app.asar once packaged): native
+      // modules such as sharp and tfjs-node cannot be bundled, and the rest need not be.
+      packages: 'external',
+      external: ['electron'],
+    },
+    {
+      ...common,
+      entryPoints: { 'main/electron/preload': 'main/electron/preload.ts' },
+      outdir: OUT_DIR,
+      format: 'cjs',
+      outExtension: { '.js': '.cjs' },
+      // Everything but electron is bundled: a sandboxed preload cannot require from node_modules.
+      external: ['electron'],
+    },
+    {
+      ...common,
+      // The same entry the CLI forks with tsx; here it runs in Electron's utilityProcess.
+      entryPoints: { 'main/trainer/entry': 'main/trainer/entry.ts' },
+      outdir: OUT_DIR,
+      format: 'esm',
+      packages: 'external',
+      external: ['electron'],
+    },
+  ];
+}
+
+export async function buildElectron(opts = {}) {
+  await Promise.all(electronBuildOptions(opts).map((o) => build(o)));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await buildElectron();
+  process.stdout.write(`Electron bundles written to ${OUT_DIR}\n`);
+}
