@@ -33,6 +33,8 @@ function describeSharpError(err: unknown): string {
   if (/unsupported image format/i.test(msg)) return 'is not an image that can be decoded (unknown file format)';
   if (/empty/i.test(msg)) return 'is empty (0 bytes)';
   if (/pixel limit/i.test(msg)) return `is larger than the pixel limit (${msg})`;
+  // Strict decoding turns libvips' warnings (data ending early, bad checksums) into this message.
+  if (/failOn/i.test(msg)) return 'is corrupt or truncated (its image data is damaged or ends early)';
   return `is corrupt or truncated (${msg.replace(/\s+/g, ' ').trim()})`;
 }
 
