@@ -1,0 +1,84 @@
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../../../shared/training';
+import { cudaDeviceName, defaultImport, loadNative, tensorflowUsesGpu, type ImportModule } from './native';
+import { formatBackendReport, type BackendReport, type SkippedBackend } from './report';
+import { initWasmTraining } from './wasm/init';
+import { defaultThreadCount } from './wasm/threads';
+
+export { formatBackendReport };
+export type { BackendReport, SkippedBackend };
+export type { ActiveBackend } from './report';
+
+export interface InitBackendOptions {
+  /** wasm: XNNPACK threads (default: the cores available, at most 8). */
+  threads?: number;
+  /** Injected module loader, for tests of the fallback path. */
+  importModule?: ImportModule;
+}
+
+/**
+ * Picks and initialises the TF.js backend (DESIGN.md, Backends):
+ * tfjs-node-gpu with CUDA -> tfjs-node -> wasm with this project's training kernels -> cpu.
+ * `requested` other than 'auto' forces one and fails if it cannot start. A missing or broken
+ * optional native package is never fatal: it only adds a line to `skipped`.
+ * Safe to call again; the same request returns the cached report.
+ */
+export async function initBackend(requested: BackendName = 'auto', opts: InitBackendOptions = {}): Promise<BackendReport> {
+  const key = `${requested}/${opts.threads ?? ''}`;
+  const cached = cache.get(key);
+  if (cached && !opts.importModule) {
+    const report = await cached;
+    if (tf.getBackend() === report.name) return report;
+  }
+  const pending = select(requested, opts);
+  if (!opts.importModule) cache.set(key, pending);
+  pending.catch(() => cache.delete(key));
+  return pending;
+}
+
+const cache = new Map<string, Promise<BackendReport>>();
+
+function cpuModel(): string {
+  return os.cpus()[0]?.model?.trim() || `${os.arch()} CPU`;
+}
+
+async function select(requested: BackendName, opts: InitBackendOptions): Promise<BackendReport> {
+  const importModule = opts.importModule ?? defaultImport;
+  const skipped: SkippedBackend[] = [];
+  const want = (b: 'tensorflow' | 'wasm' | 'cpu') => requested === 'auto' || requested === b;
+
+  if (want('tensorflow')) {
+    const gpu = await loadNative('tfjs-node-gpu', importModule);
+    if (gpu.ok && (await tf.setBackend('tensorflow'))) {
+      if (tensorflowUsesGpu()) {
+        return { name: 'tensorflow', flavour: 'tfjs-node-gpu', version: gpu.version!, device: cudaDeviceName() ?? 'CUDA GPU', threads: os.cpus().length, skipped };
+      }
+      skipped.push({ backend: 'tfjs-node-gpu', reason: 'loaded, but TensorFlow found no CUDA device' });
+      // The GPU build still runs TensorFlow's CPU kernels; keep it rather than load a second libtensorflow.
+      return { name: 'tensorflow', flavour: 'tfjs-node-gpu (CPU)', version: gpu.version!, device: cpuModel(), threads: os.cpus().length, skipped };
+    }
+    skipped.push({ backend: 'tfjs-node-gpu', reason: gpu.reason ?? 'backend failed to initialise' });
+    const cpuNative = await loadNative('tfjs-node', importModule);
+    if (cpuNative.ok && (await tf.setBackend('tensorflow'))) {
+      return { name: 'tensorflow', flavour: 'tfjs-node', version: cpuNative.version!, device: cpuModel(), threads: os.cpus().length, skipped };
+    }
+    skipped.push({ backend: 'tfjs-node', reason: cpuNative.reason ?? 'backend failed to initialise' });
+    if (requested === 'tensorflow') throw new Error(`The tensorflow backend is unavailable: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}.`);
+  }
+
+  if (want('wasm')) {
+    try {
+      const w = await initWasmTraining(opts.threads ?? defaultThreadCount());
+      if (w.note) skipped.push({ backend: 'wasm threads', reason: w.note });
+      return { name: 'wasm', flavour: 'wasm+training-kernels', version: tf.version_core, device: cpuModel(), threads: w.threads, simd: w.simd, skipped };
+    } catch (err) {
+      const reason = (err as Error)?.message ?? String(err);
+      if (requested === 'wasm') throw new Error(`The wasm backend is unavailable: ${reason}`);
+      skipped.push({ backend: 'wasm', reason });
+    }
+  }
+
+  if (!(await tf.setBackend('cpu'))) throw new Error('Even the cpu backend failed to initialise.');
+  return { name: 'cpu', flavour: 'cpu', version: tf.version_core, device: cpuModel(), threads: 1, skipped };
+}

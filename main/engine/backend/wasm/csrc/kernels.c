@@ -1,0 +1,226 @@
+/*
+ * SIMD128 kernels for training DenseNets on tfjs-backend-wasm.
+ *
+ * This module imports tfjs-backend-wasm's own linear memory, so every pointer below is a byte
+ * offset into tfjs' heap and the kernels read and write tensors in place, with no copies. For that
+ * to be safe the module must own nothing in that memory: no data segments, no globals in memory,
+ * and no shadow-stack use (no address-taken locals, no arrays on the stack, no libc). build.sh
+ * checks the built module for a __stack_pointer use and for data segments.
+ *
+ * Layouts are TF.js' channels-last: an activation is [P, C] with P = N*H*W rows of C channels.
+ * Reductions accumulate rows in float32 blocks of BLOCK rows and the blocks in float64, so sums
+ * over 100k rows keep ~1e-7 relative error.
+ */
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+#define BLOCK 64
+
+typedef __SIZE_TYPE__ size_t;
+
+/* --- per-channel sums ------------------------------------------------------------------------- */
+
+static void zero_f32(float *p, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(p + i, wasm_f32x4_splat(0.f));
+  for (; i < n; ++i) p[i] = 0.f;
+}
+
+static void zero_f64(double *p, int n) {
+  for (int i = 0; i < n; ++i) p[i] = 0.0;
+}
+
+static void flush_block(const float *tmp, double *acc, int C) {
+  for (int c = 0; c < C; ++c) acc[c] += (double)tmp[c];
+}
+
+/*
+ * Batch mean and biased variance over rows (what tf.moments computes for BN, Ioffe & Szegedy 2015,
+ * Alg. 1). Two passes over x: the mean first, then squared deviations from it, which avoids the
+ * cancellation of E[x^2] - E[x]^2.
+ * scratch: C floats; acc: C doubles.
+ */
+EXPORT(bn_stats)
+void bn_stats(const float *x, int P, int C, float *mean, float *var, float *tmp, double *acc) {
+  zero_f64(acc, C);
+  for (int p0 = 0; p0 < P; p0 += BLOCK) {
+    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
+    zero_f32(tmp, C);
+    for (int p = p0; p < p1; ++p) {
+      const float *row = x + (size_t)p * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4)
+        wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_v128_load(row + c)));
+      for (; c < C; ++c) tmp[c] += row[c];
+    }
+    flush_block(tmp, acc, C);
+  }
+  for (int c = 0; c < C; ++c) mean[c] = (float)(acc[c] / (double)P);
+
+  zero_f64(acc, C);
+  for (int p0 = 0; p0 < P; p0 += BLOCK) {
+    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
+    zero_f32(tmp, C);
+    for (int p = p0; p < p1; ++p) {
+      const float *row = x + (size_t)p * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+        wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_f32x4_mul(d, d)));
+      }
+      for (; c < C; ++c) {
+        float d = row[c] - mean[c];
+        tmp[c] += d * d;
+      }
+    }
+    flush_block(tmp, acc, C);
+  }
+  for (int c = 0; c < C; ++c) var[c] = (float)(acc[c] / (double)P);
+}
+
+/* y = x * scale[c] + shift[c]: BN's normalise-scale-shift folded into one affine map per channel. */
+EXPORT(channel_affine)
+void channel_affine(const float *x, int P, int C, const float *scale, const float *shift, float *y) {
+  for (int p = 0; p < P; ++p) {
+    const float *row = x + (size_t)p * C;
+    float *out = y + (size_t)p * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4)
+      wasm_v128_store(out + c, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(row + c), wasm_v128_load(scale + c)),
+                                              wasm_v128_load(shift + c)));
+    for (; c < C; ++c) out[c] = row[c] * scale[c] + shift[c];
+  }
+}
+
+/*
+ * The two reductions BN's backward pass needs: sum(dy) and sum(dy * (x - mean)) per channel.
+ * scratch: 2*C floats; acc: 2*C doubles. Results go to sum_dy and sum_dyxc (C floats each).
+ */
+EXPORT(bn_grad_reduce)
+void bn_grad_reduce(const float *dy, const float *x, int P, int C, const float *mean, float *sum_dy, float *sum_dyxc,
+                    float *tmp, double *acc) {
+  float *t1 = tmp, *t2 = tmp + C;
+  double *a1 = acc, *a2 = acc + C;
+  zero_f64(acc, 2 * C);
+  for (int p0 = 0; p0 < P; p0 += BLOCK) {
+    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
+    zero_f32(tmp, 2 * C);
+    for (int p = p0; p < p1; ++p) {
+      const float *g = dy + (size_t)p * C;
+      const float *row = x + (size_t)p * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t gv = wasm_v128_load(g + c);
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+        wasm_v128_store(t1 + c, wasm_f32x4_add(wasm_v128_load(t1 + c), gv));
+        wasm_v128_store(t2 + c, wasm_f32x4_add(wasm_v128_load(t2 + c), wasm_f32x4_mul(gv, d)));
+      }
+      for (; c < C; ++c) {
+        t1[c] += g[c];
+        t2[c] += g[c] * (row[c] - mean[c]);
+      }
+    }
+    flush_block(t1, a1, C);
+    flush_block(t2, a2, C);
+  }
+  for (int c = 0; c < C; ++c) {
+    sum_dy[c] = (float)a1[c];
+    sum_dyxc[c] = (float)a2[c];
+  }
+}
+
+/* dx = a[c] * dy + b[c] * x + k[c]: BN's input gradient once the reductions are known. */
+EXPORT(bn_grad_dx)
+void bn_grad_dx(const float *dy, const float *x, int P, int C, const float *a, const float *b, const float *k, float *dx) {
+  for (int p = 0; p < P; ++p) {
+    const float *g = dy + (size_t)p * C;
+    const float *row = x + (size_t)p * C;
+    float *out = dx + (size_t)p * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t v = wasm_f32x4_mul(wasm_v128_load(g + c), wasm_v128_load(a + c));
+      v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_v128_load(row + c), wasm_v128_load(b + c)));
+      wasm_v128_store(out + c, wasm_f32x4_add(v, wasm_v128_load(k + c)));
+    }
+    for (; c < C; ++c) out[c] = a[c] * g[c] + b[c] * row[c] + k[c];
+  }
+}
+
+/* --- ReLU ------------------------------------------------------------------------------------- */
+
+/* dx = dy where x > 0, else 0; a NaN x passes through as NaN, like dy * step(x). */
+EXPORT(relu_grad)
+void relu_grad(const float *dy, const float *x, int n, float *dx) {
+  int i = 0;
+  v128_t zero = wasm_f32x4_splat(0.f);
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t r = wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(xv, zero));
+    wasm_v128_store(dx + i, wasm_v128_bitselect(xv, r, wasm_f32x4_ne(xv, xv)));
+  }
+  for (; i < n; ++i) {
+    float xv = x[i];
+    dx[i] = xv > 0.f ? dy[i] : (xv != xv ? xv : 0.f);
+  }
+}
+
+/* --- layout changes ---------------------------------------------------------------------------- */
+
+/* dst[c][b][a] = src[a][b][c]: swaps the outer and inner axes of [A, B, C], in 8x8 tiles. */
+EXPORT(permute_210)
+void permute_210(const float *src, int A, int B, int C, float *dst) {
+  for (int b = 0; b < B; ++b) {
+    const float *s = src + (size_t)b * C;
+    float *d = dst + (size_t)b * A;
+    size_t s_stride = (size_t)B * C; /* from a to a+1 in src */
+    size_t d_stride = (size_t)B * A; /* from c to c+1 in dst */
+    for (int a0 = 0; a0 < A; a0 += 8) {
+      int a1 = a0 + 8 < A ? a0 + 8 : A;
+      for (int c0 = 0; c0 < C; c0 += 8) {
+        int c1 = c0 + 8 < C ? c0 + 8 : C;
+        for (int c = c0; c < c1; ++c)
+          for (int a = a0; a < a1; ++a) d[c * d_stride + a] = s[a * s_stride + c];
+      }
+    }
+  }
+}
+
+/* dst[b][a][:] = src[a][b][:]: swaps the two outer axes of [A, B, C], moving rows of C floats. */
+EXPORT(permute_102)
+void permute_102(const float *src, int A, int B, int C, float *dst) {
+  for (int a = 0; a < A; ++a) {
+    for (int b = 0; b < B; ++b) {
+      const float *s = src + ((size_t)a * B + b) * C;
+      float *d = dst + ((size_t)b * A + a) * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) wasm_v128_store(d + c, wasm_v128_load(s + c));
+      for (; c < C; ++c) d[c] = s[c];
+    }
+  }
+}
+
+/* dst[i][j][o][c] = w[KH-1-i][KW-1-j][c][o]: the filter of the transposed convolution that gives dx. */
+EXPORT(rot180_swap)
+void rot180_swap(const float *w, int KH, int KW, int CI, int CO, float *dst) {
+  for (int i = 0; i < KH; ++i)
+    for (int j = 0; j < KW; ++j) {
+      const float *s = w + ((size_t)(KH - 1 - i) * KW + (KW - 1 - j)) * CI * CO;
+      float *d = dst + ((size_t)i * KW + j) * CO * CI;
+      for (int c = 0; c < CI; ++c)
+        for (int o = 0; o < CO; ++o) d[o * CI + c] = s[c * CO + o];
+    }
+}
+
+/* Spreads dy [N,H,W,C] over a zeroed [N,HD,WD,C] at every s-th row and column (strided dx). */
+EXPORT(dilate)
+void dilate(const float *src, int N, int H, int W, int C, int s, int HD, int WD, float *dst) {
+  size_t total = (size_t)N * HD * WD * C;
+  for (size_t i = 0; i < total; ++i) dst[i] = 0.f;
+  for (int n = 0; n < N; ++n)
+    for (int h = 0; h < H; ++h)
+      for (int w = 0; w < W; ++w) {
+        const float *sp = src + (((size_t)n * H + h) * W + w) * C;
+        float *dp = dst + (((size_t)n * HD + (size_t)h * s) * WD + (size_t)w * s) * C;
+        for (int c = 0; c < C; ++c) dp[c] = sp[c];
+      }
+}

@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import { alloc, ptr, type WasmBackendInternals } from './heap';
+import type { SimdKernels } from './simd';
+
+/**
+ * ReLU's gradient in one pass. The stock gradient, dy * cast(step(x)), costs three full-tensor
+ * passes; a DenseNet has two ReLUs a layer.
+ */
+export const RELU_GRAD = 'DnwReluGrad';
+
+export function reluGradKernel(simd: SimdKernels): KernelConfig {
+  return {
+    kernelName: RELU_GRAD,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend: b }) => {
+      const backend = b as unknown as WasmBackendInternals;
+      const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+      const dx = alloc(backend, x.shape);
+      simd.k.relu_grad(ptr(backend, dy), ptr(backend, x), tf.util.sizeFromShape(x.shape), ptr(backend, dx));
+      return dx;
+    },
+  };
+}
+
+/**
+ * Gradients are registered globally (tf.registerGradient has no backend argument), so this one
+ * must be right everywhere: it uses the fused kernel where the active backend has one and the
+ * stock formula otherwise; both give dy where x > 0 and 0 elsewhere (NaN stays NaN).
+ */
+export function registerReluGradient(): void {
+  tf.registerGradient({
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      const d = dy as tf.Tensor;
+      return {
+        x: () =>
+          tf.getKernel(RELU_GRAD, tf.getBackend()) != null && x.dtype === 'float32' && d.dtype === 'float32'
+            ? (tf.engine().runKernel(RELU_GRAD, { dy: d, x }) as tf.Tensor)
+            : tf.mul(d, tf.cast(tf.step(x), 'float32')),
+      };
+    },
+  });
+}

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WA, type WasmMemory } from './wasm-api';
+
+/**
+ * This project's SIMD kernels (csrc/kernels.c, built by csrc/build.sh), instantiated on
+ * tfjs-backend-wasm's own linear memory so they work on tensors in place.
+ */
+export interface KernelExports {
+  bn_stats(x: number, P: number, C: number, mean: number, variance: number, tmp: number, acc: number): void;
+  channel_affine(x: number, P: number, C: number, scale: number, shift: number, y: number): void;
+  bn_grad_reduce(dy: number, x: number, P: number, C: number, mean: number, sumDy: number, sumDyXc: number, tmp: number, acc: number): void;
+  bn_grad_dx(dy: number, x: number, P: number, C: number, a: number, b: number, k: number, dx: number): void;
+  relu_grad(dy: number, x: number, n: number, dx: number): void;
+  permute_210(src: number, A: number, B: number, C: number, dst: number): void;
+  permute_102(src: number, A: number, B: number, C: number, dst: number): void;
+  rot180_swap(w: number, KH: number, KW: number, CI: number, CO: number, dst: number): void;
+  dilate(src: number, N: number, H: number, W: number, C: number, s: number, HD: number, WD: number, dst: number): void;
+}
+
+export interface SimdKernels {
+  k: KernelExports;
+  memory: WasmMemory;
+  /** A fresh view: the heap's buffer changes whenever it grows. */
+  f32(offset: number, length: number): Float32Array;
+  f64(offset: number, length: number): Float64Array;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export function kernelsPath(shared: boolean): string {
+  return path.join(here, shared ? 'kernels-shared.wasm' : 'kernels.wasm');
+}
+
+export function instantiateKernels(memory: WasmMemory): SimdKernels {
+  const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+  const module = new WA.Module(fs.readFileSync(kernelsPath(shared)));
+  const instance = new WA.Instance(module, { env: { memory } });
+  return {
+    k: instance.exports as unknown as KernelExports,
+    memory,
+    f32: (offset, length) => new Float32Array(memory.buffer, offset, length),
+    f64: (offset, length) => new Float64Array(memory.buffer, offset, length),
+  };
+}
