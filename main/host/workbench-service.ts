@@ -1,0 +1,264 @@
+import path from 'node:path';
+import type { z } from 'zod';
+import {
+  API_METHODS,
+  API_VERSION,
+  METHOD_BY_CHANNEL,
+  type ActiveRun,
+  type ApiMethodName,
+  type ApiReply,
+  type HostEvent,
+} from '../../shared/api';
+import { WorkbenchError, toErrorData } from '../../shared/errors';
+import type { TrainerEvent } from '../../shared/protocol';
+import { EventThrottle, type Clock } from '../../shared/throttle';
+import { assertValidConfig } from '../../shared/validation';
+import type { EnginePorts, TrainerPort } from './ports';
+import type { Roots } from './roots';
+
+/**
+ * The WorkbenchApi implemented once on the Node side, free of any transport. Serve's WebSocket
+ * endpoint and Electron's IPC router both hand it `(channel, payload)` and send back the `ApiReply`;
+ * both subscribe to its event batches. Every payload is validated here with the API table's schemas,
+ * so a transport cannot forget to (issue 9 item 4).
+ *
+ * Usage:
+ *   const service = new WorkbenchService({ ports, roots, runsDir, mode: 'browser', version });
+ *   const off = service.subscribe((batch) => socket.send(JSON.stringify({ kind: 'events', events: batch })));
+ *   const reply = await service.call('run:list', undefined);   // { ok: true, value: [...] }
+ */
+export interface WorkbenchServiceOptions {
+  ports: EnginePorts;
+  /** Folders the UI may browse (fs:list). */
+  roots: Roots;
+  runsDir: string;
+  mode: 'browser' | 'electron' | 'test';
+  version: string;
+  /**
+   * Browser mode: dataset folders and export folders must lie under the roots (or, for exports,
+   * the run store). Electron passes false: its paths come from native dialogs the user drove.
+   */
+  restrictPaths: boolean;
+  /** Events per second to subscribers, at most (default 20). */
+  maxEventsPerSecond?: number;
+  clock?: Clock;
+}
+
+type Handler<K extends ApiMethodName> = (request: z.output<(typeof API_METHODS)[K]['request']>) => Promise<z.output<(typeof API_METHODS)[K]['response']>>;
+
+interface Active {
+  trainer: TrainerPort;
+  runId: string | null;
+  state: ActiveRun['state'];
+  /** True once the run said `finished`: its trainer's exit is then expected. */
+  ended: boolean;
+}
+
+const LIVE_STATES = new Set<ActiveRun['state']>(['loading', 'running', 'paused', 'stopping']);
+
+export class WorkbenchService {
+  private readonly subscribers = new Set<(batch: HostEvent[]) => void>();
+  private readonly throttle: EventThrottle<HostEvent>;
+  private active: Active | null = null;
+  private disposed = false;
+  private readonly handlers: { [K in ApiMethodName]: Handler<K> };
+
+  constructor(private readonly options: WorkbenchServiceOptions) {
+    this.throttle = new EventThrottle<HostEvent>({
+      deliver: (batch) => {
+        for (const s of this.subscribers) s(batch);
+      },
+      maxPerSecond: options.maxEventsPerSecond ?? 20,
+      // Steps coalesce per type; layer stats and gradients too, so the newest always wins.
+      clock: options.clock,
+    });
+    const { ports } = options;
+    this.handlers = {
+      appInfo: async () => ({ apiVersion: API_VERSION, version: options.version, mode: options.mode, roots: [...options.roots.real], runsDir: options.runsDir }),
+      backendInfo: () => ports.backendInfo(),
+      scanDataset: async (r) => {
+        const dataset = r.dataset.kind === 'builtin' ? r.dataset : { ...r.dataset, path: await this.checkedPath(r.dataset.path) };
+        return ports.scan(dataset, r.inputShape, r.thumbnailsPerClass);
+      },
+      listFolder: (r) => options.roots.list(r.path),
+      startRun: (r) => this.start(r),
+      pauseRun: async () => this.command('pause', ['running']),
+      resumeRun: async () => this.command('resume', ['paused']),
+      stopRun: async () => this.command('stop', ['running', 'paused', 'loading']),
+      snapshotRun: async () => this.command('snapshot', ['running', 'paused']),
+      continueRun: (r) => this.continueRun(r.runId),
+      activeRun: async () => ({ runId: this.active?.runId ?? null, state: this.active?.state ?? 'idle' }),
+      listRuns: () => ports.runs.list(),
+      openRun: async (r) => {
+        const stored = await ports.runs.open(r.runId);
+        const events = await ports.runs.events(r.runId);
+        return { info: stored.info, model: stored.model, settings: stored.settings, dataset: stored.dataset, classes: stored.classes, events };
+      },
+      renameRun: async (r) => {
+        const info = await ports.runs.rename(r.runId, r.name);
+        this.emit({ type: 'runsChanged', time: Date.now() });
+        return info;
+      },
+      deleteRun: async (r) => {
+        if (this.active && this.active.runId === r.runId && LIVE_STATES.has(this.active.state)) {
+          throw new WorkbenchError(`Run ${r.runId} is still training; stop it before deleting it.`);
+        }
+        await ports.runs.remove(r.runId);
+        this.emit({ type: 'runsChanged', time: Date.now() });
+        return null;
+      },
+      inspect: async (r) => {
+        const a = this.requireLive(['running', 'paused']);
+        a.trainer.send({ type: 'inspect', ...r });
+        return null;
+      },
+      exportRun: async (r) => {
+        const stored = await ports.runs.open(r.runId);
+        const outDir = r.outDir === undefined ? path.join(stored.dir, 'exports', r.format) : await this.checkedOutDir(r.outDir);
+        return ports.exportRun({ runDir: stored.dir, format: r.format, checkpoint: r.checkpoint, foldBn: r.foldBn, outDir });
+      },
+    };
+  }
+
+  /** Receives event batches, at most `maxEventsPerSecond` a second. Returns the unsubscribe function. */
+  subscribe(listener: (batch: HostEvent[]) => void): () => void {
+    this.subscribers.add(listener);
+    return () => this.subscribers.delete(listener);
+  }
+
+  /**
+   * Runs one API call. Never throws: an unknown channel, an invalid payload or a failing handler
+   * all come back as `{ ok: false, error }` with a sentence saying what was wrong.
+   */
+  async call(channel: string, payload: unknown): Promise<ApiReply> {
+    try {
+      const method = METHOD_BY_CHANNEL.get(channel);
+      if (method === undefined) {
+        throw new WorkbenchError(`Unknown channel ${JSON.stringify(String(channel).slice(0, 64))}; expected one of ${[...METHOD_BY_CHANNEL.keys()].join(', ')}.`);
+      }
+      const parsed = API_METHODS[method].request.safeParse(payload);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`);
+        throw new WorkbenchError(`Invalid request for ${channel}: ${issues.join('; ')}.`);
+      }
+      const handler = this.handlers[method] as (r: unknown) => Promise<unknown>;
+      const value = await handler(parsed.data);
+      return { ok: true, value: value ?? null };
+    } catch (err) {
+      return { ok: false, error: toErrorData(err) };
+    }
+  }
+
+  /** Stops a live run (it checkpoints), waits a little for the trainer to exit, then kills it. */
+  async dispose(graceMs = 5000): Promise<void> {
+    const a = this.active;
+    if (a && !a.ended) {
+      const exited = new Promise<void>((resolve) => a.trainer.onExit(() => resolve()));
+      if (LIVE_STATES.has(a.state)) a.trainer.send({ type: 'stop' });
+      await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs))]);
+    }
+    a?.trainer.kill();
+    this.disposed = true;
+    this.throttle.close();
+    this.subscribers.clear();
+  }
+
+  private emit(event: HostEvent): void {
+    if (!this.disposed) this.throttle.push(event);
+  }
+
+  private async checkedPath(p: string): Promise<string> {
+    return this.options.restrictPaths ? this.options.roots.resolve(p) : p;
+  }
+
+  private async checkedOutDir(p: string): Promise<string> {
+    if (!this.options.restrictPaths) return p;
+    const runsReal = path.resolve(this.options.runsDir);
+    const resolved = path.resolve(p);
+    if (resolved === runsReal || resolved.startsWith(runsReal + path.sep)) {
+      if (p.split(/[\\/]/).includes('..')) throw new WorkbenchError(`Output path ${JSON.stringify(p)} may not contain "..".`);
+      return resolved;
+    }
+    return this.options.roots.resolveForWrite(p);
+  }
+
+  private requireLive(states: ActiveRun['state'][]): Active {
+    const a = this.active;
+    if (!a || !states.includes(a.state)) {
+      const now = a ? `the run is ${a.state}` : 'no run is training';
+      throw new WorkbenchError(`That needs a run that is ${states.join(' or ')}, but ${now}; start or continue one first.`);
+    }
+    return a;
+  }
+
+  private command(type: 'pause' | 'resume' | 'stop' | 'snapshot', states: ActiveRun['state'][]): null {
+    this.requireLive(states).trainer.send({ type });
+    return null;
+  }
+
+  private ensureIdle(): void {
+    const a = this.active;
+    if (a && !a.ended && LIVE_STATES.has(a.state)) {
+      throw new WorkbenchError(`Run ${a.runId ?? '(starting)'} is ${a.state}; stop it before starting another.`);
+    }
+    // The previous run is over; its process may linger idle.
+    if (a) a.trainer.kill();
+    this.active = null;
+  }
+
+  private async start(r: z.output<typeof API_METHODS.startRun.request>): Promise<{ runId: string }> {
+    this.ensureIdle();
+    const model = assertValidConfig(r.model);
+    const dataset = r.dataset.kind === 'builtin' ? r.dataset : { ...r.dataset, path: await this.checkedPath(r.dataset.path) };
+    const run = await this.options.ports.runs.create({ name: r.name, model, settings: r.settings, dataset });
+    this.attach(run.id).trainer.send({ type: 'start', runDir: run.dir, model, settings: r.settings, dataset });
+    this.emit({ type: 'runsChanged', time: Date.now() });
+    return { runId: run.id };
+  }
+
+  private async continueRun(runId: string): Promise<{ runId: string }> {
+    this.ensureIdle();
+    const stored = await this.options.ports.runs.open(runId);
+    this.attach(runId).trainer.send({ type: 'resumeRun', runDir: stored.dir });
+    this.emit({ type: 'runsChanged', time: Date.now() });
+    return { runId };
+  }
+
+  private attach(runId: string): Active {
+    const trainer = this.options.ports.spawnTrainer();
+    const active: Active = { trainer, runId, state: 'loading', ended: false };
+    this.active = active;
+    trainer.onEvent((event) => this.onTrainerEvent(active, event));
+    trainer.onExit(({ code, signal }) => {
+      const wasLive = !active.ended;
+      active.ended = true;
+      if (active.state !== 'finished') active.state = wasLive ? 'failed' : active.state;
+      if (!wasLive) return;
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      const message = `The trainer ${how} before run ${active.runId} finished. The run is marked failed; continue it from its last checkpoint in Runs.`;
+      this.emit({ type: 'trainerExit', runId: active.runId ?? undefined, code, signal, message, time: Date.now() });
+      if (active.runId) {
+        this.options.ports.runs
+          .markEnded(active.runId, 'failed', message)
+          .catch(() => undefined)
+          .finally(() => this.emit({ type: 'runsChanged', time: Date.now() }));
+      }
+    });
+    return active;
+  }
+
+  private onTrainerEvent(active: Active, event: TrainerEvent): void {
+    if (event.type === 'state') {
+      active.state = event.state;
+      if (event.runId) active.runId = event.runId;
+      if (event.state === 'finished' || event.state === 'failed') active.ended = true;
+      this.emit({ type: 'runsChanged', time: Date.now() });
+    } else if (event.type === 'finished') {
+      active.state = event.reason === 'failed' ? 'failed' : 'finished';
+      active.ended = true;
+    } else if (event.type === 'error' && event.fatal) {
+      active.state = 'failed';
+    }
+    this.emit(event);
+  }
+}

@@ -1,0 +1,123 @@
+import { arcHeight, NODE_H, type GraphLayout } from './layout';
+import { colorScale } from '../colors';
+
+/** The minimal 2D-context surface the graph draws with (a recording fake in tests). */
+export type Ctx = Pick<
+  CanvasRenderingContext2D,
+  'save' | 'restore' | 'setTransform' | 'clearRect' | 'beginPath' | 'moveTo' | 'quadraticCurveTo' | 'lineTo' | 'stroke' | 'fill' | 'fillRect' | 'strokeRect' | 'fillText'
+> & { strokeStyle: unknown; fillStyle: unknown; lineWidth: number; globalAlpha: number; font: string; textAlign: CanvasTextAlign; textBaseline: CanvasTextBaseline };
+
+export interface View {
+  scale: number;
+  /** Screen position of world origin. */
+  tx: number;
+  ty: number;
+}
+
+export interface Theme {
+  bg: string;
+  fg: string;
+  muted: string;
+  node: string;
+  nodeStroke: string;
+  transition: string;
+  accent: string;
+  edge: string;
+}
+
+const BINS = 12;
+
+/**
+ * Draws the graph; returns how many edges were stroked (culled ones are not). Edges are grouped
+ * into BINS colour bins, one path each, so thousands of arcs cost a dozen stroke() calls.
+ */
+export function drawGraph(
+  ctx: Ctx,
+  layout: GraphLayout,
+  view: View,
+  size: { width: number; height: number; dpr: number },
+  theme: Theme,
+  strengths: (number | null)[],
+  selected: string | null,
+): number {
+  ctx.save();
+  ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
+  ctx.clearRect(0, 0, size.width, size.height);
+  ctx.setTransform(size.dpr * view.scale, 0, 0, size.dpr * view.scale, size.dpr * view.tx, size.dpr * view.ty);
+
+  // Visible world x-range, for culling arcs that lie wholly off screen.
+  const left = -view.tx / view.scale;
+  const right = (size.width - view.tx) / view.scale;
+  const bins: number[][] = Array.from({ length: BINS + 1 }, () => []);
+  const highlighted: number[] = [];
+  let drawn = 0;
+  layout.edges.forEach((e, i) => {
+    if (e.tx < left || e.sx > right) return;
+    drawn++;
+    if (selected !== null && (e.source === selected || e.target === selected)) highlighted.push(i);
+    const s = strengths[i];
+    bins[s === null ? BINS : Math.min(BINS - 1, Math.floor(s * BINS))].push(i);
+  });
+
+  const arc = (i: number) => {
+    const e = layout.edges[i];
+    const top = -NODE_H / 2;
+    ctx.moveTo(e.sx, top);
+    ctx.quadraticCurveTo((e.sx + e.tx) / 2, top - 2 * arcHeight(e.tx - e.sx), e.tx, top);
+  };
+  ctx.lineWidth = 1 / Math.max(view.scale, 0.25);
+  bins.forEach((list, b) => {
+    if (list.length === 0) return;
+    ctx.beginPath();
+    for (const i of list) arc(i);
+    if (b === BINS) {
+      ctx.strokeStyle = theme.edge;
+      ctx.globalAlpha = selected ? 0.18 : 0.45;
+    } else {
+      ctx.strokeStyle = colorScale((b + 0.5) / BINS);
+      ctx.globalAlpha = selected ? 0.25 : 0.35 + 0.6 * (b / BINS);
+    }
+    ctx.stroke();
+  });
+  ctx.globalAlpha = 1;
+  if (highlighted.length) {
+    ctx.beginPath();
+    for (const i of highlighted) arc(i);
+    ctx.strokeStyle = theme.accent;
+    ctx.lineWidth = 2 / Math.max(view.scale, 0.25);
+    ctx.stroke();
+  }
+  if (layout.chain.length) {
+    ctx.beginPath();
+    for (const c of layout.chain) {
+      ctx.moveTo(c.sx, 0);
+      ctx.lineTo(c.tx, 0);
+    }
+    ctx.strokeStyle = theme.muted;
+    ctx.lineWidth = 2 / Math.max(view.scale, 0.25);
+    ctx.stroke();
+  }
+
+  // Nodes, then labels when they are legible.
+  const labels = view.scale >= 0.45;
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  for (const n of layout.nodes) {
+    if (n.x + n.w / 2 < left || n.x - n.w / 2 > right) continue;
+    const isSel = n.id === selected;
+    ctx.fillStyle = isSel ? theme.accent : n.kind === 'dense' ? theme.node : theme.transition;
+    ctx.fillRect(n.x - n.w / 2, -NODE_H / 2, n.w, NODE_H);
+    ctx.strokeStyle = isSel ? theme.accent : theme.nodeStroke;
+    ctx.lineWidth = 1 / Math.max(view.scale, 0.25);
+    ctx.strokeRect(n.x - n.w / 2, -NODE_H / 2, n.w, NODE_H);
+    if (labels) {
+      ctx.fillStyle = isSel ? theme.bg : theme.fg;
+      ctx.fillText(n.short, n.x, 0);
+      ctx.fillStyle = theme.muted;
+      ctx.fillText(n.volume, n.x, NODE_H / 2 + 10 + (n.kind === 'dense' && Number(n.short) % 2 === 0 ? 11 : 0));
+    }
+  }
+  ctx.restore();
+  return drawn;
+}

@@ -1,0 +1,132 @@
+import type { HostEvent } from '../../../shared/api';
+import type { LayerStat } from '../../../shared/protocol';
+
+/**
+ * Plain, non-reactive containers for everything a run records. They can hold 100k+ points, so they
+ * stay out of Vue's deep reactivity (the store wraps them in markRaw and bumps a version counter);
+ * charts read them in place and redraw on the counter (issue 6: smooth at 100k+ points).
+ */
+export interface Point {
+  x: number;
+  y: number;
+}
+
+type Of<T extends HostEvent['type']> = Extract<HostEvent, { type: T }>;
+
+export interface LayerHistory {
+  steps: number[];
+  mean: number[];
+  std: number[];
+  meanAbs: number[];
+  zeroFraction: number[];
+  latest: LayerStat;
+}
+
+export interface GradientHistory {
+  steps: number[];
+  gradNorm: number[];
+  updateRatio: number[];
+}
+
+export class RunRecord {
+  // Curves, x = global step.
+  readonly trainLoss: Point[] = [];
+  readonly trainAccuracy: Point[] = [];
+  readonly lr: Point[] = [];
+  readonly imagesPerSec: Point[] = [];
+  readonly epochLoss: Point[] = [];
+  readonly epochAccuracy: Point[] = [];
+  readonly valLoss: Point[] = [];
+  readonly valAccuracy: Point[] = [];
+  readonly epochs: Of<'epoch'>[] = [];
+  lastStep: Of<'step'> | null = null;
+  readonly layers = new Map<string, LayerHistory>();
+  readonly gradients = new Map<string, GradientHistory>();
+  readonly contributions: Of<'contributions'>[] = [];
+  activations: Of<'activations'> | null = null;
+  ablation: Of<'ablation'> | null = null;
+  evaluation: Of<'evaluation'> | null = null;
+  finished: Of<'finished'> | null = null;
+  state: Extract<Of<'state'>['state'], string> | null = null;
+  readonly logs: (Of<'log'> | Of<'error'> | Of<'trainerExit'>)[] = [];
+
+  /** Adds one event; returns false when it says nothing this record keeps. */
+  add(e: HostEvent): boolean {
+    switch (e.type) {
+      case 'step':
+        // Live steps arrive coalesced; a replayed run has them all. Keep x increasing for decimation.
+        if (this.lastStep && e.step <= this.lastStep.step) return false;
+        this.lastStep = e;
+        this.trainLoss.push({ x: e.step, y: e.loss });
+        this.trainAccuracy.push({ x: e.step, y: e.accuracy });
+        this.lr.push({ x: e.step, y: e.lr });
+        this.imagesPerSec.push({ x: e.step, y: e.imagesPerSec });
+        return true;
+      case 'epoch':
+        this.epochs.push(e);
+        this.epochLoss.push({ x: e.step, y: e.loss });
+        this.epochAccuracy.push({ x: e.step, y: e.accuracy });
+        if (e.valLoss !== null) this.valLoss.push({ x: e.step, y: e.valLoss });
+        if (e.valAccuracy !== null) this.valAccuracy.push({ x: e.step, y: e.valAccuracy });
+        return true;
+      case 'layerStats':
+        for (const l of e.layers) {
+          let h = this.layers.get(l.layer);
+          if (!h) {
+            h = { steps: [], mean: [], std: [], meanAbs: [], zeroFraction: [], latest: l };
+            this.layers.set(l.layer, h);
+          }
+          h.steps.push(e.step);
+          h.mean.push(l.mean);
+          h.std.push(l.std);
+          h.meanAbs.push(l.meanAbs);
+          h.zeroFraction.push(l.zeroFraction);
+          h.latest = l;
+        }
+        return true;
+      case 'gradients':
+        for (const g of e.layers) {
+          let h = this.gradients.get(g.layer);
+          if (!h) {
+            h = { steps: [], gradNorm: [], updateRatio: [] };
+            this.gradients.set(g.layer, h);
+          }
+          h.steps.push(e.step);
+          h.gradNorm.push(g.gradNorm);
+          h.updateRatio.push(g.updateRatio);
+        }
+        return true;
+      case 'contributions':
+        this.contributions.push(e);
+        return true;
+      case 'activations':
+        this.activations = e;
+        return true;
+      case 'ablation':
+        this.ablation = e;
+        return true;
+      case 'evaluation':
+        this.evaluation = e;
+        return true;
+      case 'finished':
+        this.finished = e;
+        return true;
+      case 'state':
+        this.state = e.state;
+        return true;
+      case 'log':
+      case 'error':
+      case 'trainerExit':
+        this.logs.push(e);
+        if (this.logs.length > 500) this.logs.splice(0, this.logs.length - 500);
+        return true;
+      default:
+        return false;
+    }
+  }
+}
+
+/** The run id an event belongs to, when it names one. */
+export function runIdOf(e: HostEvent): string | undefined {
+  return 'runId' in e && typeof e.runId === 'string' ? e.runId : undefined;
+}

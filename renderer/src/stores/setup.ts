@@ -1,0 +1,103 @@
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef, watch } from 'vue';
+import type { ScanResult } from '../../../shared/api';
+import { summarize, type ArchitectureSummary } from '../../../shared/architecture/summary';
+import type { ConfigProblem, DenseNetConfig } from '../../../shared/config';
+import { DEFAULT_DEMO_PRESET, getPreset } from '../../../shared/presets';
+import { defaultTrainSettings, type DatasetSpec, type TrainSettings } from '../../../shared/training';
+import { validateConfig } from '../../../shared/validation';
+import { api } from '../api/current';
+import { useAppStore } from './app';
+import { useSessionStore } from './session';
+
+/**
+ * The New-run form: dataset, architecture and training settings. The architecture is validated
+ * and summarized on every edit, renderer-side (shared/ is pure TS), so feedback is instant.
+ */
+export const useSetupStore = defineStore('setup', () => {
+  const dataset = ref<DatasetSpec>({ kind: 'builtin', name: 'fashion-mnist', limit: 2000 });
+  const scan = shallowRef<ScanResult | null>(null);
+  const scanning = ref(false);
+  const scanError = ref<string | null>(null);
+  const preset = ref(DEFAULT_DEMO_PRESET);
+  const config = ref<DenseNetConfig>(getPreset(DEFAULT_DEMO_PRESET, { inputShape: [28, 28, 1], classes: 10 }));
+  const settings = ref<TrainSettings>({ ...defaultTrainSettings(), epochs: 3, batchSize: 32 });
+  const name = ref('');
+  const starting = ref(false);
+
+  const problems = computed<ConfigProblem[]>(() => validateConfig(config.value));
+  const summary = computed<ArchitectureSummary | null>(() => {
+    if (problems.value.length) return null;
+    try {
+      return summarize(config.value);
+    } catch {
+      return null;
+    }
+  });
+  const problemOf = (field: string) => problems.value.find((p) => p.field === field || p.field.startsWith(`${field}[`))?.message;
+
+  function applyPreset(nameOf: string) {
+    preset.value = nameOf;
+    const keep = { inputShape: config.value.inputShape, classes: config.value.classes, dropRate: config.value.dropRate };
+    config.value = getPreset(nameOf, keep);
+  }
+
+  /** A custom edit of one architecture field; the variant becomes `custom` when it departs from the preset. */
+  function edit<K extends keyof DenseNetConfig>(key: K, value: DenseNetConfig[K]) {
+    const next = { ...config.value, [key]: value };
+    try {
+      const { variant: _v, ...arch } = next;
+      const base = preset.value;
+      config.value = getPreset(base, arch);
+    } catch {
+      config.value = { ...next, variant: 'custom' };
+    }
+  }
+
+  async function runScan() {
+    scanning.value = true;
+    scanError.value = null;
+    try {
+      const result = await api().scanDataset({ dataset: dataset.value, inputShape: config.value.inputShape, thumbnailsPerClass: 4 });
+      scan.value = result;
+      // The dataset decides the classes; the model follows.
+      if (result.classes.length >= 2 && result.classes.length !== config.value.classes) edit('classes', result.classes.length);
+    } catch (err) {
+      scan.value = null;
+      scanError.value = err instanceof Error ? err.message : String(err);
+    } finally {
+      scanning.value = false;
+    }
+  }
+
+  watch(dataset, () => {
+    scan.value = null;
+  }, { deep: true });
+
+  const canStart = computed(() => !starting.value && problems.value.length === 0 && (scan.value === null || scan.value.errors.length === 0));
+
+  async function start(): Promise<string | null> {
+    const app = useAppStore();
+    const session = useSessionStore();
+    starting.value = true;
+    try {
+      const { runId } = await api().startRun({ name: name.value || undefined, model: config.value, settings: settings.value, dataset: dataset.value });
+      session.reset(runId);
+      session.model = config.value;
+      session.settings = settings.value;
+      session.dataset = dataset.value;
+      session.classes = scan.value?.classes ?? [];
+      session.info = null;
+      session.active = { runId, state: 'loading' };
+      app.go('dashboard');
+      return runId;
+    } catch (err) {
+      app.report(err);
+      return null;
+    } finally {
+      starting.value = false;
+    }
+  }
+
+  return { dataset, scan, scanning, scanError, preset, config, settings, name, starting, problems, summary, problemOf, applyPreset, edit, runScan, canStart, start };
+});
