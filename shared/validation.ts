@@ -2,7 +2,8 @@
  * Validation of a DenseNetConfig. Returns every problem at once (a form shows them all, a CLI
  * prints them all), each naming the field, the value found and what is accepted.
  * Per-field checks are a zod schema; the checks that need several fields at once (is the input
- * big enough for the downsamplings, does a transition keep at least one channel) run after it.
+ * big enough for the downsamplings, does a transition keep at least one channel) run after it,
+ * on whichever of the fields they need are valid.
  */
 import { z } from 'zod';
 import type { ConfigProblem, DenseNetConfig } from './config';
@@ -69,50 +70,62 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-/** Checks that need the whole (field-valid) config: downsampling and transition widths. */
-function crossFieldProblems(config: DenseNetConfig): ConfigProblem[] {
+/** The fields of `c` that are valid on their own, so cross-field checks run even when others are wrong. */
+function validFields(c: unknown): Partial<DenseNetConfig> {
+  const fields: Record<string, unknown> = {};
+  if (c === null || typeof c !== 'object') return fields;
+  for (const [key, schema] of Object.entries(ConfigFieldsSchema.shape)) {
+    const parsed = schema.safeParse((c as Record<string, unknown>)[key]);
+    if (parsed.success) fields[key] = parsed.data;
+  }
+  return fields as Partial<DenseNetConfig>;
+}
+
+/** Checks that need several valid fields: downsampling and transition widths. */
+function crossFieldProblems(config: Partial<DenseNetConfig>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const [height, width] = config.inputShape;
-  const blockCount = config.blocks.length;
-  const min = minInputSize(config.stem, blockCount);
-  const halvings = (config.stem === 'imagenet' ? 2 : 0) + blockCount - 1;
-  (['height', 'width'] as const).forEach((axis, i) => {
-    const size = i === 0 ? height : width;
-    if (blockSizes(size, config.stem, blockCount).some((s) => s < 1)) {
-      problems.push({
-        field: `inputShape[${i}]`,
-        value: size,
-        message:
-          `Input ${axis} ${size} is too small for the ${config.stem} stem and ${blockCount} dense block${blockCount === 1 ? '' : 's'}, ` +
-          `which halve it ${halvings} time${halvings === 1 ? '' : 's'}; it must be at least ${min}.`,
-      });
-    }
-  });
-  const { channelsOut } = blockChannels(config);
-  channelsOut.slice(0, -1).forEach((m, b) => {
-    const out = transitionChannels(m, config.compression);
-    if (out < 1) {
-      problems.push({
-        field: 'compression',
-        value: config.compression,
-        message: `Compression θ = ${config.compression} leaves transition ${b + 1} with ⌊${config.compression} × ${m}⌋ = ${out} channels; θ must be at least ${(1 / m).toPrecision(3)} for its ${m} input channels.`,
-      });
-    }
-  });
+  const { inputShape, stem, blocks } = config;
+  if (inputShape && stem && blocks) {
+    const blockCount = blocks.length;
+    const min = minInputSize(stem, blockCount);
+    const halvings = (stem === 'imagenet' ? 2 : 0) + blockCount - 1;
+    (['height', 'width'] as const).forEach((axis, i) => {
+      const size = inputShape[i];
+      if (blockSizes(size, stem, blockCount).some((s) => s < 1)) {
+        problems.push({
+          field: `inputShape[${i}]`,
+          value: size,
+          message:
+            `Input ${axis} ${size} is too small for the ${stem} stem and ${blockCount} dense block${blockCount === 1 ? '' : 's'}, ` +
+            `which halve it ${halvings} time${halvings === 1 ? '' : 's'}; it must be at least ${min}.`,
+        });
+      }
+    });
+  }
+  const { growthRate, compression, initFeatures } = config;
+  if (blocks && growthRate !== undefined && compression !== undefined && initFeatures !== undefined) {
+    const { channelsOut } = blockChannels({ blocks, growthRate, compression, initFeatures });
+    channelsOut.slice(0, -1).forEach((m, b) => {
+      const out = transitionChannels(m, compression);
+      if (out < 1) {
+        problems.push({
+          field: 'compression',
+          value: compression,
+          message: `Compression θ = ${compression} leaves transition ${b + 1} with ⌊${compression} × ${m}⌋ = ${out} channels; θ must be at least ${(1 / m).toPrecision(3)} for its ${m} input channels.`,
+        });
+      }
+    });
+  }
   return problems;
 }
 
 /** Every problem with a config, or [] when it is valid. Never throws. */
 export function validateConfig(c: unknown): ConfigProblem[] {
   const parsed = ConfigFieldsSchema.safeParse(c);
-  if (!parsed.success) {
-    return parsed.error.issues.map((issue) => ({
-      field: fieldName(issue.path),
-      value: valueAt(c, issue.path),
-      message: issue.message,
-    }));
-  }
-  return crossFieldProblems(parsed.data as DenseNetConfig);
+  const fieldProblems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({ field: fieldName(issue.path), value: valueAt(c, issue.path), message: issue.message }));
+  return [...fieldProblems, ...crossFieldProblems(parsed.success ? (parsed.data as DenseNetConfig) : validFields(c))];
 }
 
 /** The config, typed, or a user WorkbenchError listing every problem in one line. */

@@ -26,6 +26,8 @@ export type StageKind = 'stem' | 'block' | 'transition' | 'pool';
 
 export interface StageSummary {
   kind: StageKind;
+  /** The dense block of a `block` stage, or the block a `transition` follows; null for stem and pool. */
+  block: number | null;
   /** Human label, e.g. `Dense block 1`. */
   label: string;
   /** Keras layer whose output this volume is (`pool1`, `conv2_block6_concat`, `pool2_pool`, `avg_pool`). */
@@ -68,16 +70,16 @@ export function summarize(config: DenseNetConfig): ArchitectureSummary {
   }));
 
   const stemLayer = valid.stem === 'imagenet' ? 'pool1' : 'conv1_conv';
-  const stages: StageSummary[] = [{ kind: 'stem', label: 'Stem', layer: stemLayer, shape: shapeOf(stemLayer) }];
+  const stages: StageSummary[] = [{ kind: 'stem', block: null, label: 'Stem', layer: stemLayer, shape: shapeOf(stemLayer) }];
   valid.blocks.forEach((count, b) => {
     const block = `conv${b + 2}_block${count}_concat`;
-    stages.push({ kind: 'block', label: `Dense block ${b + 1}`, layer: block, shape: shapeOf(block) });
+    stages.push({ kind: 'block', block: b + 1, label: `Dense block ${b + 1}`, layer: block, shape: shapeOf(block) });
     if (b < valid.blocks.length - 1) {
       const pool = `pool${b + 2}_pool`;
-      stages.push({ kind: 'transition', label: `Transition ${b + 1}`, layer: pool, shape: shapeOf(pool) });
+      stages.push({ kind: 'transition', block: b + 1, label: `Transition ${b + 1}`, layer: pool, shape: shapeOf(pool) });
     }
   });
-  stages.push({ kind: 'pool', label: 'Global average pool', layer: 'avg_pool', shape: shapeOf('avg_pool') });
+  stages.push({ kind: 'pool', block: null, label: 'Global average pool', layer: 'avg_pool', shape: shapeOf('avg_pool') });
 
   const totals = layers.reduce<ArchitectureTotals>(
     (t, l) => ({

@@ -75,6 +75,11 @@ describe('validateConfig', () => {
     expect(problems.map((p) => p.field).sort()).toEqual(['blocks', 'classes', 'compression', 'growthRate']);
   });
 
+  it('still checks the input size when an unrelated field is wrong', () => {
+    const problems = validateConfig({ ...valid, growthRate: 0, inputShape: [1, 8, 1] });
+    expect(problems.map((p) => p.field)).toEqual(['growthRate', 'inputShape[0]']);
+  });
+
   it('reports a non-object', () => {
     const problems = validateConfig(null);
     expect(problems).toHaveLength(1);
