@@ -1,0 +1,202 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import type { DenseNetConfig } from '../../../shared/config';
+import { WorkbenchError } from '../../../shared/errors';
+import { getPreset } from '../../../shared/presets';
+import { defaultTrainSettings } from '../../../shared/training';
+import { assertValidConfig } from '../../../shared/validation';
+import { parseDatasetArg, scanDataset } from '../data';
+import { buildDenseNet } from '../model/densenet';
+import { writeCheckpoint, type NamedArray } from '../train/checkpoint';
+import { getModelWeights, setModelWeights } from '../train/model-weights';
+import { createRunAt, writeRunStatus, type NewRunConfig } from '../train/run-store';
+import { readPreprocessing, PREPROCESSING_FILE } from './preprocessing';
+import { parseSafetensors } from './safetensors';
+import { loadLayersModelFromFiles } from './tfjs-files';
+import { checkArchitecture, configFromArchitecture, inferTorchvisionArchitecture, mapTorchvisionWeights } from './torchvision-weights';
+import { IMPORT_FILE, freezeFeatureLayers, type ImportRecord } from './freeze';
+
+export interface ImportOptions {
+  /** A torchvision DenseNet state dict as .safetensors ... */
+  weights?: string;
+  /** ... or a TF.js Layers model.json (e.g. a workbench export). */
+  tfjs?: string;
+  /** Preset name; `auto` (default) reads the architecture off the weights. */
+  variant?: string;
+  /** Class count of the new run; when it differs from the weights', the classifier is re-initialized. */
+  classes?: number;
+  /** [H, W, C]; default the preset's input (224×224×3 for ImageNet), or the TF.js model's. */
+  inputShape?: [number, number, number];
+  /** A dataset (folder, .csv, mnist, fashion-mnist) the run will fine-tune on: sets classes and names. */
+  data?: string;
+  /** Freeze everything but `predictions` (layer.trainable = false). */
+  freezeFeatures?: boolean;
+  /** The run folder to create (must not exist). */
+  out: string;
+}
+
+export interface ImportResult {
+  runDir: string;
+  config: DenseNetConfig;
+  headReplaced: boolean;
+  ignored: string[];
+  trainableParams: number;
+  totalParams: number;
+}
+
+/**
+ * Creates a run folder from pretrained weights: config.json, a step-0 checkpoint and a `stopped`
+ * status, so the Training engine can continue it (`resume`) like any stopped run, and export,
+ * inspect and predict work on it at once.
+ */
+export async function importRun(options: ImportOptions): Promise<ImportResult> {
+  if (Boolean(options.weights) === Boolean(options.tfjs)) {
+    throw new WorkbenchError('Import needs exactly one source: --weights FILE.safetensors or --tfjs model.json.');
+  }
+  if (fs.existsSync(options.out)) throw new WorkbenchError(`The run folder ${path.resolve(options.out)} already exists; choose a new --out.`);
+  if (options.classes !== undefined && (!Number.isInteger(options.classes) || options.classes < 2)) {
+    throw new WorkbenchError(`--classes must be a whole number ≥ 2; got ${options.classes}.`);
+  }
+  const dataset = options.data ? await describeDataset(options.data, options.inputShape) : null;
+  if (dataset && options.classes !== undefined && options.classes !== dataset.classes.length) {
+    throw new WorkbenchError(`--classes ${options.classes} disagrees with the ${dataset.classes.length} classes of ${options.data}; leave --classes out.`);
+  }
+  const wantedClasses = dataset?.classes.length ?? options.classes;
+
+  let config: DenseNetConfig;
+  let weights: NamedArray[];
+  let headReplaced = false;
+  let ignored: string[] = [];
+  let classNames: string[] | null = null;
+  let normalization: NewRunConfig['normalization'] = null;
+  let model: tf.LayersModel;
+  if (options.weights) {
+    const file = options.weights;
+    const { tensors } = parseSafetensors(readFile(file), file);
+    const arch = inferTorchvisionArchitecture(tensors);
+    const variant = options.variant ?? 'auto';
+    if (variant === 'auto') {
+      if (!arch) throw new WorkbenchError(`${file} does not look like a torchvision DenseNet state dict (no features.conv0.weight, denseblock layers or classifier.weight); name its --variant to see what is missing.`);
+      config = configFromArchitecture(arch, options.inputShape ?? (arch.stem === 'imagenet' ? [224, 224, arch.inputChannels] : [32, 32, arch.inputChannels]) as [number, number, number], wantedClasses);
+    } else {
+      config = getPreset(variant, { inputShape: options.inputShape, classes: wantedClasses ?? arch?.classes });
+    }
+    assertValidConfig(config);
+    checkArchitecture(tensors, config, file); // before building: a densenet201 build is seconds
+    model = buildDenseNet(config);
+    try {
+      ({ weights, headReplaced, ignored } = mapTorchvisionWeights(tensors, config, model, file));
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  } else {
+    ({ model, config, classNames, normalization } = await tfjsSource(options.tfjs!, options.variant, options.inputShape));
+    const loadedWeights = getModelWeights(model);
+    model.dispose();
+    if (wantedClasses !== undefined && wantedClasses !== config.classes) {
+      config = { ...config, classes: wantedClasses };
+      headReplaced = true;
+      classNames = null;
+    }
+    model = buildDenseNet(config);
+    weights = loadedWeights.filter((w) => !(headReplaced && w.name.startsWith('predictions/')));
+    if (headReplaced) weights.push(...getModelWeights(model).filter((w) => w.name.startsWith('predictions/')));
+  }
+
+  try {
+    setModelWeights(model, weights);
+    if (options.freezeFeatures) freezeFeatureLayers(model);
+    const classes = dataset?.classes ?? classNames ?? Array.from({ length: config.classes }, (_, i) => `class_${i}`);
+    const settings = defaultTrainSettings();
+    const source = path.resolve(options.weights ?? options.tfjs!);
+    const run = createRunAt(options.out, {
+      name: `${config.variant} imported from ${path.basename(source)}`,
+      model: config,
+      settings,
+      dataset: dataset?.record ?? {
+        // Porting note: an imported run may not have a dataset yet; the record says so in words
+        // and sizes of 0, and `train`/`resume` with --data binds one.
+        spec: { kind: 'folder', path: '(none: imported weights, give --data to train)' },
+        name: 'none (imported)',
+        fingerprint: 'none',
+        classes,
+        inputShape: config.inputShape,
+        trainSize: 0,
+        valSize: 0,
+      },
+      normalization,
+      seed: settings.seed,
+      backend: { name: 'none', note: 'imported; no training yet' },
+    });
+    writeCheckpoint(run.dir, {
+      step: 0, epoch: 0, epochStep: 0, stepsPerEpoch: 1, lr: settings.lr, reason: 'snapshot',
+      metrics: { loss: null, accuracy: null, valLoss: null, valAccuracy: null }, best: null,
+      optimizer: { name: settings.optimizer, iterations: 0 }, rng: null, earlyStopping: { best: null, badEpochs: 0 },
+      weights: getModelWeights(model), slots: [],
+    }, { keep: settings.keepCheckpoints });
+    const record: ImportRecord = {
+      format: 1,
+      source,
+      kind: options.weights ? 'torchvision-safetensors' : 'tfjs-layers',
+      headReplaced,
+      freezeFeatures: Boolean(options.freezeFeatures),
+      ignoredKeys: ignored,
+    };
+    fs.writeFileSync(path.join(run.dir, IMPORT_FILE), JSON.stringify(record, null, 2) + '\n');
+    writeRunStatus(run.dir, {
+      status: 'stopped', pid: null, step: 0, epoch: 0, epochStep: 0, stepsPerEpoch: 1, epochs: settings.epochs, best: null,
+      message: `Imported from ${source}${headReplaced ? ' with a new classifier' : ''}; not trained yet.`,
+    });
+    const count = (ws: tf.LayerVariable[]) => ws.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+    return { runDir: run.dir, config, headReplaced, ignored, trainableParams: count(model.trainableWeights), totalParams: count(model.weights) };
+  } finally {
+    model.dispose();
+  }
+}
+
+function readFile(file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new WorkbenchError(code === 'ENOENT' ? `${file} does not exist.` : `Cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+async function tfjsSource(file: string, variant: string | undefined, inputShape: [number, number, number] | undefined) {
+  const model = await loadLayersModelFromFiles(file);
+  const dir = fs.statSync(file).isDirectory() ? file : path.dirname(file);
+  if (fs.existsSync(path.join(dir, PREPROCESSING_FILE))) {
+    // A workbench export: its preprocessing.json carries the exact config, classes and normalization.
+    const pre = readPreprocessing(dir);
+    return { model, config: pre.config, classNames: pre.classes, normalization: pre.normalization };
+  }
+  if (!variant || variant === 'auto') {
+    model.dispose();
+    throw new WorkbenchError(`${file} has no ${PREPROCESSING_FILE} beside it, so its architecture is unknown; give --variant (e.g. densenet121).`);
+  }
+  const [, h, w, c] = model.inputs[0].shape as number[];
+  const config = getPreset(variant, { inputShape: inputShape ?? [h, w, c], classes: model.outputs[0].shape[1] as number });
+  return { model, config, classNames: null, normalization: null };
+}
+
+async function describeDataset(arg: string, inputShape: [number, number, number] | undefined) {
+  const spec = parseDatasetArg(arg);
+  const report = await scanDataset(spec, { inputShape });
+  if (report.errors.length) throw new WorkbenchError(`Dataset ${arg} cannot be used: ${report.errors.join(' ')}`);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return {
+    classes: report.classes,
+    record: {
+      spec,
+      name: path.basename(report.root),
+      fingerprint: 'unscanned (import)',
+      classes: report.classes,
+      inputShape: inputShape ?? ([32, 32, 3] as [number, number, number]),
+      trainSize: sum(report.splits.train),
+      valSize: sum(report.splits.val),
+    },
+  };
+}
