@@ -1,0 +1,239 @@
+import * as tf from '@tensorflow/tfjs';
+import type { DenseNetConfig } from '../../../shared/config';
+import { connectivityGraph } from '../../../shared/architecture';
+import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
+import type { LoopHooks } from '../train/loop';
+import { ablateLayers } from './ablation';
+import { encodeActivationMaps, rawActivationMaps } from './activations';
+import { contributionMatrices, kernelFromModel, type ContributionBlockSpec } from './contributions';
+import { accuracyOf, evaluate, predictAll, type EvalBatches } from './evaluation';
+import { FeatureProbe } from './feature-probe';
+import { captureGradients, type PendingGradients } from './gradients';
+import { ablationTargets, contributionSpecs, probePoints, type ProbePoint } from './probe-points';
+
+/**
+ * One run's inspection: turns probes into protocol events (shared/protocol/inspect.ts) and plugs
+ * into the training loop's hooks (main/engine/train/loop.ts). Every event goes to `emit`, which in
+ * the trainer is the same sink as step and epoch events: appended to metrics.jsonl, then sent to
+ * the host (which throttles for the UI, shared/throttle.ts).
+ *
+ * Results are keyed by connectivity-graph node id (`conv2_block3`), except gradient stats, which
+ * are per weight layer (`conv2_block3_1_conv`); a node's `layers` lists its weight layers.
+ */
+export type InspectWhat = 'stats' | 'gradients' | 'contributions' | 'activations' | 'ablation' | 'evaluation';
+
+export interface InspectorOptions {
+  runId: string;
+  model: tf.LayersModel;
+  modelConfig: DenseNetConfig;
+  /** Class names, for labels in activation and evaluation events. */
+  classes: string[];
+  /** Validation batches in a fixed order, preprocessed as in training; null when there is no split. */
+  val: EvalBatches | null;
+  emit(event: TrainerEvent): void;
+  /** Samples in the fixed probe batch for layer stats. Default 32. */
+  probeSize?: number;
+  /** Feature maps per layer in activation events. Default 8. */
+  topN?: number;
+  now?: () => number;
+}
+
+export class Inspector {
+  readonly points: ProbePoint[];
+  private readonly probe: FeatureProbe;
+  private readonly specs: ContributionBlockSpec[];
+  private readonly targets: { node: string; conv: string }[];
+  private readonly now: () => number;
+  private probeBatch: tf.Tensor4D | null = null;
+  private pending: { grads: PendingGradients; variables: { name: string; variable: tf.Variable }[] } | null = null;
+  private lastGradients: TrainerEventOf<'gradients'> | null = null;
+  private position = { step: 0, epoch: 0 };
+  private warnedNoVal = false;
+
+  constructor(private readonly options: InspectorOptions) {
+    const graph = connectivityGraph(options.modelConfig);
+    this.points = probePoints(graph);
+    this.probe = new FeatureProbe(options.model, this.points.map((p) => p.layer));
+    this.specs = contributionSpecs(graph);
+    this.targets = ablationTargets(graph);
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  /** Where the run is, for on-demand events: the latest step/epoch seen, or a checkpoint's. */
+  setPosition(step: number, epoch: number): void {
+    this.position = { step, epoch };
+  }
+
+  /**
+   * The loop's hooks with inspection added: gradients are captured before the update every
+   * `gradientsEvery` steps and finished when the step's event shows the update was applied; layer
+   * stats run at every probe; contributions at every epoch end. The given hooks still run.
+   */
+  wrapHooks(hooks: LoopHooks): LoopHooks {
+    return {
+      ...hooks,
+      onGradients: (step, grads, variables, info) => {
+        this.pending?.grads.dispose();
+        this.pending = { grads: captureGradients(step, grads, variables), variables };
+        this.position = { step, epoch: info.epoch };
+        hooks.onGradients?.(step, grads, variables, info);
+      },
+      onEvent: (event) => {
+        hooks.onEvent?.(event);
+        if (event.type === 'step') {
+          this.position = { step: event.step, epoch: event.epoch };
+          // The loop emits a step's event after applying its update: Δw is now measurable.
+          if (this.pending && this.pending.grads.step + 1 === event.step) this.emitGradients(event.step, event.epoch);
+        }
+      },
+      onProbe: async (ctx) => {
+        this.position = { step: ctx.step, epoch: ctx.epoch };
+        const stats = await this.stats(ctx.epochEnd);
+        if (stats) this.options.emit(stats);
+        if (ctx.epochEnd) this.options.emit(await this.contributions());
+        await hooks.onProbe?.(ctx);
+      },
+    };
+  }
+
+  private emitGradients(step: number, epoch: number): void {
+    const { grads, variables } = this.pending!;
+    this.pending = null;
+    this.lastGradients = { type: 'gradients', runId: this.options.runId, step, epoch, layers: grads.finish(variables), time: this.now() };
+    this.options.emit(this.lastGradients);
+  }
+
+  /** Layer stats on the fixed probe batch; null (after one warning) when the run has no validation split. */
+  async stats(epochEnd = false): Promise<TrainerEventOf<'layerStats'> | null> {
+    const batch = await this.loadProbeBatch();
+    if (!batch) return null;
+    const stats = await this.probe.stats(batch);
+    const byLayer = new Map(this.points.map((p) => [p.layer, p.node]));
+    return {
+      type: 'layerStats', runId: this.options.runId, ...this.position, epochEnd,
+      layers: stats.map((s) => ({ ...s, layer: byLayer.get(s.layer) ?? s.layer })),
+      time: this.now(),
+    };
+  }
+
+  async contributions(): Promise<TrainerEventOf<'contributions'>> {
+    const blocks = await contributionMatrices(this.specs, kernelFromModel(this.options.model));
+    return { type: 'contributions', runId: this.options.runId, ...this.position, blocks, time: this.now() };
+  }
+
+  /** Activation maps of validation sample `sample`. */
+  async activations(sample: number): Promise<TrainerEventOf<'activations'>> {
+    const val = this.requireVal('Activation maps');
+    let seen = 0;
+    for await (const b of val()) {
+      if (sample < seen + b.n) {
+        const [h, w, c] = this.options.modelConfig.inputShape;
+        const per = h * w * c;
+        const i = sample - seen;
+        const image = tf.tensor3d(b.x.subarray(i * per, (i + 1) * per), [h, w, c]);
+        try {
+          const layers = await encodeActivationMaps(await rawActivationMaps(this.probe, image, this.options.topN ?? 8));
+          const byLayer = new Map(this.points.map((p) => [p.layer, p.node]));
+          return {
+            type: 'activations', runId: this.options.runId, step: this.position.step, sample,
+            label: this.options.classes[b.y[i]] ?? String(b.y[i]),
+            layers: layers.map((l) => ({ ...l, layer: byLayer.get(l.layer) ?? l.layer })),
+            time: this.now(),
+          };
+        } finally {
+          image.dispose();
+        }
+      }
+      seen += b.n;
+    }
+    throw new RangeError(`Sample ${sample} is outside the validation split, which has ${seen} samples (0..${seen - 1}).`);
+  }
+
+  async ablation(onLayer?: (done: number, total: number, layer: string) => void): Promise<TrainerEventOf<'ablation'>> {
+    const val = this.requireVal('Layer ablation');
+    const model = this.options.model;
+    const byConv = new Map(this.targets.map((t) => [t.conv, t.node]));
+    const result = await ablateLayers(model, this.targets.map((t) => t.conv), async () => {
+      const p = await predictAll(model, val());
+      return accuracyOf(p.labels, p.predicted);
+    }, onLayer);
+    return {
+      type: 'ablation', runId: this.options.runId, step: this.position.step, baselineAccuracy: result.baselineAccuracy,
+      layers: result.layers.map((l) => ({ ...l, layer: byConv.get(l.layer) ?? l.layer })),
+      time: this.now(),
+    };
+  }
+
+  async evaluation(topMisclassified = 16): Promise<TrainerEventOf<'evaluation'>> {
+    const val = this.requireVal('Evaluation');
+    const r = evaluate(await predictAll(this.options.model, val()), this.options.classes.length, topMisclassified);
+    return { type: 'evaluation', runId: this.options.runId, step: this.position.step, classes: [...this.options.classes], ...r, time: this.now() };
+  }
+
+  /**
+   * The latest gradient stats. Gradients exist only during a training step, so on demand this is
+   * the last captured step's, or null before the first capture.
+   */
+  gradients(): TrainerEventOf<'gradients'> | null {
+    return this.lastGradients;
+  }
+
+  /** Answers an `inspect` command: computes and emits the event. */
+  async inspect(what: InspectWhat, sample = 0): Promise<TrainerEvent | null> {
+    let event: TrainerEvent | null;
+    switch (what) {
+      case 'stats': event = await this.stats(false); break;
+      case 'gradients': event = this.gradients(); break;
+      case 'contributions': event = await this.contributions(); break;
+      case 'activations': event = await this.activations(sample); break;
+      case 'ablation': event = await this.ablation(); break;
+      case 'evaluation': event = await this.evaluation(); break;
+    }
+    if (event) this.options.emit(event);
+    return event;
+  }
+
+  dispose(): void {
+    this.probeBatch?.dispose();
+    this.probeBatch = null;
+    this.pending?.grads.dispose();
+    this.pending = null;
+  }
+
+  private requireVal(what: string): EvalBatches {
+    if (!this.options.val) throw new RangeError(`${what} needs a validation split; this run has none (set valFraction > 0).`);
+    return this.options.val;
+  }
+
+  /** The first `probeSize` validation samples, read once and kept: the same batch at every probe. */
+  private async loadProbeBatch(): Promise<tf.Tensor4D | null> {
+    if (this.probeBatch) return this.probeBatch;
+    if (!this.options.val) {
+      if (!this.warnedNoVal) {
+        this.warnedNoVal = true;
+        this.options.emit({ type: 'log', level: 'warn', message: 'Layer statistics need a validation split for their probe batch; this run has none, so none are computed.', time: this.now() });
+      }
+      return null;
+    }
+    const size = this.options.probeSize ?? 32;
+    const [h, w, c] = this.options.modelConfig.inputShape;
+    const per = h * w * c;
+    const chunks: Float32Array[] = [];
+    let n = 0;
+    for await (const b of this.options.val()) {
+      const take = Math.min(b.n, size - n);
+      chunks.push(b.x.slice(0, take * per));
+      n += take;
+      if (n >= size) break;
+    }
+    if (n === 0) return null;
+    const x = new Float32Array(n * per);
+    let o = 0;
+    for (const ch of chunks) {
+      x.set(ch, o);
+      o += ch.length;
+    }
+    this.probeBatch = tf.tensor4d(x, [n, h, w, c]);
+    return this.probeBatch;
+  }
+}
