@@ -31,8 +31,9 @@ export function bmpSize(buf: Uint8Array): { width: number; height: number } {
   if (!isBmp(buf)) throw new BmpError('not a BMP file (no "BM" signature)');
   if (buf.length < 26) throw new BmpError(`BMP header is truncated (${buf.length} bytes)`);
   const headerSize = v.getUint32(14, true);
+  if (headerSize !== 12 && headerSize < 40) throw new BmpError(`BMP header size ${headerSize} is not one of 12, 40, 52, 56, 108, 124`);
+  if (buf.length < 14 + Math.min(headerSize, 40)) throw new BmpError(`BMP header is truncated (${buf.length} bytes)`);
   if (headerSize === 12) return { width: v.getUint16(18, true), height: v.getUint16(20, true) };
-  if (buf.length < 26 || headerSize < 40) throw new BmpError(`BMP header size ${headerSize} is not one of 12, 40, 52, 56, 108, 124`);
   return { width: v.getInt32(18, true), height: Math.abs(v.getInt32(22, true)) };
 }
 

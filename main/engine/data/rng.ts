@@ -51,7 +51,7 @@ export function createRng(seed: number): Rng {
     // sfc32: a + b + counter, with the counter guaranteeing a period of at least 2^32.
     const t = (((a + b) >>> 0) + d) >>> 0;
     d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
+    a = (b ^ (b >>> 9)) >>> 0;
     b = (c + (c << 3)) >>> 0;
     c = ((c << 21) | (c >>> 11)) >>> 0;
     c = (c + t) >>> 0;
