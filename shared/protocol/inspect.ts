@@ -1,19 +1,40 @@
 import { z } from 'zod';
 
-/** Inspection events (main/engine/inspect). Plain numbers only; images travel as base64 PNG. */
+/**
+ * Inspection events (main/engine/inspect). Plain numbers only; images travel as base64 PNG.
+ * Versioned with the rest of the protocol (PROTOCOL_VERSION in ./trainer, sent in `ready`).
+ *
+ * Keys, for the renderer: layerStats, activations and ablation are keyed by connectivity-graph node
+ * id (shared/architecture/graph.ts: `conv1`, `conv2_block3`, `pool2`, `predictions`), so a click on
+ * a graph node finds its results directly. Gradients are per weight layer (`conv2_block3_1_conv`,
+ * `predictions`); a node's `layers` lists them. Contribution matrices use node ids for rows/columns.
+ *
+ * Cadence (TrainSettings): layerStats every `statsEvery` steps and at every epoch end (epochEnd:
+ * true); gradients every `gradientsEvery` steps; contributions at every epoch end; all of them, and
+ * activations, ablation and evaluation, also on demand (the `inspect` command). The UI throttle
+ * (shared/throttle.ts) keeps the latest intermediate layerStats/gradients per window and never
+ * drops epoch-end layerStats nor the types in NEVER_DROPPED.
+ */
 const finite = z.number().finite();
 
 export const LayerStatSchema = z.object({
-  /** Keras-style layer name, matching the architecture graph's node ids. */
+  /**
+   * Graph node id. The stem, dense layers and transitions are probed at their output (a dense
+   * layer's k new maps); `predictions` at its input features (the global pool). Computed on a fixed
+   * probe batch of validation samples, in inference mode.
+   */
   layer: z.string(),
   mean: finite,
   std: finite,
   meanAbs: finite,
   min: finite,
   max: finite,
-  /** Fraction of activations the next ReLU zeroes (x ≤ 0). */
+  /**
+   * Fraction of values ≤ 0: what a ReLU applied to these maps zeroes. (In BN-ReLU-conv order each
+   * consumer normalizes first, so this is the raw sign pattern, before any consumer's BN.)
+   */
   zeroFraction: finite,
-  /** 32-bin histogram over [histMin, histMax]. */
+  /** 32 equal bins over [histMin, histMax] (= [min, max]); the last bin includes max. */
   histMin: finite,
   histMax: finite,
   histogram: z.array(z.number().int().min(0)).length(32),
@@ -32,10 +53,11 @@ export const LayerStatsEventSchema = z.object({
 });
 
 export const GradientStatSchema = z.object({
+  /** Conv or Dense layer name (Keras), e.g. `conv2_block1_1_conv`; a Dense layer's bias counts with its kernel. */
   layer: z.string(),
   /** L2 norm of the weight gradients of this layer. */
   gradNorm: finite,
-  /** ‖Δw‖ / ‖w‖ of the last update. */
+  /** ‖Δw‖ / ‖w‖ of this step's update as applied (momentum and weight decay included); ‖w‖ before it. */
   updateRatio: finite,
   weightNorm: finite,
 });
@@ -55,7 +77,11 @@ export const ContributionMatrixSchema = z.object({
   sources: z.array(z.string()),
   /** Column labels: target layers 1..L, then the transition or classifier. */
   targets: z.array(z.string()),
-  /** values[target][source]; null where the source does not feed the target. */
+  /**
+   * values[target][source]: mean |w| of the target's first conv (1×1 bottleneck with B, else the
+   * 3×3; the transition's 1×1 conv; the classifier's Dense kernel) over the input channels coming
+   * from the source. null where the source does not feed the target (source after target).
+   */
   values: z.array(z.array(finite.nullable())),
 });
 export type ContributionMatrix = z.infer<typeof ContributionMatrixSchema>;
@@ -69,7 +95,9 @@ export const ContributionsEventSchema = z.object({
 });
 
 export const ActivationMapSchema = z.object({
+  /** Graph node id (spatial nodes only: the classifier's pooled input has no map). */
   layer: z.string(),
+  /** The top-N channels by mean activation, highest first. Each PNG is scaled to its own min..max. */
   channels: z.array(z.number().int().min(0)),
   width: z.number().int().min(1),
   height: z.number().int().min(1),
@@ -80,6 +108,7 @@ export const ActivationsEventSchema = z.object({
   type: z.literal('activations'),
   runId: z.string(),
   step: z.number().int().min(0),
+  /** Index of the validation sample. */
   sample: z.number().int().min(0),
   label: z.string().optional(),
   layers: z.array(ActivationMapSchema),
@@ -90,7 +119,9 @@ export const AblationEventSchema = z.object({
   type: z.literal('ablation'),
   runId: z.string(),
   step: z.number().int().min(0),
+  /** Validation accuracy of the intact model. */
   baselineAccuracy: finite,
+  /** Per dense layer (graph node id): accuracy with its k new maps zeroed; drop = baseline − accuracy. */
   layers: z.array(z.object({ layer: z.string(), accuracy: finite, drop: finite })),
   time: finite,
 });
@@ -103,7 +134,9 @@ export const EvaluationEventSchema = z.object({
   accuracy: finite,
   /** confusion[actual][predicted] counts. */
   confusion: z.array(z.array(z.number().int().min(0))),
+  /** Per class: precision and recall (0 where undefined), one-vs-rest accuracy, number of samples. */
   perClass: z.array(z.object({ precision: finite, recall: finite, accuracy: finite, support: z.number().int().min(0) })),
+  /** The most confidently wrong validation samples, most confident first; `index` is the sample's. */
   misclassified: z.array(z.object({ index: z.number().int().min(0), actual: z.number().int(), predicted: z.number().int(), confidence: finite })),
   time: finite,
 });
