@@ -77,7 +77,7 @@ async function distinctFolder(dir: string, layout: Record<string, number>): Prom
   let level = 1;
   const files: Record<string, Uint8Array> = {};
   for (const [prefix, n] of Object.entries(layout)) {
-    for (let i = 0; i < n; i++) files[`${prefix}/${i}.png`] = await solidImage('png', 2, 2, [level, level, level], 1), level++;
+    for (let i = 0; i < n; i++, level++) files[`${prefix}/${i}.png`] = await solidImage('png', 2, 2, [level, level, level], 1);
   }
   writeTree(dir, files);
 }
