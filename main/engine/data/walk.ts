@@ -197,6 +197,11 @@ async function walkClass(
       continue;
     }
     const ext = path.extname(entry.name).toLowerCase();
+    if (entry.name.startsWith('.')) {
+      // .DS_Store, ._resource forks, editor swap files: never images worth training on.
+      result.skipped.push({ path: rel, reason: 'is a hidden file' });
+      continue;
+    }
     if (!(IMAGE_EXTENSIONS as readonly string[]).includes(ext)) {
       result.skipped.push({ path: rel, reason: `is not an image file (extension "${ext || 'none'}"; accepted: ${IMAGE_EXTENSIONS.join(', ')})` });
       continue;
