@@ -1,0 +1,151 @@
+import path from 'node:path';
+import type { BackendInfo, ExportResult, RunInfo, ScanResult } from '../../shared/api';
+import { WorkbenchError } from '../../shared/errors';
+import { TrainerEventSchema, type TrainerCommand, type TrainerEvent } from '../../shared/protocol';
+import type { DatasetSpec } from '../../shared/training';
+import * as store from '../engine/train/run-store';
+import type { EnginePorts, RunStorePort, TrainerPort } from './ports';
+import { builtinThumbnails, fileThumbnails } from './thumbnails';
+
+/**
+ * The real engine behind the WorkbenchService: the run store on disk, the data module's scanner,
+ * the exporters and a trainer process per run. tfjs is imported lazily (backend info, exports), so
+ * serve starts fast and the host stays light while the trainer process does the work.
+ */
+
+/** The trainer transport (child_process.fork, or Electron's utilityProcess): untyped messages. */
+export interface TrainerChannelLike {
+  send(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+  onExit(listener: (exit: { code: number | null; signal: string | null }) => void): void;
+  kill(): void;
+}
+
+/** A TrainerPort over a channel: every incoming message is validated; bad ones become a warning. */
+export function channelTrainer(channel: TrainerChannelLike): TrainerPort {
+  const listeners: ((e: TrainerEvent) => void)[] = [];
+  channel.onMessage((message) => {
+    const parsed = TrainerEventSchema.safeParse(message);
+    const event: TrainerEvent = parsed.success
+      ? parsed.data
+      : { type: 'log', level: 'warn', message: `Ignored a malformed message from the trainer: ${parsed.error.issues[0]?.message ?? 'invalid'}.`, time: Date.now() };
+    for (const l of listeners) l(event);
+  });
+  return {
+    send: (command: TrainerCommand) => channel.send(command),
+    onEvent: (l) => listeners.push(l),
+    onExit: (l) => channel.onExit(l),
+    kill: () => channel.kill(),
+  };
+}
+
+function toApiRun(r: store.RunInfo): RunInfo {
+  return {
+    id: r.id,
+    name: r.name,
+    status: r.status,
+    created: r.created,
+    variant: r.variant,
+    dataset: r.dataset,
+    epoch: r.progress.epoch,
+    epochs: r.progress.epochs,
+    step: r.progress.step,
+    bestValAccuracy: r.best?.valAccuracy ?? null,
+    lastValAccuracy: r.lastValAccuracy,
+  };
+}
+
+/** Run ids are folder names under the store; anything else is refused before touching the disk. */
+function runDir(runsDir: string, id: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(id) || id === '.' || id === '..') throw new WorkbenchError(`Run id ${JSON.stringify(id)} is not valid.`);
+  const dir = path.join(runsDir, id);
+  return store.resolveRunDir(dir, runsDir);
+}
+
+export function fileRunStore(runsDir: string): RunStorePort {
+  const info = (dir: string) => {
+    const id = path.basename(dir);
+    const found = store.listRuns(runsDir).find((r) => r.id === id);
+    if (!found) throw new WorkbenchError(`Run ${id} cannot be read; its config.json may be damaged.`);
+    return toApiRun(found);
+  };
+  return {
+    async create(r) {
+      // The trainer writes config.json (it knows the dataset's fingerprint, classes and normalization);
+      // the host reserves the folder so it can answer with the id at once.
+      return store.reserveRun(runsDir, { variant: r.model.variant, name: r.name });
+    },
+    async list() {
+      return store.listRuns(runsDir).map(toApiRun);
+    },
+    async open(id) {
+      const dir = runDir(runsDir, id);
+      const opened = store.openRun(dir);
+      return {
+        info: info(dir),
+        dir,
+        model: opened.config.model,
+        settings: opened.config.settings,
+        dataset: opened.config.dataset.spec,
+        classes: opened.config.dataset.classes,
+      };
+    },
+    async events(id) {
+      return store.readMetrics(runDir(runsDir, id)).events;
+    },
+    async rename(id, name) {
+      const dir = runDir(runsDir, id);
+      store.renameRun(dir, name);
+      return info(dir);
+    },
+    async remove(id) {
+      store.deleteRun(runDir(runsDir, id));
+    },
+    async markEnded(id, status, reason) {
+      try {
+        store.markRunDead(runDir(runsDir, id), status, reason);
+      } catch {
+        // A run that never got its config.json (the trainer died while loading) has nothing to mark.
+      }
+    },
+  };
+}
+
+export interface EnginePortsOptions {
+  runsDir: string;
+  /** Starts one trainer process (fork for serve/CLI, utilityProcess for Electron). */
+  createChannel(): TrainerChannelLike;
+}
+
+export function enginePorts(options: EnginePortsOptions): EnginePorts {
+  let backend: Promise<BackendInfo> | null = null;
+  return {
+    spawnTrainer: () => channelTrainer(options.createChannel()),
+    runs: fileRunStore(options.runsDir),
+    async scan(dataset: DatasetSpec, inputShape, thumbnailsPerClass): Promise<ScanResult> {
+      const data = await import('../engine/data');
+      if (dataset.kind === 'builtin') {
+        return builtinThumbnails(dataset, thumbnailsPerClass);
+      }
+      const report = await data.scanDataset(dataset, { inputShape });
+      const thumbnails = await fileThumbnails(report.samples ?? {}, thumbnailsPerClass);
+      return { root: report.root, classes: report.classes, counts: report.counts, splits: report.splits, sizes: report.sizes, skipped: report.skipped, errors: report.errors, warnings: report.warnings, thumbnails };
+    },
+    backendInfo() {
+      // The host's own view of the backends; the trainer reports the one it used in each run's config.
+      backend ??= import('../engine/backend').then(async ({ initBackend }) => {
+        const r = await initBackend('auto');
+        return { name: r.name, flavour: r.flavour, version: r.version, device: r.device, threads: r.threads, simd: r.simd, skipped: r.skipped.map((s) => ({ backend: s.backend, reason: s.reason })) };
+      });
+      return backend;
+    },
+    async exportRun(r): Promise<ExportResult> {
+      if (r.format === 'tfjs' || r.format === 'onnx') {
+        const { exportRun } = await import('../engine/export/export-run');
+        const result = await exportRun(r.runDir, { format: r.format, out: r.outDir, foldBn: r.foldBn, checkpoint: r.checkpoint });
+        return { outDir: result.dir, files: result.files };
+      }
+      throw new WorkbenchError(`Export as ${r.format} is not available in this build yet; export tfjs or onnx, or use \`densenet-workbench report\` from a terminal.`);
+    },
+  };
+}
