@@ -9,6 +9,7 @@ export type GateAction = 'go' | 'stop' | 'snapshot';
 export class TrainControl {
   private state: ControlState = 'running';
   private snapshotPending = false;
+  private pauseAnnounced = false;
   private wake: (() => void) | null = null;
   private readonly listeners: ((state: ControlState) => void)[] = [];
 
@@ -33,7 +34,10 @@ export class TrainControl {
   resume(): void {
     if (this.state !== 'paused') return;
     this.state = 'running';
-    this.emit('running');
+    if (this.pauseAnnounced) {
+      this.pauseAnnounced = false;
+      this.emit('running');
+    }
     this.poke();
   }
 
@@ -51,7 +55,6 @@ export class TrainControl {
 
   /** Awaited by the loop before each step: returns when the loop may go on, must stop, or must snapshot. */
   async gate(): Promise<GateAction> {
-    let announcedPause = false;
     for (;;) {
       if (this.snapshotPending) {
         this.snapshotPending = false;
@@ -59,8 +62,8 @@ export class TrainControl {
       }
       if (this.state === 'stopping') return 'stop';
       if (this.state === 'running') return 'go';
-      if (!announcedPause) {
-        announcedPause = true;
+      if (!this.pauseAnnounced) {
+        this.pauseAnnounced = true;
         this.emit('paused');
       }
       await new Promise<void>((resolve) => {

@@ -102,6 +102,8 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
   const variables = trainVariables(model);
   const byTfName = new Map(variables.map((v) => [v.variable.name, v.name]));
   const optimizer = new Optimizer(optimizerSettingsFrom(settings), variables);
+  // Batch-norm moving statistics change during the forward pass itself, before the loss is known.
+  const statistics = model.nonTrainableWeights;
 
   let step = options.resume?.step ?? 0;
   let epoch = options.resume?.epoch ?? 0;
@@ -134,6 +136,9 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
       return tf.tidy(() => {
         const x = tf.tensor4d(batch.x, [batch.n, inputShape[0], inputShape[1], inputShape[2]]);
         const y = tf.tensor1d(batch.y, 'int32');
+        // clone() shares the data, and the forward pass assigns new data to the variables, so
+        // these keep the pre-step statistics at no copy cost, to put back if the step diverges.
+        const before = statistics.map((w) => w.read().clone());
         // Dropout masks are a function of (seed, step): reproducible, and identical after a resume.
         const { value, grads } = withSeededRandom(streamSeed(settings.seed, SeedPurpose.dropout, step), () =>
           tf.variableGrads(() => {
@@ -146,7 +151,10 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
         );
         const loss = value.dataSync()[0];
         // Check before updating, so a diverged step never reaches the weights.
-        if (!Number.isFinite(loss)) return { loss, correct: 0 };
+        if (!Number.isFinite(loss)) {
+          statistics.forEach((w, i) => w.write(before[i]));
+          return { loss, correct: 0 };
+        }
         const named: tf.NamedTensorMap = {};
         for (const [tfName, g] of Object.entries(grads)) named[byTfName.get(tfName) ?? tfName] = g;
         if (wantGrads) hooks.onGradients?.(step, named, variables, { lr, epoch });

@@ -74,18 +74,45 @@ export function allocateRunDir(root: string, variant: string, now = new Date()):
   }
 }
 
-/** Creates the run folder `dir` (which must not exist yet) with its config.json. */
+const RESERVED_FILE = 'reserved.json';
+
+/**
+ * Reserves a run folder for a host that must answer with a run id before the trainer has loaded
+ * the data: creates `root/<id>/` holding only `reserved.json` (name, creation time). The trainer's
+ * `start` command then fills it in (createRunAt accepts a reserved folder). Not listed until then.
+ */
+export function reserveRun(root: string, options: { variant: string; name?: string }, now = new Date()): RunRef {
+  const dir = allocateRunDir(root, options.variant, now);
+  fs.mkdirSync(dir, { recursive: true });
+  writeJsonAtomic(path.join(dir, RESERVED_FILE), { name: options.name ?? null, created: now.toISOString() });
+  return { id: path.basename(dir), dir };
+}
+
+function readReservation(dir: string): { name: string | null; created: string } | null {
+  try {
+    const r = JSON.parse(fs.readFileSync(path.join(dir, RESERVED_FILE), 'utf8')) as { name?: unknown; created?: unknown };
+    return { name: typeof r.name === 'string' ? r.name : null, created: typeof r.created === 'string' ? r.created : new Date().toISOString() };
+  } catch {
+    return null;
+  }
+}
+
+/** Creates the run folder `dir` (new, or reserved by reserveRun) with its config.json. */
 export function createRunAt(dir: string, config: NewRunConfig, now = new Date()): RunRef {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
+  let reservation: ReturnType<typeof readReservation> = null;
   try {
     fs.mkdirSync(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new WorkbenchError(`The run folder ${dir} already exists; resume it instead, or choose another folder.`);
-    }
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    reservation = fs.existsSync(path.join(dir, CONFIG_FILE)) ? null : readReservation(dir);
+    if (!reservation) throw new WorkbenchError(`The run folder ${dir} already exists; resume it instead, or choose another folder.`);
   }
-  fs.mkdirSync(path.join(dir, CHECKPOINT_DIR));
+  if (reservation) {
+    config = { ...config, name: config.name ?? reservation.name ?? undefined };
+    now = new Date(reservation.created);
+  }
+  fs.mkdirSync(path.join(dir, CHECKPOINT_DIR), { recursive: true });
   const id = path.basename(dir);
   const file: RunConfigFile = {
     format: 1,
@@ -102,6 +129,7 @@ export function createRunAt(dir: string, config: NewRunConfig, now = new Date())
     host: hostInfo(),
   };
   writeJsonAtomic(path.join(dir, CONFIG_FILE), RunConfigFileSchema.parse(file));
+  fs.rmSync(path.join(dir, RESERVED_FILE), { force: true });
   return { id, dir: path.resolve(dir) };
 }
 
