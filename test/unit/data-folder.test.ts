@@ -29,6 +29,7 @@ describe('image folder: formats, sizes and colour modes', () => {
       'a/5.GIF': await solidImage('gif', 8, 8, [200, 30, 40]),
       'b/1.png': await solidImage('png', 10, 10, [90, 90, 90], 1), // grayscale source
       'b/2.gif': await sharp([red, blue], { join: { animated: true } }).gif().toBuffer(), // first frame is red
+      'b/3.png': await sharp(new Uint16Array(4 * 3 * 3).fill(60000), { raw: { width: 4, height: 3, channels: 3 } }).toColourspace('rgb16').png().toBuffer(),
     });
     rgb = await loadDataset({ kind: 'folder', path: root }, { inputShape: [4, 6, 3], valFraction: 0 });
     grey = await loadDataset({ kind: 'folder', path: root }, { inputShape: [4, 6, 1], valFraction: 0 });
@@ -36,18 +37,19 @@ describe('image folder: formats, sizes and colour modes', () => {
 
   it('decodes PNG, JPEG, WebP, BMP and GIF to the input shape', async () => {
     expect(rgb.classes).toEqual(['a', 'b']);
-    expect(rgb.report.counts).toEqual([5, 2]);
+    expect(rgb.report.counts).toEqual([5, 3]);
     expect(rgb.report.skipped).toEqual([]);
-    expect(rgb.report.sizes).toEqual({ '12x9': 1, '16x16': 1, '7x11': 1, '3x5': 1, '8x8': 1, '10x10': 1, '5x5': 1 });
-    expect(rgb.train.size).toBe(7);
-    expect(Array.from(rgb.train.labels)).toEqual([0, 0, 0, 0, 0, 1, 1]);
-    const x = await rgb.train.read([0, 1, 2, 3, 4, 5, 6]);
-    expect(x.length).toBe(7 * 4 * 6 * 3);
+    expect(rgb.report.sizes).toEqual({ '12x9': 1, '16x16': 1, '7x11': 1, '3x5': 1, '8x8': 1, '10x10': 1, '5x5': 1, '4x3': 1 });
+    expect(rgb.train.size).toBe(8);
+    expect(Array.from(rgb.train.labels)).toEqual([0, 0, 0, 0, 0, 1, 1, 1]);
+    const x = await rgb.train.read([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(x.length).toBe(8 * 4 * 6 * 3);
     const sample = 4 * 6 * 3;
     for (const i of [0, 2, 3, 4]) expectSolid(x.subarray(i * sample, (i + 1) * sample), [200, 30, 40]);
     expectSolid(x.subarray(1 * sample, 2 * sample), [200, 30, 40], 4); // JPEG is lossy
     expectSolid(x.subarray(5 * sample, 6 * sample), [90, 90, 90]); // grey replicated to RGB
     expectSolid(x.subarray(6 * sample, 7 * sample), [255, 0, 0]); // the GIF's first frame
+    expectSolid(x.subarray(7 * sample, 8 * sample), [233.5, 233.5, 233.5], 1); // 16-bit: 60000/257
   });
 
   it('converts to grayscale when C is 1', async () => {

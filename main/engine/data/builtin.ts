@@ -40,7 +40,8 @@ const cache = new Map<BuiltinName, Promise<BuiltinData>>();
 const require = createRequire(import.meta.url);
 
 /** Parses a package once per process; the decoded bytes are shared by every load (55 MB at most). */
-export function readBuiltin(name: BuiltinName): Promise<BuiltinData> {
+export function readBuiltin(name: BuiltinName, signal?: AbortSignal): Promise<BuiltinData> {
+  signal?.throwIfAborted();
   let p = cache.get(name);
   if (!p) {
     p = parse(name);

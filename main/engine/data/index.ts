@@ -90,7 +90,7 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions): Promise
   const sampleBytes = inputShape[0] * inputShape[1] * inputShape[2];
 
   if (s.kind === 'builtin') {
-    const data = await readBuiltin(s.name);
+    const data = await readBuiltin(s.name, opts.signal);
     const picked = selectBuiltin(data, s.limit);
     const labels = Int32Array.from(picked, (p) => p.cls);
     const store = new SampleStore(picked.length, sampleBytes, (i) => builtinSample(data, picked[i].cls, picked[i].index, inputShape), budget);

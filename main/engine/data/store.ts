@@ -97,6 +97,9 @@ export async function forEachLimited(n: number, limit: number, fn: (i: number) =
   await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
 }
 
+/** byte → byte/255 as float32: a table lookup is cheaper than a division per value. */
+const TO_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
 /** A split: a list of indices into a store, with their labels. */
 export function makeSplit(store: SampleStore, indices: readonly number[], allLabels: Int32Array, sampleShape: [number, number, number]): DataSplit {
   const labels = Int32Array.from(indices, (i) => allLabels[i]);
@@ -114,7 +117,7 @@ export function makeSplit(store: SampleStore, indices: readonly number[], allLab
         }
         const px = await store.get(indices[j]);
         const o = k * bytes;
-        for (let p = 0; p < bytes; p++) out[o + p] = px[p] / 255;
+        for (let p = 0; p < bytes; p++) out[o + p] = TO_UNIT[px[p]];
       });
       return out;
     },
