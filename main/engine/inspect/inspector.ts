@@ -132,14 +132,7 @@ export class Inspector {
         const i = sample - seen;
         const image = tf.tensor3d(b.x.subarray(i * per, (i + 1) * per), [h, w, c]);
         try {
-          const layers = await encodeActivationMaps(await rawActivationMaps(this.probe, image, this.options.topN ?? 8));
-          const byLayer = new Map(this.points.map((p) => [p.layer, p.node]));
-          return {
-            type: 'activations', runId: this.options.runId, step: this.position.step, sample,
-            label: this.options.classes[b.y[i]] ?? String(b.y[i]),
-            layers: layers.map((l) => ({ ...l, layer: byLayer.get(l.layer) ?? l.layer })),
-            time: this.now(),
-          };
+          return await this.activationsOfImage(image, sample, this.options.classes[b.y[i]] ?? String(b.y[i]));
         } finally {
           image.dispose();
         }
@@ -147,6 +140,18 @@ export class Inspector {
       seen += b.n;
     }
     throw new RangeError(`Sample ${sample} is outside the validation split, which has ${seen} samples (0..${seen - 1}).`);
+  }
+
+  /** Activation maps of any preprocessed image (e.g. a file given to the CLI); `sample` and `label` are echoed. */
+  async activationsOfImage(image: tf.Tensor3D, sample = 0, label?: string): Promise<TrainerEventOf<'activations'>> {
+    const layers = await encodeActivationMaps(await rawActivationMaps(this.probe, image, this.options.topN ?? 8));
+    const byLayer = new Map(this.points.map((p) => [p.layer, p.node]));
+    return {
+      type: 'activations', runId: this.options.runId, step: this.position.step, sample,
+      ...(label !== undefined ? { label } : {}),
+      layers: layers.map((l) => ({ ...l, layer: byLayer.get(l.layer) ?? l.layer })),
+      time: this.now(),
+    };
   }
 
   async ablation(onLayer?: (done: number, total: number, layer: string) => void): Promise<TrainerEventOf<'ablation'>> {
