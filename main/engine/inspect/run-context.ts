@@ -46,7 +46,7 @@ export async function openForInspection(runDir: string, options: OpenOptions = {
       dataset = await loadDataset(config.dataset.spec, {
         inputShape: config.dataset.inputShape,
         valFraction: config.settings.valFraction,
-        seed: config.seed,
+        seed: config.settings.seed, // as main/trainer/session.ts splits
       });
       if (dataset.fingerprint !== config.dataset.fingerprint) {
         warnings.push(`The dataset ${config.dataset.name} has changed since run ${config.id} was made (its fingerprint differs); results are on the current files.`);
