@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError, loadDataset, scanDataset, type ScanReport } from '../../main/engine/data';
+import { readImageFile } from '../../main/engine/data/examine';
 import { pngClaiming, solidImage, tempDir, writeTree } from './data-helpers';
 
 // Issue 4 ("Bad input") and issue 9 item 3 (hostile datasets): every planted file gets its own
@@ -59,6 +60,10 @@ describe('scan report of a folder with planted bad files', () => {
       expect(reasonOf(r, 'banana/pipe.png')).toMatch(/^is not a regular file/);
       expect(reasonOf(r, 'stray.png')).toBe('is not inside a class folder');
     }
+  });
+
+  it('never blocks on a FIFO, even one that appeared after the walk', async () => {
+    await expect(readImageFile(path.join(root, 'banana', 'pipe.png'))).rejects.toThrow('is not a regular file; it was not read');
   });
 
   it('catches truncated PNG and JPEG files', () => {

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import { decodeImageWithHeader, ImageProblem, probeImage, type InputShape } from './decode';
 import { forEachLimited } from './store';
 import type { Candidate, Skipped } from './walk';
@@ -34,7 +34,8 @@ export interface Examined {
 export async function readImageFile(path: string): Promise<Uint8Array> {
   let handle: fs.FileHandle;
   try {
-    handle = await fs.open(path, 'r');
+    // O_NONBLOCK: if a FIFO replaced the file since the walk, open must not wait for a writer.
+    handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ImageProblem(code === 'ENOENT' ? 'disappeared while the dataset was read' : `cannot be read (${code ?? (err as Error).message})`);
