@@ -11,7 +11,7 @@ export function prepareOutputDir(dir: string): string {
   try {
     fs.mkdirSync(resolved, { recursive: true });
   } catch (err) {
-    throw unwritable(resolved, err);
+    throw unwritable(resolved, err, true);
   }
   if (!fs.statSync(resolved).isDirectory()) throw new WorkbenchError(`Cannot export to ${resolved}: it is a file, not a folder.`);
   return resolved;
@@ -20,14 +20,20 @@ export function prepareOutputDir(dir: string): string {
 export function writeOutputFile(file: string, data: Uint8Array | string): void {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch (err) {
+    throw unwritable(file, err, true);
+  }
+  try {
     fs.writeFileSync(file, data);
   } catch (err) {
     throw unwritable(file, err);
   }
 }
 
-function unwritable(target: string, err: unknown): Error {
-  const code = (err as NodeJS.ErrnoException).code;
+/** `creatingFolders`: mkdir -p reports EEXIST when a file sits where a folder of the path should be. */
+function unwritable(target: string, err: unknown, creatingFolders = false): Error {
+  const raw = (err as NodeJS.ErrnoException).code;
+  const code = creatingFolders && raw === 'EEXIST' ? 'ENOTDIR' : raw;
   const reasons: Record<string, string> = {
     ENOTDIR: 'a part of the path is a file, not a folder',
     EACCES: 'permission denied',
