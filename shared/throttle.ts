@@ -14,7 +14,7 @@
  * tests control time. Written by hand: no library coalesces by key with a must-deliver class.
  */
 
-import { NEVER_DROPPED } from './protocol';
+import { NEVER_DROPPED, TrainerEventSchema } from './protocol';
 
 /** The shape the throttle needs from an event; every TrainerEvent fits. */
 export interface ThrottleEvent {
@@ -40,7 +40,7 @@ export interface ThrottleOptions<E extends ThrottleEvent> {
   deliver: (batch: E[]) => void;
   /** Batches per second at most. Default 20 (issue 5: "about 20 messages/s"). */
   maxPerSecond?: number;
-  /** True for events that must never be dropped. Default: `mustDeliver` with the protocol's NEVER_DROPPED. */
+  /** True for events that must never be dropped. Default: `mustDeliver`. */
   keep?: (event: E) => boolean;
   /** Coalescing key of a droppable event: the latest event per key wins. Default: its `type`. */
   keyOf?: (event: E) => string;
@@ -49,10 +49,19 @@ export interface ThrottleOptions<E extends ThrottleEvent> {
 }
 
 /**
- * Whether an event must reach the UI: its type is in `neverDropped`, or it is epoch-end layer stats.
+ * The trainer event types the throttle may coalesce: every type of the protocol that is not in
+ * NEVER_DROPPED (step, layerStats, gradients). Derived, so a new event type is kept by default.
  */
-export function mustDeliver(event: ThrottleEvent, neverDropped: ReadonlySet<string>): boolean {
-  return neverDropped.has(event.type) || event.epochEnd === true;
+export const COALESCED_TYPES: ReadonlySet<string> = new Set(
+  TrainerEventSchema.options.map((o) => o.shape.type.value as string).filter((t) => !NEVER_DROPPED.has(t as never)),
+);
+
+/**
+ * Whether an event must reach the UI: anything but a coalescable type, and epoch-end layer stats.
+ * Host-level events (trainerExit, runsChanged, ...) are not trainer types, so they are always kept.
+ */
+export function mustDeliver(event: ThrottleEvent): boolean {
+  return !COALESCED_TYPES.has(event.type) || event.epochEnd === true;
 }
 
 interface Pending<E> {
@@ -81,7 +90,7 @@ export class EventThrottle<E extends ThrottleEvent> {
     }
     this.deliver = options.deliver;
     this.intervalMs = 1000 / rate;
-    this.keep = options.keep ?? ((e) => mustDeliver(e, NEVER_DROPPED as ReadonlySet<string>));
+    this.keep = options.keep ?? mustDeliver;
     this.keyOf = options.keyOf ?? ((e) => e.type);
     this.clock = options.clock ?? systemClock;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { EventThrottle, type Clock } from '../../shared/throttle';
+import { COALESCED_TYPES, EventThrottle, type Clock } from '../../shared/throttle';
 import type { TrainerEvent } from '../../shared/protocol';
 
 /** A manual clock: timers fire only when the test advances time. */
@@ -121,6 +121,18 @@ describe('EventThrottle', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('coalesces only step, intermediate layer stats and gradients; keeps host-level events', () => {
+    expect([...COALESCED_TYPES].sort()).toEqual(['gradients', 'layerStats', 'step']);
+    const clock = new FakeClock();
+    const delivered: { type: string }[] = [];
+    const throttle = new EventThrottle<{ type: string; time: number }>({ deliver: (b) => delivered.push(...b), clock });
+    throttle.push({ type: 'step', time: 0 });
+    throttle.push({ type: 'trainerExit', time: 1 });
+    throttle.push({ type: 'trainerExit', time: 2 });
+    clock.advance(50);
+    expect(delivered.map((e) => e.type)).toEqual(['step', 'trainerExit', 'trainerExit']);
   });
 
   it('rejects a non-positive rate with a sentence naming the value', () => {
