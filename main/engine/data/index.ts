@@ -4,9 +4,8 @@ import { WorkbenchError } from '../../../shared/errors';
 import { DatasetSpecSchema, type DatasetSpec } from '../../../shared/training';
 import { BUILTIN_CLASSES, builtinSample, readBuiltin, selectBuiltin } from './builtin';
 import { collectFiles, type Collected } from './collect';
-import { checkInputShape, DEFAULT_MAX_PIXELS, type InputShape } from './decode';
+import { checkInputShape, decodeImage, DEFAULT_MAX_PIXELS, type InputShape } from './decode';
 import { examineFiles, readImageFile } from './examine';
-import { decodeImage } from './decode';
 import { assignSplits, buildReport, reportErrorMessage } from './report';
 import { DEFAULT_MEMORY_BUDGET, makeSplit, SampleStore } from './store';
 import type { LoadedDataset, ScanReport } from './types';
@@ -105,7 +104,6 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions): Promise
       skipped: data.skipped,
       errors: [],
       verified: true,
-      explicitSplits: false,
     });
     const fingerprint = `sha256:${createHash('sha256').update(`builtin:${s.name}@${data.version}:limit=${s.limit ?? 'all'}`).digest('hex')}`;
     return {
@@ -173,7 +171,6 @@ function judge(collected: Collected, examined: { ok: boolean[]; sizes: Record<st
     verified,
     skippedPerClass,
     samples,
-    explicitSplits: explicit !== null,
   });
   return { report, labels, assigned };
 }

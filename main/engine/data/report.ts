@@ -64,7 +64,6 @@ export interface ReportInput {
   /** Files skipped per class, to say why a class came out empty. */
   skippedPerClass?: number[];
   samples?: Record<string, string[]>;
-  explicitSplits: boolean;
 }
 
 export function buildReport(input: ReportInput): ScanReport {
