@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { BackendInfo, ExportResult, RunInfo, ScanResult } from '../../shared/api';
 import { WorkbenchError } from '../../shared/errors';
-import { TrainerEventSchema, type TrainerCommand, type TrainerEvent } from '../../shared/protocol';
 import type { DatasetSpec } from '../../shared/training';
 import * as store from '../engine/train/run-store';
+import { TrainerHost } from '../trainer/host';
 import type { EnginePorts, RunStorePort, TrainerPort } from './ports';
 import { builtinThumbnails, fileThumbnails } from './thumbnails';
 
@@ -21,21 +21,25 @@ export interface TrainerChannelLike {
   kill(): void;
 }
 
-/** A TrainerPort over a channel: every incoming message is validated; bad ones become a warning. */
-export function channelTrainer(channel: TrainerChannelLike): TrainerPort {
-  const listeners: ((e: TrainerEvent) => void)[] = [];
-  channel.onMessage((message) => {
-    const parsed = TrainerEventSchema.safeParse(message);
-    const event: TrainerEvent = parsed.success
-      ? parsed.data
-      : { type: 'log', level: 'warn', message: `Ignored a malformed message from the trainer: ${parsed.error.issues[0]?.message ?? 'invalid'}.`, time: Date.now() };
-    for (const l of listeners) l(event);
-  });
+/**
+ * A TrainerPort over the Training engine's TrainerHost: it validates every event, reserves run
+ * folders, and marks a run interrupted or failed (with an `error` line in its metrics.jsonl) when
+ * the process dies. A malformed message from the trainer becomes a warning in the run's log.
+ */
+export function hostTrainer(channel: TrainerChannelLike, runsDir: string): TrainerPort {
+  const host = new TrainerHost(channel);
   return {
-    send: (command: TrainerCommand) => channel.send(command),
-    onEvent: (l) => listeners.push(l),
-    onExit: (l) => channel.onExit(l),
-    kill: () => channel.kill(),
+    start: (r) => host.start({ runsDir, ...r }),
+    resumeRun: (dir) => host.resumeRun(dir),
+    send: (command) => host.send(command),
+    onEvent: (l) => {
+      host.on('event', l);
+      host.on('invalid', (x) => l({ type: 'log', level: 'warn', message: `Ignored a malformed message from the trainer (${x.reason}).`, time: Date.now() }));
+    },
+    onExit: (l) => {
+      host.on('exit', (x) => l({ code: x.code, signal: x.signal, message: x.finished ? undefined : x.message }));
+    },
+    kill: () => host.kill(),
   };
 }
 
@@ -70,11 +74,6 @@ export function fileRunStore(runsDir: string): RunStorePort {
     return toApiRun(found);
   };
   return {
-    async create(r) {
-      // The trainer writes config.json (it knows the dataset's fingerprint, classes and normalization);
-      // the host reserves the folder so it can answer with the id at once.
-      return store.reserveRun(runsDir, { variant: r.model.variant, name: r.name });
-    },
     async list() {
       return store.listRuns(runsDir).map(toApiRun);
     },
@@ -101,13 +100,6 @@ export function fileRunStore(runsDir: string): RunStorePort {
     async remove(id) {
       store.deleteRun(runDir(runsDir, id));
     },
-    async markEnded(id, status, reason) {
-      try {
-        store.markRunDead(runDir(runsDir, id), status, reason);
-      } catch {
-        // A run that never got its config.json (the trainer died while loading) has nothing to mark.
-      }
-    },
   };
 }
 
@@ -120,7 +112,7 @@ export interface EnginePortsOptions {
 export function enginePorts(options: EnginePortsOptions): EnginePorts {
   let backend: Promise<BackendInfo> | null = null;
   return {
-    spawnTrainer: () => channelTrainer(options.createChannel()),
+    spawnTrainer: () => hostTrainer(options.createChannel(), options.runsDir),
     runs: fileRunStore(options.runsDir),
     async scan(dataset: DatasetSpec, inputShape, thumbnailsPerClass): Promise<ScanResult> {
       const data = await import('../engine/data');

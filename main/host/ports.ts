@@ -10,12 +10,20 @@ import type { DatasetSpec, TrainSettings } from '../../shared/training';
  * share it without importing tfjs into the host process.
  */
 
-/** One trainer process. Events are already validated by the implementation. */
+/**
+ * One trainer process (main/trainer/host.ts's TrainerHost in production). Events are already
+ * validated by the implementation. A run's folder is allocated by `start`, so the port knows which
+ * run to mark failed or interrupted if the process dies.
+ */
 export interface TrainerPort {
-  send(command: TrainerCommand): void;
+  start(request: { name?: string; model: DenseNetConfig; settings: TrainSettings; dataset: DatasetSpec }): { runId: string; runDir: string };
+  /** Continues a stopped, interrupted or failed run from its latest checkpoint. */
+  resumeRun(runDir: string): { runId: string; runDir: string };
+  /** pause, resume, stop, snapshot, inspect. */
+  send(command: Exclude<TrainerCommand, { type: 'start' | 'resumeRun' }>): void;
   onEvent(listener: (event: TrainerEvent) => void): void;
-  /** Called once when the process is gone, whatever the reason. */
-  onExit(listener: (exit: { code: number | null; signal: string | null }) => void): void;
+  /** Called once when the process is gone, whatever the reason; `message` says what it meant for the run. */
+  onExit(listener: (exit: { code: number | null; signal: string | null; message?: string }) => void): void;
   kill(): void;
 }
 
@@ -29,8 +37,6 @@ export interface StoredRun {
 }
 
 export interface RunStorePort {
-  /** Creates runs/<id>/ with its config; returns the id and folder. */
-  create(request: { name?: string; model: DenseNetConfig; settings: TrainSettings; dataset: DatasetSpec }): Promise<{ id: string; dir: string }>;
   list(): Promise<RunInfo[]>;
   /** Throws a user WorkbenchError when the run does not exist. */
   open(id: string): Promise<StoredRun>;
@@ -38,8 +44,6 @@ export interface RunStorePort {
   events(id: string): Promise<TrainerEvent[]>;
   rename(id: string, name: string): Promise<RunInfo>;
   remove(id: string): Promise<void>;
-  /** Marks a run failed or interrupted when its trainer died without saying so. */
-  markEnded(id: string, status: 'failed' | 'interrupted', reason: string): Promise<void>;
 }
 
 export interface EnginePorts {

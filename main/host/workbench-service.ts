@@ -210,39 +210,37 @@ export class WorkbenchService {
     this.ensureIdle();
     const model = assertValidConfig(r.model);
     const dataset = r.dataset.kind === 'builtin' ? r.dataset : { ...r.dataset, path: await this.checkedPath(r.dataset.path) };
-    const run = await this.options.ports.runs.create({ name: r.name, model, settings: r.settings, dataset });
-    this.attach(run.id).trainer.send({ type: 'start', runDir: run.dir, model, settings: r.settings, dataset });
+    const active = this.attach();
+    const run = active.trainer.start({ name: r.name, model, settings: r.settings, dataset });
+    active.runId = run.runId;
     this.emit({ type: 'runsChanged', time: Date.now() });
-    return { runId: run.id };
+    return { runId: run.runId };
   }
 
   private async continueRun(runId: string): Promise<{ runId: string }> {
     this.ensureIdle();
     const stored = await this.options.ports.runs.open(runId);
-    this.attach(runId).trainer.send({ type: 'resumeRun', runDir: stored.dir });
+    const active = this.attach();
+    active.runId = active.trainer.resumeRun(stored.dir).runId;
     this.emit({ type: 'runsChanged', time: Date.now() });
     return { runId };
   }
 
-  private attach(runId: string): Active {
+  private attach(): Active {
     const trainer = this.options.ports.spawnTrainer();
-    const active: Active = { trainer, runId, state: 'loading', ended: false };
+    const active: Active = { trainer, runId: null, state: 'loading', ended: false };
     this.active = active;
     trainer.onEvent((event) => this.onTrainerEvent(active, event));
-    trainer.onExit(({ code, signal }) => {
+    trainer.onExit(({ code, signal, message }) => {
       const wasLive = !active.ended;
       active.ended = true;
-      if (active.state !== 'finished') active.state = wasLive ? 'failed' : active.state;
       if (!wasLive) return;
+      active.state = 'failed';
+      // The port has marked the run in the store (interrupted when killed, failed otherwise).
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const message = `The trainer ${how} before run ${active.runId} finished. The run is marked failed; continue it from its last checkpoint in Runs.`;
-      this.emit({ type: 'trainerExit', runId: active.runId ?? undefined, code, signal, message, time: Date.now() });
-      if (active.runId) {
-        this.options.ports.runs
-          .markEnded(active.runId, 'failed', message)
-          .catch(() => undefined)
-          .finally(() => this.emit({ type: 'runsChanged', time: Date.now() }));
-      }
+      const text = message ?? `The trainer process ${how} during run ${active.runId}; the run can be resumed from its last checkpoint.`;
+      this.emit({ type: 'trainerExit', runId: active.runId ?? undefined, code, signal, message: `${text} Continue it from Runs.`, time: Date.now() });
+      this.emit({ type: 'runsChanged', time: Date.now() });
     });
     return active;
   }

@@ -10,15 +10,27 @@ import type { EnginePorts, RunStorePort, TrainerPort } from '../../main/host/por
 export class FakeTrainer implements TrainerPort {
   readonly sent: TrainerCommand[] = [];
   private events: ((e: TrainerEvent) => void)[] = [];
-  private exits: ((x: { code: number | null; signal: string | null }) => void)[] = [];
+  private exits: ((x: { code: number | null; signal: string | null; message?: string }) => void)[] = [];
   killed = false;
+  constructor(private readonly store: ReturnType<typeof fakeRunStore>, private readonly runsDir: string) {}
+  start(r: Parameters<TrainerPort['start']>[0]) {
+    const id = `run-${this.store.runs.size + 1}`;
+    this.store.runs.set(id, { id, name: r.name ?? id, status: 'running', created: new Date(0).toISOString(), variant: r.model.variant, dataset: 'fake', epoch: 0, epochs: r.settings.epochs, step: 0, bestValAccuracy: null, lastValAccuracy: null });
+    const runDir = path.join(this.runsDir, id);
+    this.sent.push({ type: 'start', runDir, model: r.model, settings: r.settings, dataset: r.dataset });
+    return { runId: id, runDir };
+  }
+  resumeRun(runDir: string) {
+    this.sent.push({ type: 'resumeRun', runDir });
+    return { runId: path.basename(runDir), runDir };
+  }
   send(command: TrainerCommand) {
     this.sent.push(command);
   }
   onEvent(l: (e: TrainerEvent) => void) {
     this.events.push(l);
   }
-  onExit(l: (x: { code: number | null; signal: string | null }) => void) {
+  onExit(l: (x: { code: number | null; signal: string | null; message?: string }) => void) {
     this.exits.push(l);
   }
   kill() {
@@ -27,15 +39,13 @@ export class FakeTrainer implements TrainerPort {
   emit(e: TrainerEvent) {
     for (const l of this.events) l(e);
   }
-  exit(code: number | null, signal: string | null) {
-    for (const l of this.exits) l({ code, signal });
+  exit(code: number | null, signal: string | null, message?: string) {
+    for (const l of this.exits) l({ code, signal, message });
   }
 }
 
-export function fakeRunStore(runsDir: string): RunStorePort & { marked: [string, string][]; runs: Map<string, RunInfo> } {
+export function fakeRunStore(runsDir: string): RunStorePort & { runs: Map<string, RunInfo> } {
   const runs = new Map<string, RunInfo>();
-  const marked: [string, string][] = [];
-  let n = 0;
   const need = (id: string) => {
     const r = runs.get(id);
     if (!r) throw Object.assign(new Error(`No run ${id}.`), { name: 'WorkbenchError', user: true });
@@ -43,12 +53,6 @@ export function fakeRunStore(runsDir: string): RunStorePort & { marked: [string,
   };
   return {
     runs,
-    marked,
-    async create(r) {
-      const id = `run-${++n}`;
-      runs.set(id, { id, name: r.name ?? id, status: 'running', created: new Date(0).toISOString(), variant: r.model.variant, dataset: 'fake', epoch: 0, epochs: r.settings.epochs, step: 0, bestValAccuracy: null, lastValAccuracy: null });
-      return { id, dir: path.join(runsDir, id) };
-    },
     async list() {
       return [...runs.values()];
     },
@@ -75,9 +79,6 @@ export function fakeRunStore(runsDir: string): RunStorePort & { marked: [string,
       need(id);
       runs.delete(id);
     },
-    async markEnded(id, status) {
-      marked.push([id, status]);
-    },
   };
 }
 
@@ -86,7 +87,7 @@ export function fakePorts(runsDir: string) {
   const runs = fakeRunStore(runsDir);
   const ports: EnginePorts = {
     spawnTrainer: () => {
-      const t = new FakeTrainer();
+      const t = new FakeTrainer(runs, runsDir);
       trainers.push(t);
       return t;
     },
