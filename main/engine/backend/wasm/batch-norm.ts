@@ -40,7 +40,7 @@ export function batchNormTrainKernel(simd: SimdKernels): KernelConfig {
       const variance = alloc(backend, [C]);
       // scratch: C floats of block sums, C doubles of totals, then scale and shift (C floats each).
       withScratch(backend, 8 * C + 4 * C + 8 * C + 16, (s) => {
-        const acc = (s + 7) & ~7;
+        const acc = Math.ceil(s / 8) * 8;
         const tmp = acc + 8 * C;
         const scale = tmp + 4 * C;
         const shift = scale + 4 * C;
@@ -75,7 +75,7 @@ export function batchNormGradKernel(simd: SimdKernels): KernelConfig {
       const dgamma = alloc(backend, [C]);
       const dbeta = alloc(backend, [C]);
       withScratch(backend, 16 * C + 8 * C + 12 * C + 16, (s) => {
-        const acc = (s + 7) & ~7;
+        const acc = Math.ceil(s / 8) * 8;
         const tmp = acc + 16 * C;
         const sumDyXc = tmp + 8 * C;
         const av = sumDyXc + 4 * C;

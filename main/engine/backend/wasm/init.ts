@@ -46,6 +46,8 @@ export async function initWasmTraining(threads: number): Promise<WasmInit> {
     WA.Memory = class extends OriginalMemory {
       constructor(descriptor: WasmMemoryDescriptor) {
         super(descriptor);
+        // The glue keeps this memory private; capturing it here is the only handle on it.
+        // eslint-disable-next-line @typescript-eslint/no-this-alias
         if (descriptor.shared) memory = this;
       }
     };

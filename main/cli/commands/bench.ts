@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { WorkbenchError } from '../../../shared/errors';
+import { getPreset } from '../../../shared/presets';
+import { BackendNameSchema } from '../../../shared/training';
+import { assertValidConfig } from '../../../shared/validation';
+import { runBenchmark, type BenchResult } from '../../engine/backend/bench';
+import { formatBackendReport } from '../../engine/backend/index';
+import { parseInputShapeArg } from '../../engine/data/spec';
+
+/**
+ * `densenet-workbench bench --variant NAME --input HxWxC --batch B --steps N [--backend X]
+ * [--warmup W] [--threads T] [--classes K] [--json]`: training and forward-only images/s and peak
+ * memory on synthetic data, after warm-up (paper recipe: SGD, Nesterov 0.9, weight decay 1e-4).
+ */
+interface BenchFlags {
+  variant: string;
+  input: string;
+  batch: string;
+  steps: string;
+  warmup: string;
+  backend: string;
+  threads?: string;
+  classes: string;
+  json?: boolean;
+}
+
+function positiveInt(name: string, text: string, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new WorkbenchError(`--${name} must be an integer in 1..${max}; got "${text}".`);
+  return n;
+}
+
+const mb = (bytes: number | null) => (bytes == null ? 'n/a' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
+
+export function formatBench(r: BenchResult): string {
+  return [
+    formatBackendReport(r.backend),
+    `model: ${r.variant} (${r.parameters.toLocaleString('en-US')} parameters), input ${r.config.inputShape.join('x')}, batch ${r.batch}, ${r.steps} timed steps after ${r.warmup} warm-up`,
+    `training:     ${r.trainImagesPerSec.toFixed(2)} images/s (${r.trainStepMs.toFixed(0)} ms a step)`,
+    `forward only: ${r.forwardImagesPerSec.toFixed(2)} images/s`,
+    `peak memory:  ${mb(r.vmHwmBytes)} VmHWM, ${mb(r.peakRssBytes)} sampled RSS`,
+  ].join('\n');
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('Measure training and forward-only throughput and peak memory on synthetic data.')
+    .option('--variant <name>', 'a preset, e.g. densenet-bc-100-12', 'densenet-bc-100-12')
+    .option('--input <HxWxC>', 'input shape', '32x32x3')
+    .option('--batch <n>', 'batch size', '64')
+    .option('--steps <n>', 'timed steps', '10')
+    .option('--warmup <n>', 'untimed steps first', '2')
+    .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
+    .option('--threads <n>', 'wasm threads (default: all cores)')
+    .option('--classes <n>', 'output classes', '10')
+    .option('--json', 'print one JSON object instead of text')
+    .action(async (flags: BenchFlags) => {
+      const backend = BackendNameSchema.safeParse(flags.backend);
+      if (!backend.success) throw new WorkbenchError(`--backend must be one of auto, tensorflow, wasm, cpu; got "${flags.backend}".`);
+      const config = assertValidConfig(getPreset(flags.variant, { inputShape: parseInputShapeArg(flags.input), classes: positiveInt('classes', flags.classes, 100_000) }));
+      const result = await runBenchmark({
+        config,
+        batch: positiveInt('batch', flags.batch, 4096),
+        steps: positiveInt('steps', flags.steps, 100_000),
+        warmup: flags.warmup === '0' ? 0 : positiveInt('warmup', flags.warmup, 100_000),
+        backend: backend.data,
+        ...(flags.threads ? { threads: positiveInt('threads', flags.threads, 64) } : {}),
+        onStep: flags.json ? undefined : (phase, i, ms) => process.stderr.write(`  ${phase} ${i + 1}: ${ms.toFixed(0)} ms\n`),
+      });
+      process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${formatBench(result)}\n`);
+    });
+}

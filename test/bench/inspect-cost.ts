@@ -1,0 +1,141 @@
+/**
+ * What inspection costs in training throughput (issue 5: ≤ 5% with the default settings).
+ *
+ *   npx tsx test/bench/inspect-cost.ts [--variant demo-bc-tiny] [--batch 64] [--steps 200] [--reps 2] [--backend auto]
+ *
+ * Runs the real training loop (main/engine/train/loop.ts) on synthetic 28×28×1 data, alternating
+ * arms with inspection off and on (the Inspector's hooks, default cadence: layer stats every 100
+ * steps and at epoch ends, gradient flow every 50, contributions at epoch ends), and prints images/s
+ * per arm and the ratio. One epoch per arm, so each arm has exactly one epoch end.
+ *
+ * It also times each probe alone and prints the overhead they amount to at the default cadence
+ * for a Fashion-MNIST epoch (54,000 images), which is steadier than the A/B ratio on a busy machine.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { parseArgs } from 'node:util';
+import type { DenseNetConfig } from '../../shared/config';
+import { findPreset } from '../../shared/presets';
+import { defaultTrainSettings, type BackendName } from '../../shared/training';
+import { initBackend } from '../../main/engine/backend';
+import { buildDenseNet } from '../../main/engine/model/densenet';
+import { runTrainingLoop, type TrainData } from '../../main/engine/train/loop';
+import { TrainControl } from '../../main/engine/train/control';
+import { trainVariables } from '../../main/engine/train/model-weights';
+import { Inspector } from '../../main/engine/inspect/inspector';
+import { memoryBatches } from '../../main/engine/inspect/evaluation';
+import { captureGradients } from '../../main/engine/inspect/gradients';
+
+const { values: args } = parseArgs({
+  options: {
+    variant: { type: 'string', default: 'demo-bc-tiny' },
+    batch: { type: 'string', default: '64' },
+    steps: { type: 'string', default: '200' },
+    reps: { type: 'string', default: '2' },
+    backend: { type: 'string', default: 'auto' },
+  },
+});
+const batch = Number(args.batch);
+const steps = Number(args.steps);
+const reps = Number(args.reps);
+const preset = findPreset(args.variant!);
+if (!preset) throw new Error(`Unknown variant ${args.variant}; try demo-bc-tiny.`);
+const config: DenseNetConfig = preset.config({ inputShape: [28, 28, 1], classes: 10 });
+
+const backend = await initBackend(args.backend as BackendName);
+console.log(`backend ${backend.name} (${backend.flavour}), ${config.variant}, batch ${batch}, ${steps} steps per arm, ${reps} reps`);
+
+// Synthetic data: a class-dependent pattern plus noise, so the loss moves as on real data.
+const n = batch * steps;
+const x = new Float32Array(n * 784);
+const y = new Int32Array(n);
+for (let i = 0; i < n; i++) {
+  y[i] = i % 10;
+  for (let p = 0; p < 784; p++) x[i * 784 + p] = Math.sin((p % 28) * (1 + y[i]) * 0.1) * 0.5 + Math.random() * 0.5;
+}
+const valN = 256;
+const val = memoryBatches(x.subarray(0, valN * 784), y.subarray(0, valN), batch);
+const data: TrainData = {
+  classes: 10, stepsPerEpoch: steps, rngState: () => null, setRngState: () => {},
+  trainBatches: (_e, skip) => (async function* () {
+    let b = 0;
+    for await (const bt of memoryBatches(x, y, batch)()) if (b++ >= skip) yield bt;
+  })(),
+  valBatches: () => val(),
+};
+const settings = { ...defaultTrainSettings(), epochs: 1, batchSize: batch, checkpointEvery: 1_000_000 };
+
+async function arm(inspect: boolean): Promise<number> {
+  const model = buildDenseNet(config);
+  const inspector = new Inspector({ runId: 'bench', model, modelConfig: config, classes: [...'0123456789'], val, emit: () => {} });
+  let first = 0;
+  let last = 0;
+  let timed = 0;
+  const onEvent = (e: { type: string; time?: number }) => {
+    if (e.type !== 'step') return;
+    // The first 5 steps warm kernels up and are left out of both arms.
+    timed++;
+    if (timed === 5) first = performance.now();
+    last = performance.now();
+  };
+  const hooks = inspect ? inspector.wrapHooks({ onEvent }) : { onEvent };
+  // Epoch end (val evaluation in both arms, probes in the inspected arm) is inside the timed span:
+  // include it by timing until the loop returns.
+  await runTrainingLoop({ runId: 'bench', model, data, settings, control: new TrainControl(), hooks });
+  last = performance.now();
+  inspector.dispose();
+  model.dispose();
+  return ((timed - 5) * batch) / ((last - first) / 1000);
+}
+
+const results: Record<'off' | 'on', number[]> = { off: [], on: [] };
+for (let r = 0; r < reps; r++) {
+  for (const on of [false, true]) {
+    const ips = await arm(on);
+    results[on ? 'on' : 'off'].push(ips);
+    console.log(`  rep ${r + 1} inspection ${on ? 'on ' : 'off'}: ${ips.toFixed(1)} img/s`);
+  }
+}
+const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+const off = mean(results.off);
+const on = mean(results.on);
+console.log(`A/B: off ${off.toFixed(1)} img/s, on ${on.toFixed(1)} img/s: inspection costs ${(100 * (1 - on / off)).toFixed(1)}% of throughput`);
+
+// ---- each probe alone ----------------------------------------------------------------------------
+const model = buildDenseNet(config);
+const inspector = new Inspector({ runId: 'bench', model, modelConfig: config, classes: [...'0123456789'], val, emit: () => {} });
+const time = async (what: string, fn: () => Promise<unknown> | unknown, k = 5) => {
+  await fn();
+  const t = performance.now();
+  for (let i = 0; i < k; i++) await fn();
+  const ms = (performance.now() - t) / k;
+  console.log(`  ${what}: ${ms.toFixed(1)} ms`);
+  return ms;
+};
+const xb = tf.tensor4d(x.subarray(0, batch * 784), [batch, 28, 28, 1]);
+const yb = tf.oneHot(tf.tensor1d(y.subarray(0, batch), 'int32'), 10);
+const vars = trainVariables(model);
+const step = () => tf.tidy(() => {
+  const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(yb, model.apply(xb, { training: true }) as tf.Tensor) as tf.Scalar, vars.map((v) => v.variable));
+  const named: tf.NamedTensorMap = {};
+  for (const v of vars) named[v.name] = grads[v.variable.name];
+  return named;
+});
+console.log('Each probe alone:');
+const stepMs = await time('one training step (forward + backward, no update)', () => tf.dispose(step()), 3);
+const statsMs = await time('layer stats on the 32-sample probe batch', () => inspector.stats(false));
+const contribMs = await time('contribution matrices', () => inspector.contributions());
+const gradMs = await time('gradient capture + finish', () => {
+  const named = step();
+  const pending = captureGradients(0, named, vars);
+  tf.dispose(named);
+  pending.finish(vars);
+}) - stepMs;
+const d = defaultTrainSettings();
+const epochSteps = Math.ceil(54_000 / batch);
+const perEpoch = (epochSteps / d.statsEvery) * statsMs + (epochSteps / d.gradientsEvery) * gradMs + statsMs + contribMs;
+console.log(`At the defaults (stats every ${d.statsEvery}, gradients every ${d.gradientsEvery}, a ${epochSteps}-step epoch): ` +
+  `${perEpoch.toFixed(0)} ms of probes per epoch against ${(epochSteps * stepMs / 1000).toFixed(0)} s of steps: ` +
+  `${(100 * perEpoch / (epochSteps * stepMs)).toFixed(2)}% overhead.`);
+tf.dispose([xb, yb]);
+inspector.dispose();
+model.dispose();
