@@ -1,28 +1,17 @@
-import * as os from 'node:os';
-import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
 import type { BackendName } from '../../../shared/training';
-import type { BackendReport } from '../backend/report';
+import { initBackend, type BackendReport } from '../backend';
 
 /**
- * The one place the trainer picks its tfjs backend, so switching to the backend module's
- * `initBackend` is a one-line change here.
- *
- * Until initBackend lands, only `cpu` trains: stock tfjs-backend-wasm has no Conv2DBackpropFilter
- * (MEASUREMENTS.md), and tfjs-node cannot be installed on this machine. `auto` therefore means cpu.
+ * The one place the trainer picks its tfjs backend (main/engine/backend chooses tensorflow, then
+ * wasm with this project's training kernels, then cpu). A backend that was asked for by name and
+ * cannot start is the user's to fix, so it becomes a user error naming the alternatives.
  */
 export async function selectTrainingBackend(name: BackendName): Promise<BackendReport> {
-  if (name !== 'auto' && name !== 'cpu') {
-    throw new WorkbenchError(`The ${name} backend cannot train in this build yet; use --backend cpu or auto.`);
+  try {
+    return await initBackend(name);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new WorkbenchError(`${reason} Use --backend auto to take the best one available, or --backend cpu.`, { cause: err });
   }
-  await tf.setBackend('cpu');
-  await tf.ready();
-  return {
-    name: 'cpu',
-    flavour: 'cpu',
-    version: tf.version.tfjs,
-    device: os.cpus()[0]?.model ?? 'unknown CPU',
-    threads: 1,
-    skipped: [],
-  };
 }

@@ -86,11 +86,19 @@ function manifestName(step: number): string {
   return `step-${String(step).padStart(9, '0')}`;
 }
 
+/** Thrown instead of writing a checkpoint whose weights hold NaN or ±Infinity: the run has diverged. */
+export class NonFiniteWeightsError extends WorkbenchError {
+  constructor(message: string) {
+    super(message, { user: false });
+    this.name = 'NonFiniteWeightsError';
+  }
+}
+
 function assertFinite(arrays: NamedArray[], what: string): void {
   for (const a of arrays) {
     for (let i = 0; i < a.data.length; i++) {
       if (!Number.isFinite(a.data[i])) {
-        throw new WorkbenchError(`Refusing to checkpoint: ${what} ${a.name} holds a non-finite value (${a.data[i]}) at index ${i}.`, { user: false });
+        throw new NonFiniteWeightsError(`Refusing to checkpoint: ${what} ${a.name} holds a non-finite value (${a.data[i]}) at index ${i}.`);
       }
     }
   }

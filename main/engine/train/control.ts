@@ -10,6 +10,7 @@ export class TrainControl {
   private state: ControlState = 'running';
   private snapshotPending = false;
   private pauseAnnounced = false;
+  private holds = 0;
   private wake: (() => void) | null = null;
   private readonly listeners: ((state: ControlState) => void)[] = [];
 
@@ -53,6 +54,20 @@ export class TrainControl {
     this.poke();
   }
 
+  /**
+   * Runs `fn` with the loop held between steps (without a pause state or event): for work that
+   * must not interleave with training steps, such as an ablation that zeroes a layer's weights.
+   */
+  async hold<T>(fn: () => Promise<T>): Promise<T> {
+    this.holds++;
+    try {
+      return await fn();
+    } finally {
+      this.holds--;
+      this.poke();
+    }
+  }
+
   /** Awaited by the loop before each step: returns when the loop may go on, must stop, or must snapshot. */
   async gate(): Promise<GateAction> {
     for (;;) {
@@ -61,8 +76,8 @@ export class TrainControl {
         return 'snapshot';
       }
       if (this.state === 'stopping') return 'stop';
-      if (this.state === 'running') return 'go';
-      if (!this.pauseAnnounced) {
+      if (this.state === 'running' && this.holds === 0) return 'go';
+      if (this.state === 'paused' && !this.pauseAnnounced) {
         this.pauseAnnounced = true;
         this.emit('paused');
       }

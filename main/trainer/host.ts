@@ -1,0 +1,247 @@
+import * as path from 'node:path';
+import type { DenseNetConfig } from '../../shared/config';
+import {
+  TrainerCommandSchema, TrainerEventSchema,
+  type TrainerCommand, type TrainerEvent, type TrainerEventOf,
+} from '../../shared/protocol';
+import type { DatasetSpec, TrainSettings } from '../../shared/training';
+import { WorkbenchError } from '../../shared/errors';
+import { METRICS_FILE, MetricsWriter } from '../engine/train/metrics-log';
+import { markRunDead, readRunStatus, reserveRun } from '../engine/train/run-store';
+import { forkTrainer, type ForkOptions, type TrainerChannel, type TrainerExit } from './channel';
+
+/**
+ * The host side of one trainer process: typed commands out, validated events in, and a crash of
+ * the process reported (and recorded in the run store) instead of taking the host down.
+ *
+ * Usage (CLI, serve; Electron passes its utilityProcess channel instead of forkTrainer()):
+ *
+ *   const host = new TrainerHost(forkTrainer());
+ *   host.on('event', (e) => { if (e.type === 'step') draw(e.loss); });      // every validated event
+ *   host.on('exit', (x) => { if (!x.finished) warn(x.message); });          // crash, SIGKILL, OOM
+ *   await host.ready;                                                       // the trainer said `ready`
+ *   const { runId, runDir } = host.start({ runsDir: 'runs', model, settings, dataset });
+ *   host.pause(); host.resume(); host.snapshot(); host.inspect('evaluation');
+ *   host.stop();                                                            // checkpoint, then `finished`
+ *   const end = await host.finished();                                      // finished event or exit
+ *   await host.close();                                                     // disconnect; the process exits
+ *
+ *   host.resumeRun(runDir);  // continue a stopped/interrupted run from its latest checkpoint
+ *
+ * The trainer appends every event to the run's metrics.jsonl itself, so nothing is lost if the host
+ * dies; when the trainer dies instead, the host marks the run `interrupted` (killed by a signal) or
+ * `failed` (exited with a code) and appends an `error` event saying so.
+ */
+export interface HostExit extends TrainerExit {
+  runId: string | null;
+  runDir: string | null;
+  /** True when the run had finished (or none was started): an orderly exit. */
+  finished: boolean;
+  /** A sentence for the user. */
+  message: string;
+}
+
+export interface TrainerHostEvents {
+  ready: TrainerEventOf<'ready'>;
+  /** Every validated event, `ready` included. */
+  event: TrainerEvent;
+  /** A message from the trainer that failed validation (dropped). */
+  invalid: { message: unknown; reason: string };
+  exit: HostExit;
+}
+
+type Listener<K extends keyof TrainerHostEvents> = (payload: TrainerHostEvents[K]) => void;
+
+export interface StartOptions {
+  /** Root of the run store; the run gets a new folder under it. */
+  runsDir: string;
+  name?: string;
+  model: DenseNetConfig;
+  settings: TrainSettings;
+  dataset: DatasetSpec;
+}
+
+export class TrainerHost {
+  /** Resolves with the trainer's `ready` event; rejects if the process exits first. */
+  readonly ready: Promise<TrainerEventOf<'ready'>>;
+  private readonly listeners: { [K in keyof TrainerHostEvents]: Listener<K>[] } = { ready: [], event: [], invalid: [], exit: [] };
+  private runDir: string | null = null;
+  private runId: string | null = null;
+  private runFinished = true;
+  private lastFinished: TrainerEventOf<'finished'> | null = null;
+  private exitInfo: HostExit | null = null;
+  private finishWaiters: ((r: TrainerEventOf<'finished'> | HostExit) => void)[] = [];
+
+  constructor(private readonly channel: TrainerChannel) {
+    this.ready = new Promise((resolve, reject) => {
+      this.on('ready', resolve);
+      this.on('exit', (x) => reject(new WorkbenchError(`The trainer process ended before it was ready: ${x.message}`, { user: false })));
+    });
+    this.ready.catch(() => undefined);
+    channel.onMessage((message) => this.receive(message));
+    channel.onExit((exit) => this.exited(exit));
+  }
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends keyof TrainerHostEvents>(name: K, listener: Listener<K>): () => void {
+    const list = this.listeners[name] as Listener<K>[];
+    list.push(listener);
+    return () => {
+      const i = list.indexOf(listener);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  get pid(): number | undefined {
+    return this.channel.pid;
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === null;
+  }
+
+  get currentRun(): { runId: string; runDir: string } | null {
+    return this.runId && this.runDir ? { runId: this.runId, runDir: this.runDir } : null;
+  }
+
+  /** Sends a command after validating it (a bug on the host side fails here, not in the trainer). */
+  send(command: TrainerCommand): void {
+    const parsed = TrainerCommandSchema.safeParse(command);
+    if (!parsed.success) throw new WorkbenchError(`Refusing to send an invalid ${String((command as { type?: unknown }).type)} command: ${parsed.error.issues[0]?.message}.`, { user: false });
+    this.sendRaw(parsed.data);
+  }
+
+  /** Sends anything, unvalidated: for tests of the trainer's own validation. */
+  sendRaw(message: unknown): void {
+    if (this.exitInfo) throw new WorkbenchError(`The trainer process has exited (${this.exitInfo.message}); start a new one.`, { user: false });
+    this.channel.send(message);
+  }
+
+  /** Starts a new run in a fresh folder under `runsDir`; returns its id and folder at once. */
+  start(options: StartOptions): { runId: string; runDir: string } {
+    const run = reserveRun(options.runsDir, { variant: options.model.variant, name: options.name });
+    this.track(run.dir);
+    this.send({ type: 'start', runDir: run.dir, model: options.model, settings: options.settings, dataset: options.dataset });
+    return { runId: run.id, runDir: run.dir };
+  }
+
+  /** Continues a stopped, interrupted or failed run from its latest good checkpoint. */
+  resumeRun(runDir: string): { runId: string; runDir: string } {
+    const dir = path.resolve(runDir);
+    this.track(dir);
+    this.send({ type: 'resumeRun', runDir: dir });
+    return { runId: path.basename(dir), runDir: dir };
+  }
+
+  pause(): void { this.send({ type: 'pause' }); }
+  resume(): void { this.send({ type: 'resume' }); }
+  stop(): void { this.send({ type: 'stop' }); }
+  snapshot(): void { this.send({ type: 'snapshot' }); }
+  inspect(what: Extract<TrainerCommand, { type: 'inspect' }>['what'], sample?: number): void {
+    this.send({ type: 'inspect', what, ...(sample !== undefined ? { sample } : {}) });
+  }
+
+  /** Resolves with the current run's `finished` event, or with the exit if the process dies first. */
+  finished(): Promise<TrainerEventOf<'finished'> | HostExit> {
+    if (this.runFinished && this.lastFinished) return Promise.resolve(this.lastFinished);
+    if (this.exitInfo) return Promise.resolve(this.exitInfo);
+    return new Promise((resolve) => this.finishWaiters.push(resolve));
+  }
+
+  /**
+   * Ends the trainer: closes the channel so it exits (after checkpointing a run still in progress),
+   * and SIGKILLs it if it has not exited within `graceMs`.
+   */
+  async close(graceMs = 30_000): Promise<HostExit> {
+    if (this.exitInfo) return this.exitInfo;
+    const exited = new Promise<HostExit>((resolve) => this.on('exit', resolve));
+    if (this.channel.disconnect) this.channel.disconnect();
+    else this.channel.kill('SIGTERM');
+    const timer = setTimeout(() => this.channel.kill('SIGKILL'), graceMs);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.channel.kill(signal);
+  }
+
+  private track(runDir: string): void {
+    this.runDir = runDir;
+    this.runId = path.basename(runDir);
+    this.runFinished = false;
+    this.lastFinished = null;
+  }
+
+  private emit<K extends keyof TrainerHostEvents>(name: K, payload: TrainerHostEvents[K]): void {
+    for (const l of [...(this.listeners[name] as Listener<K>[])]) {
+      try {
+        l(payload);
+      } catch (err) {
+        // A listener's bug must not stop the others or the host.
+        queueMicrotask(() => { throw err; });
+      }
+    }
+  }
+
+  private receive(message: unknown): void {
+    const parsed = TrainerEventSchema.safeParse(message);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      this.emit('invalid', { message, reason: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` });
+      return;
+    }
+    const event = parsed.data;
+    if (event.type === 'ready') this.emit('ready', event);
+    if (event.type === 'finished' && (this.runId === null || event.runId === this.runId)) {
+      this.runFinished = true;
+      this.lastFinished = event;
+    }
+    this.emit('event', event);
+    if (event.type === 'finished') this.flushWaiters(event);
+  }
+
+  private flushWaiters(result: TrainerEventOf<'finished'> | HostExit): void {
+    const waiters = this.finishWaiters;
+    this.finishWaiters = [];
+    for (const w of waiters) w(result);
+  }
+
+  private exited(exit: TrainerExit): void {
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    const live = !this.runFinished && this.runDir !== null;
+    let message = `The trainer process ${how}.`;
+    if (live) {
+      const status = exit.signal ? 'interrupted' : 'failed';
+      message = `The trainer process ${how} during run ${this.runId}; the run is marked ${status} and can be resumed from its last checkpoint.`;
+      this.recordDeath(this.runDir!, status, message);
+    }
+    this.exitInfo = { ...exit, runId: this.runId, runDir: this.runDir, finished: !live, message };
+    this.emit('exit', this.exitInfo);
+    this.flushWaiters(this.exitInfo);
+  }
+
+  /** The trainer is dead, so the host may write its run: mark it and log why, for whoever reopens it. */
+  private recordDeath(runDir: string, status: 'interrupted' | 'failed', message: string): void {
+    try {
+      if (readRunStatus(runDir) === null) return; // died while loading: no run was created
+      markRunDead(runDir, status, message);
+      const writer = new MetricsWriter(path.join(runDir, METRICS_FILE));
+      try {
+        writer.append({ type: 'error', runId: path.basename(runDir), error: { name: 'TrainerExit', message, user: false }, fatal: true, time: Date.now() });
+      } finally {
+        writer.close();
+      }
+    } catch {
+      // The run folder is unreadable or gone; the exit event still tells the user.
+    }
+  }
+}
+
+/** A TrainerHost over a freshly forked trainer process. */
+export function forkTrainerHost(options: ForkOptions = {}): TrainerHost {
+  return new TrainerHost(forkTrainer(options));
+}
