@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScanReport } from '../../main/engine/data';
+import { formatReport } from '../../main/cli/commands/scan';
+import { parseInputShapeArg, scanDataset, type ScanReport } from '../../main/engine/data';
 import { solidImage, tempDir, writeTree } from './data-helpers';
 
-// `densenet-workbench scan` through the real binary: report text, JSON, and exit codes.
+// `densenet-workbench scan`: the report text in-process, and JSON plus the exit code through the
+// real binary (one spawn: each costs seconds of tsx start-up on this machine).
 
 const tmp = tempDir('dw-scan-cli-');
 const cli = path.resolve('bin/densenet-workbench.mjs');
@@ -17,15 +19,15 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 describe('densenet-workbench scan', () => {
-  it('prints the report as text', () => {
-    const run = scan(path.join(tmp.dir, 'ds'), '--input', '4x4x1', '--val-fraction', '0.34');
-    expect(run.status).toBe(0);
-    expect(run.stdout).toContain(`Dataset ${path.join(tmp.dir, 'ds')} (folder): 2 classes, 3 images.`);
-    expect(run.stdout).toMatch(/ {2}cat +2 +1 +1\n {2}dog +1 +1 +0\n/);
-    expect(run.stdout).toContain('Image sizes (W×H): 6×4: 3.');
-    expect(run.stdout).toContain('  dog/.DS_Store is a hidden file.');
-    expect(run.stdout).toMatch(/ {2}dog\/cut\.png is corrupt or truncated \(/);
-    expect(run.stdout).toContain('The dataset is usable.');
+  it('prints the report as text', async () => {
+    const report = await scanDataset({ kind: 'folder', path: path.join(tmp.dir, 'ds') }, { verify: true, inputShape: [4, 4, 1], valFraction: 0.34 });
+    const text = formatReport(report);
+    expect(text).toContain(`Dataset ${path.join(tmp.dir, 'ds')} (folder): 2 classes, 3 images.`);
+    expect(text).toMatch(/ {2}cat +2 +1 +1\n {2}dog +1 +1 +0\n/);
+    expect(text).toContain('Image sizes (W×H): 6×4: 3.');
+    expect(text).toContain('  dog/.DS_Store is a hidden file.');
+    expect(text).toMatch(/ {2}dog\/cut\.png is corrupt or truncated \(/);
+    expect(text).toContain('The dataset is usable.');
   });
 
   it('prints JSON, and exits 2 with one line for a dataset with errors', () => {
@@ -36,8 +38,7 @@ describe('densenet-workbench scan', () => {
   });
 
   it('refuses a bad input shape', () => {
-    const run = scan(path.join(tmp.dir, 'ds'), '--input', '4x4x2');
-    expect(run.status).toBe(2);
-    expect(run.stderr).toBe('densenet-workbench: An input shape must be HxWxC with H and W in 1..4096 and C 1 (grayscale) or 3 (RGB), e.g. 32x32x3; got "4x4x2".\n');
+    expect(() => parseInputShapeArg('4x4x2')).toThrow('An input shape must be HxWxC with H and W in 1..4096 and C 1 (grayscale) or 3 (RGB), e.g. 32x32x3; got "4x4x2".');
+    expect(parseInputShapeArg('32×32×3')).toEqual([32, 32, 3]);
   });
 });
