@@ -155,6 +155,20 @@ describe('memory budget', () => {
   });
 });
 
+describe('a file that changes after loading', () => {
+  it('is named when streaming has to decode it again and cannot', async () => {
+    const dir = path.join(tmp.dir, 'changing');
+    const png = await solidImage('png', 2, 2, [7, 7, 7], 1);
+    // More images than the LRU's 256-sample floor, so the first ones are evicted after the load.
+    writeTree(dir, Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`${i < 150 ? 'a' : 'b'}/${String(i).padStart(3, '0')}.png`, png])));
+    const ds = await loadDataset({ kind: 'folder', path: dir }, { inputShape: [2, 2, 1], valFraction: 0, memoryBudgetBytes: 0 });
+    expect(ds.cached).toBe(false);
+    writeTree(dir, { 'a/000.png': 'overwritten' });
+    await expect(ds.train.read([0])).rejects.toThrow(/^Image a\/000\.png is not an image that can be decoded \(unknown file format\); it was readable when the dataset was loaded, so it changed since\.$/);
+    expect(Array.from(await ds.train.read([1]))).toEqual(new Array(4).fill(Math.fround(7 / 255)));
+  });
+});
+
 describe('dataset errors', () => {
   it('reports a missing folder', async () => {
     const err = (await loadDataset({ kind: 'folder', path: path.join(tmp.dir, 'nope') }, { inputShape: [2, 2, 1] }).catch((e: unknown) => e)) as DatasetError;

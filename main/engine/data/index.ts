@@ -4,7 +4,7 @@ import { WorkbenchError } from '../../../shared/errors';
 import { DatasetSpecSchema, type DatasetSpec } from '../../../shared/training';
 import { BUILTIN_CLASSES, builtinSample, readBuiltin, selectBuiltin } from './builtin';
 import { collectFiles, type Collected } from './collect';
-import { checkInputShape, decodeImage, DEFAULT_MAX_PIXELS, type InputShape } from './decode';
+import { checkInputShape, decodeImage, DEFAULT_MAX_PIXELS, ImageProblem, type InputShape } from './decode';
 import { examineFiles, readImageFile } from './examine';
 import { assignSplits, buildReport, reportErrorMessage } from './report';
 import { DEFAULT_MEMORY_BUDGET, makeSplit, SampleStore } from './store';
@@ -121,7 +121,17 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions): Promise
 
   const collected = await collectFiles(s, opts.signal);
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const store = new SampleStore(collected.candidates.length, sampleBytes, async (i) => decodeImage(await readImageFile(collected.candidates[i].path), inputShape, maxPixels), budget);
+  // Streaming re-decodes from disk; a file changed since the load is named, not left anonymous.
+  const reload = async (i: number): Promise<Uint8Array> => {
+    const file = collected.candidates[i];
+    try {
+      return await decodeImage(await readImageFile(file.path), inputShape, maxPixels);
+    } catch (err) {
+      if (!(err instanceof ImageProblem)) throw err;
+      throw new WorkbenchError(`Image ${file.rel} ${err.message}; it was readable when the dataset was loaded, so it changed since.`);
+    }
+  };
+  const store = new SampleStore(collected.candidates.length, sampleBytes, reload, budget);
   const examined = await examineFiles(collected.candidates, {
     inputShape,
     maxPixels,
