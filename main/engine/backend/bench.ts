@@ -80,7 +80,7 @@ export async function runBenchmark(opts: BenchOptions): Promise<BenchResult> {
     for (let i = 0; i < Math.max(1, opts.warmup); i++) forward();
     let fwdMs = 0;
     for (let i = 0; i < opts.steps; i++) fwdMs += timed('forward', i, forward);
-    const parameters = model.trainableWeights.reduce((n, v) => n + tf.util.sizeFromShape(v.shape), 0);
+    const parameters = model.trainableWeights.reduce((n, v) => n + tf.util.sizeFromShape(v.shape as number[]), 0);
     trainer.dispose();
     tf.dispose([x, labels]);
     model.dispose();

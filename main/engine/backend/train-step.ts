@@ -29,9 +29,9 @@ export function makeTrainer(model: tf.LayersModel, recipe: StepRecipe = PAPER_RE
           const logits = model.apply(x, { training: true }) as tf.Tensor;
           return tf.losses.softmaxCrossEntropy(labels, logits);
         }, vars);
-        const decayed: Record<string, tf.Tensor> = {};
+        const decayed: tf.NamedTensorMap = {};
         for (const v of vars) decayed[v.name] = recipe.weightDecay > 0 ? tf.add(grads[v.name], tf.mul(v, recipe.weightDecay)) : grads[v.name];
-        optimizer.applyGradients(decayed);
+        optimizer.applyGradients(decayed as unknown as tf.NamedTensorMap as Parameters<typeof optimizer.applyGradients>[0]);
         return value;
       });
       const out = loss.dataSync()[0];
