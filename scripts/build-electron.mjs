@@ -25,7 +25,6 @@ export function electronBuildOptions({ dev = false } = {}) {
     target: NODE_TARGET,
     sourcemap: dev ? 'inline' : false,
     logLevel: 'warning',
-    define: { 'process.env.WORKBENCH_BUILD': JSON.stringify(dev ? 'dev' : 'production') },
   };
   return [
     {
@@ -33,7 +32,10 @@ export function electronBuildOptions({ dev = false } = {}) {
       entryPoints: { 'main/electron/main': 'main/electron/main.ts' },
       outdir: OUT_DIR,
       format: 'esm',
-      outExtension: { '.js': '.js' },
+      // The host imports the engine lazily (scans, exports, backend info); splitting keeps those
+      // dynamic imports lazy, so the main process does not load tfjs before it needs it.
+      splitting: true,
+      chunkNames: 'main/electron/chunks/[name]-[hash]',
       // Dependencies load from node_modules at run time (inside app.asar once packaged): native
       // modules such as sharp and tfjs-node cannot be bundled, and the rest need not be.
       packages: 'external',
@@ -45,6 +47,7 @@ export function electronBuildOptions({ dev = false } = {}) {
       outdir: OUT_DIR,
       format: 'cjs',
       outExtension: { '.js': '.cjs' },
+      minify: !dev,
       // Everything but electron is bundled: a sandboxed preload cannot require from node_modules.
       external: ['electron'],
     },

@@ -1,8 +1,9 @@
 import type { ForkOptions } from 'electron';
+import type { TrainerChannel, TrainerExit } from '../trainer/channel';
 
 /**
  * The trainer channel over Electron's utilityProcess: the same entry file and protocol as the
- * CLI's child_process.fork channel (main/trainer/host.ts), so TrainerHost and the
+ * CLI's child_process.fork channel (main/trainer/channel.ts), so TrainerHost and the
  * WorkbenchService cannot tell them apart. In the child, Electron provides `process.parentPort`
  * instead of `process.send`; the trainer entry speaks to whichever exists.
  *
@@ -20,13 +21,6 @@ export interface UtilityProcessLike {
 
 export type ForkUtility = (modulePath: string, args: string[], options: ForkOptions) => UtilityProcessLike;
 
-export interface TrainerChannelLike {
-  send(message: unknown): void;
-  onMessage(listener: (message: unknown) => void): void;
-  onExit(listener: (exit: { code: number | null; signal: string | null }) => void): void;
-  kill(): void;
-}
-
 export interface UtilityChannelOptions {
   /** dist-electron/main/trainer/entry.js: the bundled trainer entry. */
   entry: string;
@@ -35,17 +29,17 @@ export interface UtilityChannelOptions {
   serviceName?: string;
 }
 
-export function createUtilityChannel(fork: ForkUtility, opts: UtilityChannelOptions): TrainerChannelLike {
+export function createUtilityChannel(fork: ForkUtility, opts: UtilityChannelOptions, signalProcess: (pid: number, signal: NodeJS.Signals) => void = (pid, signal) => process.kill(pid, signal)): TrainerChannel {
   const child = fork(opts.entry, [], {
     serviceName: opts.serviceName ?? 'DenseNet Workbench trainer',
     env: opts.env,
     stdio: 'inherit',
   });
   const messageListeners: ((m: unknown) => void)[] = [];
-  const exitListeners: ((e: { code: number | null; signal: string | null }) => void)[] = [];
+  const exitListeners: ((e: TrainerExit) => void)[] = [];
   // Messages posted before the process has spawned are held back, then sent in order.
   let spawned = false;
-  let exited: { code: number | null; signal: string | null } | null = null;
+  let exited: TrainerExit | null = null;
   const pending: unknown[] = [];
 
   child.on('spawn', () => {
@@ -62,6 +56,9 @@ export function createUtilityChannel(fork: ForkUtility, opts: UtilityChannelOpti
   });
 
   return {
+    get pid() {
+      return child.pid;
+    },
     send(message) {
       if (exited) throw new Error(`The trainer process has exited (code ${exited.code}); start a new one.`);
       if (spawned) child.postMessage(message);
@@ -75,8 +72,15 @@ export function createUtilityChannel(fork: ForkUtility, opts: UtilityChannelOpti
       if (exited) queueMicrotask(() => listener(exited!));
       else exitListeners.push(listener);
     },
-    kill() {
-      if (!exited) child.kill();
+    /**
+     * SIGTERM is utilityProcess.kill(): the trainer stops at the next step with a checkpoint, then
+     * exits (TrainerHost.close uses it). Other signals, SIGKILL by default as in the fork channel,
+     * go to the pid directly, since utilityProcess.kill() cannot send them.
+     */
+    kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (exited) return;
+      if (signal === 'SIGTERM' || child.pid === undefined) child.kill();
+      else signalProcess(child.pid, signal);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { MenuItemConstructorOptions } from 'electron';
 import { EVENT_CHANNEL, type ApiReply, type HostEvent, type RunInfo } from '../../shared/api';
@@ -24,42 +24,43 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 interface FakeTrainer extends TrainerPort {
   sent: unknown[];
   emit(event: TrainerEvent): void;
-  exit(code: number | null, signal: string | null): void;
+  exit(code: number | null, signal: string | null, message?: string): void;
 }
 
-function fakeTrainer(): FakeTrainer {
+function fakeTrainer(runsDir: string, runs: Map<string, RunInfo>): FakeTrainer {
   const events: ((e: TrainerEvent) => void)[] = [];
-  const exits: ((e: { code: number | null; signal: string | null }) => void)[] = [];
+  const exits: ((e: { code: number | null; signal: string | null; message?: string }) => void)[] = [];
   const t: FakeTrainer = {
     sent: [],
+    start: (r) => {
+      const runId = `run-${runs.size + 1}`;
+      runs.set(runId, { id: runId, name: r.name ?? `Run ${runs.size + 1}`, status: 'running', created: new Date(0).toISOString(), variant: r.model.variant, dataset: 'mnist', epoch: 0, epochs: 1, step: 0, bestValAccuracy: null, lastValAccuracy: null });
+      t.sent.push({ type: 'start', runDir: join(runsDir, runId) });
+      return { runId, runDir: join(runsDir, runId) };
+    },
+    resumeRun: (dir) => ({ runId: basename(dir), runDir: dir }),
     send: (c) => void t.sent.push(c),
     onEvent: (l) => void events.push(l),
     onExit: (l) => void exits.push(l),
     kill: () => undefined,
     emit: (e) => events.forEach((l) => l(e)),
-    exit: (code, signal) => exits.splice(0).forEach((l) => l({ code, signal })),
+    exit: (code, signal, message) => exits.splice(0).forEach((l) => l({ code, signal, message })),
   };
   return t;
 }
 
 async function setup() {
   const trainers: FakeTrainer[] = [];
-  const runs = new Map<string, RunInfo & { dir: string }>();
-  const ended: string[] = [];
+  const runs = new Map<string, RunInfo>();
+  const runsDir = join(tmp, 'runs');
   const ports: EnginePorts = {
     spawnTrainer: () => {
-      const t = fakeTrainer();
+      const t = fakeTrainer(runsDir, runs);
       trainers.push(t);
       return t;
     },
     runs: {
-      create: async (r) => {
-        const id = `run-${runs.size + 1}`;
-        const info = { id, name: r.name ?? `Run ${runs.size + 1}`, status: 'created' as const, created: new Date(0).toISOString(), variant: r.model.variant, dataset: 'mnist', epoch: 0, epochs: 1, step: 0, bestValAccuracy: null, lastValAccuracy: null };
-        runs.set(id, { ...info, dir: join(tmp, 'runs', id) });
-        return { id, dir: join(tmp, 'runs', id) };
-      },
-      list: async () => [...runs.values()].map(({ dir: _dir, ...info }) => info),
+      list: async () => [...runs.values()],
       open: async () => {
         throw new Error('not used');
       },
@@ -68,7 +69,6 @@ async function setup() {
         throw new Error('not used');
       },
       remove: async () => undefined,
-      markEnded: async (id, status) => void ended.push(`${id}:${status}`),
     },
     scan: async () => {
       throw new Error('not used');
@@ -104,7 +104,7 @@ async function setup() {
     const flat = (items: MenuItemConstructorOptions[]): MenuItemConstructorOptions[] => items.flatMap((i) => [i, ...(Array.isArray(i.submenu) ? flat(i.submenu) : [])]);
     return flat(menus.at(-1)!).find((i) => i.label === label);
   };
-  return { desktop, trainers, ended, pushed, menus, boxes, invoke, handlers, menuItem };
+  return { desktop, trainers, pushed, menus, boxes, invoke, handlers, menuItem };
 }
 
 const startRequest = {
@@ -120,12 +120,12 @@ describe('desktop shell', () => {
     expect(started).toEqual({ ok: true, value: { runId: 'run-1' } });
     expect(d.trainers[0].sent[0]).toMatchObject({ type: 'start', runDir: join(tmp, 'runs', 'run-1') });
     d.trainers[0].emit({ type: 'state', state: 'running', runId: 'run-1' });
-    d.trainers[0].exit(null, 'SIGKILL');
+    d.trainers[0].exit(137, null, 'The trainer process exited with code 137 during run run-1; the run is marked failed and can be resumed from its last checkpoint.');
 
     await vi.waitFor(() => expect(d.pushed.some((e) => e.type === 'trainerExit')).toBe(true), { timeout: 2000 });
     const exit = d.pushed.find((e) => e.type === 'trainerExit')!;
-    expect(exit).toMatchObject({ runId: 'run-1', signal: 'SIGKILL' });
-    await vi.waitFor(() => expect(d.ended).toEqual(['run-1:failed']));
+    expect(exit).toMatchObject({ runId: 'run-1', code: 137, message: expect.stringMatching(/marked failed/) });
+    await expect(d.invoke('run:active')).resolves.toMatchObject({ ok: true, value: { state: 'failed' } });
 
     // The app goes on: a new run starts in a fresh trainer.
     await expect(d.invoke('run:start', startRequest)).resolves.toEqual({ ok: true, value: { runId: 'run-2' } });

@@ -1,0 +1,34 @@
+import { homedir } from 'node:os';
+import { enginePorts } from '../host/engine-ports';
+import { Roots } from '../host/roots';
+import { WorkbenchService } from '../host/workbench-service';
+import { createUtilityChannel, type ForkUtility } from './utility-channel';
+
+/**
+ * The WorkbenchService as the desktop app runs it: the same service and engine ports as browser
+ * mode, with each trainer started in an Electron utilityProcess. Paths are not confined to roots
+ * (`restrictPaths: false`): in the app they come from native dialogs and drops the user drove,
+ * and the in-app folder browser starts at the user's home folder.
+ */
+export interface DesktopServiceOptions {
+  forkUtility: ForkUtility;
+  /** dist-electron/main/trainer/entry.js. */
+  trainerEntry: string;
+  runsDir: string;
+  version: string;
+}
+
+export async function createDesktopService(opts: DesktopServiceOptions): Promise<WorkbenchService> {
+  const ports = enginePorts({
+    runsDir: opts.runsDir,
+    createChannel: () => createUtilityChannel(opts.forkUtility, { entry: opts.trainerEntry }),
+  });
+  return new WorkbenchService({
+    ports,
+    roots: await Roots.create([homedir()]),
+    runsDir: opts.runsDir,
+    mode: 'electron',
+    version: opts.version,
+    restrictPaths: false,
+  });
+}
