@@ -74,7 +74,8 @@ export function batchNormGradKernel(simd: SimdKernels): KernelConfig {
       const dx = alloc(backend, x.shape);
       const dgamma = alloc(backend, [C]);
       const dbeta = alloc(backend, [C]);
-      withScratch(backend, 16 * C + 8 * C + 12 * C + 16, (s) => {
+      // scratch: 2C doubles of totals, 2C floats of block sums, then sum(dy*(x-mean)), a, b, k (C floats each).
+      withScratch(backend, 16 * C + 8 * C + 16 * C + 16, (s) => {
         const acc = Math.ceil(s / 8) * 8;
         const tmp = acc + 16 * C;
         const sumDyXc = tmp + 8 * C;
