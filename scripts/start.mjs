@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, buildElectron } from './build-electron.mjs';
 
@@ -96,7 +97,7 @@ async function buildRendererIfStale() {
   if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(sources)) return;
   say('Building the renderer (vite build)…');
   const { build } = await import('vite');
-  await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error' });
 }
 
 function forwardSignals(child) {
@@ -136,7 +137,10 @@ function openBrowser(url) {
 
 async function launchBrowserMode() {
   await buildRendererIfStale();
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'densenet-workbench.mjs'), 'serve', '--no-open'], {
+  // The home folder is the browsing root, as the desktop app's folder picker would be; the
+  // built-in datasets need none. start.mjs opens the browser itself (below), hence --no-open.
+  const args = ['serve', '--no-open', '--root', homedir()];
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'densenet-workbench.mjs'), ...args], {
     cwd: ROOT,
     stdio: ['inherit', 'pipe', 'inherit'],
   });
