@@ -89,6 +89,8 @@ describe('export: bad input', () => {
     const err = await exportRun(runDir, { format: 'onnx', out: path.join(file, 'sub') }).catch((e) => e);
     expect(err).toBeInstanceOf(WorkbenchError);
     expect(err.message).toMatch(/Cannot write .*a-file\/sub: a part of the path is a file, not a folder/);
+    // Writes as root ignore permissions; /proc refuses new folders even then.
+    await expect(exportRun(runDir, { format: 'tfjs', out: '/proc/densenet-export' })).rejects.toThrow(/Cannot write \/proc\/densenet-export: /);
   });
 
   it('refuses --fold-bn for TF.js and an unknown format', async () => {

@@ -9,7 +9,7 @@ import { WorkbenchError } from '../../../shared/errors';
 export function prepareOutputDir(dir: string): string {
   const resolved = path.resolve(dir);
   try {
-    fs.mkdirSync(resolved, { recursive: true });
+    makeDirs(resolved);
   } catch (err) {
     throw unwritable(resolved, err, true);
   }
@@ -19,7 +19,7 @@ export function prepareOutputDir(dir: string): string {
 
 export function writeOutputFile(file: string, data: Uint8Array | string): void {
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeDirs(path.dirname(path.resolve(file)));
   } catch (err) {
     throw unwritable(file, err, true);
   }
@@ -28,6 +28,23 @@ export function writeOutputFile(file: string, data: Uint8Array | string): void {
   } catch (err) {
     throw unwritable(file, err);
   }
+}
+
+/**
+ * mkdir -p, one level at a time. Porting note: Node's `mkdirSync(dir, { recursive: true })` spins
+ * forever on some paths it cannot create (e.g. under /proc, where mkdir reports ENOENT for a parent
+ * that exists), so the loop here stops at the first failure.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let current = dir;
+  while (!fs.existsSync(current)) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const d of missing) fs.mkdirSync(d);
 }
 
 /** `creatingFolders`: mkdir -p reports EEXIST when a file sits where a folder of the path should be. */

@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs';
+import { WorkbenchError } from '../../../shared/errors';
+import { parseInputShapeArg } from '../../engine/data';
+import { importRun } from '../../engine/export/import-run';
+
+/**
+ * `densenet-workbench import --weights FILE.safetensors --variant densenet121 [--classes N]
+ * [--freeze-features] --out RUN` (or `--tfjs model.json`): a new run holding pretrained weights.
+ */
+interface ImportFlags {
+  weights?: string;
+  tfjs?: string;
+  variant: string;
+  classes?: string;
+  input?: string;
+  data?: string;
+  freezeFeatures?: boolean;
+  out: string;
+}
+
+export function registerImport(program: Command): void {
+  program
+    .command('import')
+    .description('Create a run from torchvision DenseNet weights (.safetensors) or a TF.js model.json, to inspect, export or fine-tune.')
+    .option('--weights <file>', 'a torchvision DenseNet state dict saved as .safetensors')
+    .option('--tfjs <model.json>', 'a TF.js Layers model.json (e.g. a workbench export)')
+    .option('--variant <name>', 'preset the weights are (densenet121, densenet169, ...), or auto to read it off the weights', 'auto')
+    .option('--classes <n>', 'classes of the new run; a different count replaces the classifier with a fresh one')
+    .option('--input <HxWxC>', 'input shape of the new run (default 224x224x3 for ImageNet variants)')
+    .option('--data <dataset>', 'the dataset to fine-tune on (folder, .csv, mnist, fashion-mnist): sets classes and their names')
+    .option('--freeze-features', 'train only the classifier: every other layer gets trainable = false')
+    .requiredOption('--out <run>', 'the run folder to create')
+    .action(async (flags: ImportFlags) => {
+      let classes: number | undefined;
+      if (flags.classes !== undefined) {
+        classes = Number(flags.classes);
+        if (!Number.isInteger(classes) || classes < 2) throw new WorkbenchError(`--classes must be a whole number ≥ 2; got "${flags.classes}".`);
+      }
+      await tf.setBackend('cpu');
+      const result = await importRun({
+        weights: flags.weights,
+        tfjs: flags.tfjs,
+        variant: flags.variant,
+        classes,
+        inputShape: flags.input ? parseInputShapeArg(flags.input) : undefined,
+        data: flags.data,
+        freezeFeatures: Boolean(flags.freezeFeatures),
+        out: flags.out,
+      });
+      const c = result.config;
+      process.stdout.write(
+        `Imported ${c.variant} (blocks [${c.blocks.join(', ')}], k=${c.growthRate}, input ${c.inputShape.join('×')}, ${c.classes} classes) into ${result.runDir}.\n` +
+          (result.headReplaced ? 'The classifier was re-initialized for the new class count.\n' : '') +
+          (flags.freezeFeatures ? `Features frozen: ${result.trainableParams.toLocaleString('en-US')} of ${result.totalParams.toLocaleString('en-US')} parameters train.\n` : '') +
+          (result.ignored.length ? `Ignored ${result.ignored.length} state-dict entries (num_batches_tracked${result.headReplaced ? ', the old classifier' : ''}).\n` : ''),
+      );
+    });
+}
