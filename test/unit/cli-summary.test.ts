@@ -33,6 +33,7 @@ describe('configFromFlags', () => {
     expect(() => configFromFlags({ variant: 'densenet121', growthRate: 'twelve' })).toThrow('--growth-rate must be a number, e.g. --growth-rate 12; got "twelve".');
     expect(() => configFromFlags({ variant: 'densenet121', blocks: '6;12' })).toThrow(/^--blocks must be layer counts separated by commas/);
     expect(() => configFromFlags({ variant: 'densenet121', classes: '' })).toThrow(/^--classes must be a number/);
+    expect(() => configFromFlags({ variant: 'densenet121', input: '8x8' })).toThrow(/^An input shape must be HxWxC .*; got "8x8"\.$/);
   });
 });
 
@@ -51,17 +52,10 @@ describe('densenet-workbench variants / summary (real bin)', () => {
     const table = cli('variants');
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^densenet121\s+DenseNet-121\s+6-12-24-16\s+32\s+224×224×3\s+7\.98 M\s+2\.83 G$/m);
-    expect(table.stdout).toMatch(/^densenet-bc-100-12\s+DenseNet-BC \(L=100, k=12\)/m);
-    const json = cli('variants', '--json');
-    expect(json.code).toBe(0);
-    const rows = JSON.parse(json.stdout) as { name: string; trainableParams: number }[];
-    expect(rows.find((r) => r.name === 'densenet-bc-100-12')?.trainableParams).toBe(769_162);
+    expect(table.stdout).toMatch(/^densenet-bc-100-12\s+DenseNet-BC \(L=100, k=12\)\s+16-16-16\s+12\s+32×32×3\s+769 k\s+288 M$/m);
   });
 
-  it('prints a summary table, and JSON with the summary and the graph', () => {
-    const text = cli('summary', '--variant', 'densenet121');
-    expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^Transition 1\s+pool2_pool\s+28×28×128/m);
+  it('prints JSON with the summary and the graph', () => {
     const json = cli('summary', '--variant', 'demo-bc-tiny', '--input', '32x32x3', '--classes', '4', '--json');
     expect(json.code).toBe(0);
     const data = JSON.parse(json.stdout);
@@ -73,7 +67,6 @@ describe('densenet-workbench variants / summary (real bin)', () => {
 
   it.each([
     [['summary', '--variant', 'densenet122'], /^densenet-workbench: Unknown variant "densenet122"; valid variants are densenet121, .*demo-bc-small\.\n$/],
-    [['summary', '--variant', 'densenet121', '--input', '8x8'], /^densenet-workbench: An input shape must be HxWxC .*; got "8x8"\.\n$/],
     [['summary', '--variant', 'densenet121', '--input', '16x16x3', '--growth-rate', '0'], /^densenet-workbench: Invalid DenseNet config \(3 problems\): Growth rate k must be a whole number ≥ 1; got 0\. Input height 16 is too small .* it must be at least 29\.\n$/],
   ])('exits 2 with one line and no stack trace: %j', (args, message) => {
     const r = cli(...args);
