@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { enginePorts, type TrainerChannelLike } from '../host/engine-ports';
@@ -33,12 +33,40 @@ export interface Serving {
   close(): Promise<void>;
 }
 
-/** Builds the renderer once if it is missing (a fresh checkout), with vite's own API. */
+/** Newest modification time under `dir` (0 when it does not exist). */
+function newest(dir: string): number {
+  let t = 0;
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * Builds the renderer with vite's own API when its build is missing, or older than the sources
+ * (a git checkout after a pull). The build goes to a temporary folder that is then swapped in, so
+ * a concurrent server never serves a half-written build.
+ */
 export async function ensureRenderer(dir: string, log: (line: string) => void): Promise<void> {
-  if (existsSync(path.join(dir, 'index.html'))) return;
-  log(`Building the renderer into ${dir} (first start only)…`);
+  const index = path.join(dir, 'index.html');
+  const sources = [path.join(ROOT, 'renderer'), path.join(ROOT, 'shared')];
+  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
+  if (built > 0 && (dir !== RENDERER_DIR || !existsSync(sources[0]) || Math.max(...sources.map(newest)) <= built)) return;
+  log(built ? `Rebuilding the renderer (its sources changed) into ${dir}…` : `Building the renderer into ${dir} (first start only)…`);
   const { build } = await import('vite');
-  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir: dir } });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
+  const old = `${dir}.old-${process.pid}`;
+  if (existsSync(dir)) renameSync(dir, old);
+  renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
 }
 
 export async function serve(options: ServeOptions): Promise<Serving> {

@@ -18,6 +18,7 @@ interface ServeFlags {
   root: string[];
   runs: string;
   open: boolean;
+  renderer?: string;
 }
 
 function openBrowser(url: string): void {
@@ -42,12 +43,13 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--root <dir...>', 'folders whose sub-folders may be browsed for datasets (repeatable)').default([]))
     .option('--runs <dir>', 'run store folder', 'runs')
     .option('--no-open', 'do not open a browser')
+    .option('--renderer <dir>', 'serve this renderer build instead of dist/renderer (built there when missing)')
     .action(async (flags: ServeFlags) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WorkbenchError(`--port must be an integer in [0, 65535]; got "${flags.port}".`);
       const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      const serving = await serve({ bind: flags.host, port, roots: flags.root, runsDir: flags.runs, createChannel: forkTrainerChannel, version, log }).catch((err: NodeJS.ErrnoException) => {
+      const serving = await serve({ bind: flags.host, port, roots: flags.root, runsDir: flags.runs, createChannel: forkTrainerChannel, version, log, staticDir: flags.renderer ? path.resolve(flags.renderer) : undefined }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') throw new WorkbenchError(`Port ${port} on ${flags.host} is in use; pick another with --port, or 0 for any free port.`);
         if (err.code === 'EADDRNOTAVAIL') throw new WorkbenchError(`Cannot bind to ${flags.host}: no such address on this machine.`);
         throw err;

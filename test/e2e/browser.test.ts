@@ -1,0 +1,161 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Browser mode end to end (issue 6): Debian's Chromium, driven by playwright-core, against a real
+ * `densenet-workbench serve` that forks a real trainer, on a small MNIST subset with a tiny
+ * DenseNet-BC. Screenshots of each screen go to test-results/browser/ (git-ignored).
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHOTS = path.join(ROOT, 'test-results', 'browser');
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`[browser e2e] skipped: ${CHROMIUM} not found (apt-get install -y chromium).`);
+
+let serveProc: ChildProcess | null = null;
+let browser: Browser | null = null;
+let page: Page;
+let url = '';
+/** Points on the loss chart when the run stopped: the reopened run must show them all. */
+let stoppedPoints = 0;
+const work = mkdtempSync(path.join(tmpdir(), 'dwb-e2e-'));
+
+async function startServe(): Promise<string> {
+  const rendererDir = path.join(work, 'renderer');
+  // A private, fresh renderer build: never a stale dist/ nor a race with another test's build.
+  const { build } = await import('vite');
+  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: rendererDir, emptyOutDir: true } });
+  const runs = path.join(work, 'runs');
+  mkdirSync(runs, { recursive: true });
+  serveProc = spawn(process.execPath, [path.join(ROOT, 'bin/densenet-workbench.mjs'), 'serve', '--no-open', '--port', '0', '--runs', runs, '--root', work, '--renderer', rendererDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  serveProc.stderr!.on('data', (c) => (err += c));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL in 60 s; stderr: ${err}`)), 60_000);
+    serveProc!.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    });
+    serveProc!.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+  });
+}
+
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+const state = async () => ((await page.locator('[data-test=run-state]').textContent()) ?? '').trim();
+const points = async () => Number(await page.locator('[data-test=charts]').getAttribute('data-points'));
+
+describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    url = await startServe();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (e) => console.error('[page error]', e.message));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (serveProc && serveProc.exitCode === null) {
+      const exited = new Promise((r) => serveProc!.once('exit', r));
+      serveProc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (serveProc.exitCode === null) serveProc.kill('SIGKILL');
+    }
+  });
+
+  it('1. configures a run and shows its summary', async () => {
+    await page.goto(url);
+    await page.getByLabel('MNIST', { exact: true }).check();
+    await page.fill('[data-test=limit]', '160');
+    await page.locator('[data-test=limit]').dispatchEvent('change');
+    await page.fill('[data-test=blocks]', '2, 2');
+    await page.locator('[data-test=blocks]').dispatchEvent('change');
+    await page.fill('[data-test=k]', '4');
+    await page.locator('[data-test=k]').dispatchEvent('change');
+    for (const [field, value] of [['epochs', '40'], ['batch', '32'], ['stats-every', '2']]) {
+      await page.fill(`[data-test=${field}]`, value);
+      await page.locator(`[data-test=${field}]`).dispatchEvent('change');
+    }
+    await page.selectOption('[data-test=backend]', 'wasm');
+    await page.click('[data-test=scan]');
+    await expect.poll(() => page.locator('[data-test=scan-report]').count(), { timeout: 30_000 }).toBe(1);
+    await expect(page.locator('[data-test=scan-report]').innerText()).resolves.toMatch(/160\s+images in\s+10\s+classes/);
+    // Live summary of the custom architecture: 2 blocks of 2 layers, k=4.
+    await expect(page.locator('[data-test=summary]').innerText()).resolves.toMatch(/Dense block 2/);
+    const params = await page.locator('[data-test=params]').innerText();
+    expect(params).toMatch(/^\d/);
+    await shot('1-new-run');
+  });
+
+  it('2. starts it and sees the curves gain points', async () => {
+    await page.click('[data-test=start]');
+    await expect.poll(state, { timeout: 30_000 }).toBe('running');
+    await expect.poll(points, { timeout: 30_000 }).toBeGreaterThan(2);
+    const before = await points();
+    await expect.poll(points, { timeout: 30_000 }).toBeGreaterThan(before);
+    // Wait for the first epoch end, so contributions and epoch-end stats exist.
+    await expect.poll(() => page.locator('[data-test=epoch]').innerText(), { timeout: 60_000 }).toMatch(/^[2-9]\d* \/ 40|^\d{2,} \/ 40/);
+    await shot('2-dashboard');
+  });
+
+  it('3. pauses and resumes, then stops', async () => {
+    await page.click('[data-test=pause]');
+    await expect.poll(state, { timeout: 20_000 }).toBe('paused');
+    const frozen = await points();
+    await page.waitForTimeout(700);
+    expect(await points()).toBe(frozen);
+    await shot('3-paused');
+    await page.click('[data-test=resume]');
+    await expect.poll(state, { timeout: 20_000 }).toBe('running');
+    await expect.poll(points, { timeout: 20_000 }).toBeGreaterThan(frozen);
+    await page.click('[data-test=stop]');
+    await expect.poll(state, { timeout: 30_000 }).toMatch(/stopped|finished/);
+    stoppedPoints = await points();
+  });
+
+  it('4. opens the graph and clicks a layer to see its stats', async () => {
+    await page.click('[data-nav=architecture]');
+    const canvas = page.locator('canvas[data-nodes]');
+    await expect.poll(() => canvas.getAttribute('data-edge-count')).toBe('12'); // ℓ(ℓ+1)/2 per block with ℓ = 3 consumers: 6 + 6
+    const nodes = JSON.parse((await canvas.getAttribute('data-nodes')) ?? '[]') as { id: string; x: number; y: number }[];
+    const target = nodes.find((n) => n.id === 'conv2_block2');
+    expect(target).toBeDefined();
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.click(box.x + target!.x, box.y + target!.y);
+    await expect.poll(() => page.locator('[data-test=layer-stats]').count(), { timeout: 10_000 }).toBe(1);
+    await expect(page.locator('[data-test=inspector]').innerText()).resolves.toMatch(/Block 1 · layer 2/);
+    await shot('4-architecture');
+  });
+
+  it('5. opens the contribution heat maps', async () => {
+    await page.click('[data-nav=contributions]');
+    await expect.poll(() => page.locator('[data-test=heatmaps] canvas').count(), { timeout: 10_000 }).toBe(2);
+    const cells = await page.locator('[data-test=heatmaps] canvas').first().getAttribute('data-cells');
+    expect(Number(cells)).toBe(6); // block 1: 3 consumers, 1 + 2 + 3 connections
+    await shot('5-contributions');
+  });
+
+  it('6. reopens the run from history, as it was', async () => {
+    await page.reload(); // a fresh page: nothing in memory
+    await page.click('[data-nav=runs]');
+    await expect.poll(() => page.locator('[data-test=open-run]').count(), { timeout: 10_000 }).toBe(1);
+    await shot('6-runs');
+    await page.click('[data-test=open-run]');
+    await expect.poll(points, { timeout: 10_000 }).toBeGreaterThanOrEqual(stoppedPoints);
+    await expect(state()).resolves.toMatch(/stopped|finished/);
+    await shot('6-reopened');
+  });
+});
