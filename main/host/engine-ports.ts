@@ -137,7 +137,16 @@ export function enginePorts(options: EnginePortsOptions): EnginePorts {
         const result = await exportRun(r.runDir, { format: r.format, out: r.outDir, foldBn: r.foldBn, checkpoint: r.checkpoint });
         return { outDir: result.dir, files: result.files };
       }
-      throw new WorkbenchError(`Export as ${r.format} is not available in this build yet; export tfjs or onnx, or use \`densenet-workbench report\` from a terminal.`);
+      if (r.format === 'report') {
+        // The self-contained HTML report, with the metrics CSV beside it.
+        const { writeRunReport } = await import('../engine/export/report/write-report');
+        const written = writeRunReport(r.runDir, path.join(r.outDir, 'report.html'));
+        return { outDir: r.outDir, files: [written.html, written.csv] };
+      }
+      const [{ metricsCsv }, { writeOutputFile }] = await Promise.all([import('../engine/export/report/csv'), import('../engine/export/output-files')]);
+      const file = path.join(r.outDir, 'metrics.csv');
+      writeOutputFile(file, metricsCsv(store.readMetrics(r.runDir).events));
+      return { outDir: r.outDir, files: [file] };
     },
   };
 }

@@ -73,9 +73,13 @@ export function drawGraph(
     if (b === BINS) {
       ctx.strokeStyle = theme.edge;
       ctx.globalAlpha = selected ? 0.18 : 0.45;
+      ctx.lineWidth = 1 / Math.max(view.scale, 0.25);
     } else {
-      ctx.strokeStyle = colorScale((b + 0.5) / BINS);
-      ctx.globalAlpha = selected ? 0.25 : 0.35 + 0.6 * (b / BINS);
+      // Stronger contributions: brighter on the scale, wider and more opaque (width reads on any theme).
+      const t = (b + 0.5) / BINS;
+      ctx.strokeStyle = colorScale(0.05 + 0.8 * t);
+      ctx.globalAlpha = selected ? 0.25 : 0.45 + 0.55 * t;
+      ctx.lineWidth = (0.6 + 2.4 * t) / Math.max(view.scale, 0.25);
     }
     ctx.stroke();
   });
