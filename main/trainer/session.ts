@@ -6,6 +6,7 @@ import { formatBackendReport } from '../engine/backend';
 import { computeNormalization, loadDataset } from '../engine/data';
 import { Inspector } from '../engine/inspect/inspector';
 import { buildDenseNet } from '../engine/model/densenet';
+import { applyImportFreeze } from '../engine/export/freeze';
 import { selectTrainingBackend } from '../engine/train/backend';
 import { loadCheckpoint, writeCheckpoint, NonFiniteWeightsError, type CheckpointState } from '../engine/train/checkpoint';
 import { TrainControl } from '../engine/train/control';
@@ -192,6 +193,7 @@ export class TrainerSession {
       const cfg = config!;
 
       model = withSeededRandom(streamSeed(settings.seed, SeedPurpose.init), () => buildDenseNet(modelConfig));
+      if (applyImportFreeze(runDir, model)) this.log('info', 'Feature layers are frozen (import --freeze-features): only the classifier trains.');
       const data = datasetSource(dataset, settings, cfg.normalization);
       progress = { ...progress, stepsPerEpoch: data.stepsPerEpoch };
       let resume: ResumePoint | undefined;

@@ -16,7 +16,19 @@ interface ImportFlags {
   input?: string;
   data?: string;
   freezeFeatures?: boolean;
+  epochs?: string;
+  lr?: string;
+  batchSize?: string;
   out: string;
+}
+
+function positive(text: string | undefined, flag: string, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+    throw new WorkbenchError(`${flag} must be a positive ${integer ? 'whole number' : 'number'}; got "${text}".`);
+  }
+  return v;
 }
 
 export function registerImport(program: Command): void {
@@ -30,6 +42,9 @@ export function registerImport(program: Command): void {
     .option('--input <HxWxC>', 'input shape of the new run (default 224x224x3 for ImageNet variants)')
     .option('--data <dataset>', 'the dataset to fine-tune on (folder, .csv, mnist, fashion-mnist): sets classes and their names')
     .option('--freeze-features', 'train only the classifier: every other layer gets trainable = false')
+    .option('--epochs <n>', 'epochs the fine-tuning run will train (resume it with train/resume)')
+    .option('--lr <x>', 'initial learning rate of the fine-tuning run')
+    .option('--batch-size <n>', 'batch size of the fine-tuning run')
     .requiredOption('--out <run>', 'the run folder to create')
     .action(async (flags: ImportFlags) => {
       let classes: number | undefined;
@@ -37,6 +52,11 @@ export function registerImport(program: Command): void {
         classes = Number(flags.classes);
         if (!Number.isInteger(classes) || classes < 2) throw new WorkbenchError(`--classes must be a whole number ≥ 2; got "${flags.classes}".`);
       }
+      const settings = {
+        ...(flags.epochs !== undefined ? { epochs: positive(flags.epochs, '--epochs', true) } : {}),
+        ...(flags.lr !== undefined ? { lr: positive(flags.lr, '--lr', false) } : {}),
+        ...(flags.batchSize !== undefined ? { batchSize: positive(flags.batchSize, '--batch-size', true) } : {}),
+      };
       await tf.setBackend('cpu');
       const result = await importRun({
         weights: flags.weights,
@@ -46,6 +66,7 @@ export function registerImport(program: Command): void {
         inputShape: flags.input ? parseInputShapeArg(flags.input) : undefined,
         data: flags.data,
         freezeFeatures: Boolean(flags.freezeFeatures),
+        settings,
         out: flags.out,
       });
       const c = result.config;

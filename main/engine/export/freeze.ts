@@ -25,8 +25,22 @@ export const ImportRecordSchema = z.object({
 });
 export type ImportRecord = z.infer<typeof ImportRecordSchema>;
 
+/**
+ * Porting note: Keras (≥ 2.1.3) runs a BatchNormalization layer with `trainable = False` in
+ * inference mode: it normalizes with its moving statistics and leaves them alone, which is what
+ * fine-tuning a pretrained network on a small dataset needs. tfjs-layers 4.22 looks only at the
+ * `training` flag, so a frozen BN would still normalize with batch statistics and drift its moving
+ * averages. Each frozen BN layer's `call` is therefore wrapped to force `training: false`; the
+ * layer's class and config are unchanged, so saving and exporting are unaffected.
+ */
 export function freezeFeatureLayers(model: tf.LayersModel): void {
-  for (const layer of model.layers) layer.trainable = layer.name === CLASSIFIER_LAYER;
+  for (const layer of model.layers) {
+    layer.trainable = layer.name === CLASSIFIER_LAYER;
+    if (!layer.trainable && layer.getClassName() === 'BatchNormalization') {
+      const call = layer.call.bind(layer);
+      layer.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
+    }
+  }
 }
 
 /** Reads the run's import.json (if any) and freezes the model's features when it asks to. Returns whether it did. */

@@ -4,9 +4,10 @@ import type * as tf from '@tensorflow/tfjs';
 import type { DenseNetConfig } from '../../../shared/config';
 import { WorkbenchError } from '../../../shared/errors';
 import { getPreset } from '../../../shared/presets';
-import { defaultTrainSettings } from '../../../shared/training';
+import { defaultTrainSettings, TrainSettingsSchema, type TrainSettings } from '../../../shared/training';
 import { assertValidConfig } from '../../../shared/validation';
-import { parseDatasetArg, scanDataset } from '../data';
+import { createRng, parseDatasetArg, scanDataset } from '../data';
+import { SeedPurpose, streamSeed } from '../train/seeded';
 import { buildDenseNet } from '../model/densenet';
 import { writeCheckpoint, type NamedArray } from '../train/checkpoint';
 import { getModelWeights, setModelWeights } from '../train/model-weights';
@@ -16,6 +17,9 @@ import { parseSafetensors } from './safetensors';
 import { loadLayersModelFromFiles } from './tfjs-files';
 import { checkArchitecture, configFromArchitecture, inferTorchvisionArchitecture, mapTorchvisionWeights } from './torchvision-weights';
 import { IMPORT_FILE, freezeFeatureLayers, type ImportRecord } from './freeze';
+
+/** torchvision.transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]). */
+export const IMAGENET_NORMALIZATION = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 export interface ImportOptions {
   /** A torchvision DenseNet state dict as .safetensors ... */
@@ -32,6 +36,8 @@ export interface ImportOptions {
   data?: string;
   /** Freeze everything but `predictions` (layer.trainable = false). */
   freezeFeatures?: boolean;
+  /** Training settings the run will resume with (defaults: the paper's recipe). */
+  settings?: Partial<TrainSettings>;
   /** The run folder to create (must not exist). */
   out: string;
 }
@@ -83,6 +89,10 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
       config = getPreset(variant, { inputShape: options.inputShape, classes: wantedClasses ?? arch?.classes });
     }
     assertValidConfig(config);
+    // Porting note: torchvision's pretrained DenseNets expect inputs normalized with the ImageNet
+    // channel statistics (torchvision.transforms.Normalize in its weights' transforms), so an
+    // imported RGB run keeps them rather than computing its own from the new dataset.
+    if (config.inputShape[2] === 3) normalization = IMAGENET_NORMALIZATION;
     checkArchitecture(tensors, config, file); // before building: a densenet201 build is seconds
     model = buildDenseNet(config);
     try {
@@ -107,9 +117,18 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
 
   try {
     setModelWeights(model, weights);
+    // Fresh optimizer state for every weight that trains when nothing is frozen: what the Training
+    // engine's optimizer starts from, so `resume` restores it like any checkpoint (setState wants
+    // every slot), frozen or not.
+    const parsed = TrainSettingsSchema.safeParse({ ...defaultTrainSettings(), ...options.settings });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new WorkbenchError(`Training setting ${issue.path.join('.')} is invalid: ${issue.message}.`);
+    }
+    const settings = parsed.data;
+    const slots = zeroSlots(model, settings.optimizer);
     if (options.freezeFeatures) freezeFeatureLayers(model);
     const classes = dataset?.classes ?? classNames ?? Array.from({ length: config.classes }, (_, i) => `class_${i}`);
-    const settings = defaultTrainSettings();
     const source = path.resolve(options.weights ?? options.tfjs!);
     const run = createRunAt(options.out, {
       name: `${config.variant} imported from ${path.basename(source)}`,
@@ -133,8 +152,11 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
     writeCheckpoint(run.dir, {
       step: 0, epoch: 0, epochStep: 0, stepsPerEpoch: 1, lr: settings.lr, reason: 'snapshot',
       metrics: { loss: null, accuracy: null, valLoss: null, valAccuracy: null }, best: null,
-      optimizer: { name: settings.optimizer, iterations: 0 }, rng: null, earlyStopping: { best: null, badEpochs: 0 },
-      weights: getModelWeights(model), slots: [],
+      optimizer: { name: settings.optimizer, iterations: 0 },
+      // The data RNG state a new run starts epoch 0 with (main/engine/train/dataset-source.ts).
+      rng: createRng(streamSeed(settings.seed, SeedPurpose.data)).getState().map((v) => v >>> 0),
+      earlyStopping: { best: null, badEpochs: 0 },
+      weights: getModelWeights(model), slots,
     }, { keep: settings.keepCheckpoints });
     const record: ImportRecord = {
       format: 1,
@@ -154,6 +176,17 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
   } finally {
     model.dispose();
   }
+}
+
+const SLOT_NAMES: Record<string, string[]> = { sgd: ['momentum'], adam: ['m', 'v'], adamw: ['m', 'v'] };
+
+function zeroSlots(model: tf.LayersModel, optimizer: string): NamedArray[] {
+  return model.trainableWeights.flatMap((w) =>
+    SLOT_NAMES[optimizer].map((slot) => {
+      const shape = w.shape as number[];
+      return { name: `${w.originalName}/${slot}`, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
+    }),
+  );
 }
 
 function readFile(file: string): Uint8Array {
