@@ -62,7 +62,7 @@ export async function ensureRenderer(dir: string, log: (line: string) => void): 
   log(built ? `Rebuilding the renderer (its sources changed) into ${dir}…` : `Building the renderer into ${dir} (first start only)…`);
   const { build } = await import('vite');
   const tmp = `${dir}.tmp-${process.pid}`;
-  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
+  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: tmp, emptyOutDir: true } });
   const old = `${dir}.old-${process.pid}`;
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
