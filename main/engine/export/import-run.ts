@@ -116,7 +116,12 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
   }
 
   try {
-    setModelWeights(model, weights);
+    try {
+      setModelWeights(model, weights);
+    } catch (err) {
+      if (!(err instanceof WorkbenchError)) throw err;
+      throw new WorkbenchError(`${options.weights ?? options.tfjs} does not fit variant ${config.variant}. ${err.message}`);
+    }
     // Fresh optimizer state for every weight that trains when nothing is frozen: what the Training
     // engine's optimizer starts from, so `resume` restores it like any checkpoint (setState wants
     // every slot), frozen or not.
