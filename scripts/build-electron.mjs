@@ -7,14 +7,39 @@
 //   node scripts/build-electron.mjs           one build
 //   import { electronBuildOptions } ...       used by scripts/start.mjs and scripts/dev.mjs
 import { build } from 'esbuild';
+import { copyFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const OUT_DIR = join(ROOT, 'dist-electron');
 
 // Electron 38 embeds Node 22 and Chromium 140.
 const NODE_TARGET = 'node22';
+
+/** Files the engine loads from beside its own module (import.meta.url): wasm kernels, onnx.proto. */
+const SIBLING_ASSETS = new Set(['.wasm', '.proto']);
+
+/**
+ * Copies the sibling assets of every bundled source file next to the output that contains it, so
+ * `new URL('./kernels.wasm', import.meta.url)` still finds its file once bundled.
+ */
+const siblingAssets = {
+  name: 'sibling-assets',
+  setup(b) {
+    b.onEnd((result) => {
+      if (!result.metafile) return;
+      for (const [out, info] of Object.entries(result.metafile.outputs)) {
+        const dirs = new Set(Object.keys(info.inputs).filter((i) => !i.includes('node_modules')).map((i) => dirname(join(ROOT, i))));
+        for (const dir of dirs) {
+          for (const name of readdirSync(dir)) {
+            if (SIBLING_ASSETS.has(extname(name))) copyFileSync(join(dir, name), join(ROOT, dirname(out), name));
+          }
+        }
+      }
+    });
+  },
+};
 
 /** The three bundles. Paths mirror the sources so package.json "main" reads naturally. */
 export function electronBuildOptions({ dev = false } = {}) {
@@ -25,6 +50,8 @@ export function electronBuildOptions({ dev = false } = {}) {
     target: NODE_TARGET,
     sourcemap: dev ? 'inline' : false,
     logLevel: 'warning',
+    metafile: true,
+    plugins: [siblingAssets],
   };
   return [
     {

@@ -66,7 +66,7 @@ const restartPlugin = {
     });
   },
 };
-const contexts = await Promise.all(electronBuildOptions({ dev: true }).map((o) => context({ ...o, plugins: [restartPlugin] })));
+const contexts = await Promise.all(electronBuildOptions({ dev: true }).map((o) => context({ ...o, plugins: [...o.plugins, restartPlugin] })));
 await Promise.all(contexts.map((c) => c.watch()));
 
 async function shutdown(code) {

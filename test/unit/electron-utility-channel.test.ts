@@ -1,9 +1,9 @@
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TrainerEvent } from '../../shared/protocol';
 import { getPreset } from '../../shared/presets';
 import { TrainSettingsSchema } from '../../shared/training';
@@ -20,14 +20,18 @@ import { createUtilityChannel, type ForkUtility, type UtilityProcessLike } from 
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ENTRY = join(ROOT, 'main', 'trainer', 'entry.ts');
+const BUNDLED_ENTRY = join(ROOT, 'dist-electron', 'main', 'trainer', 'entry.js');
 const SHIM = join(import.meta.dirname, 'electron-parent-port-shim.mjs');
 const tmp = mkdtempSync(join(tmpdir(), 'wb-channel-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** utilityProcess.fork, as far as a child_process can play it: Electron's events and exit codes. */
-const forkLikeUtility: ForkUtility = (modulePath, args, options) => {
+/**
+ * utilityProcess.fork, as far as a child_process can play it: Electron's events and exit codes.
+ * `typescript` runs the entry's sources through tsx; otherwise the entry is a built bundle.
+ */
+const forkLikeUtility = (typescript: boolean): ForkUtility => (modulePath, args, options) => {
   const child = fork(modulePath, args, {
-    execArgv: ['--import', tsxImportArg(), '--import', SHIM],
+    execArgv: [...(typescript ? ['--import', tsxImportArg()] : []), '--import', SHIM],
     env: (options.env as NodeJS.ProcessEnv | undefined) ?? process.env,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     // utilityProcess messages are structured clones.
@@ -52,13 +56,20 @@ const forkLikeUtility: ForkUtility = (modulePath, args, options) => {
 
 const transports: [string, () => TrainerChannel][] = [
   ['child_process.fork (serve, CLI)', () => forkTrainer({ stdio: 'ignore' })],
-  ['Electron utilityProcess', () => createUtilityChannel(forkLikeUtility, { entry: ENTRY })],
+  ['Electron utilityProcess', () => createUtilityChannel(forkLikeUtility(true), { entry: ENTRY })],
+  // What the app really forks: the esbuild bundle from scripts/build-electron.mjs, no tsx.
+  ['Electron utilityProcess, bundled entry', () => createUtilityChannel(forkLikeUtility(false), { entry: BUNDLED_ENTRY })],
 ];
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-electron.mjs')], { cwd: ROOT, stdio: 'ignore' });
+});
 
 // Both transports run at once: each test is mostly waiting for its trainer process.
 describe.concurrent.each(transports)('TrainerHost over %s', (name, open) => {
-  it('speaks the protocol with the real trainer, survives a bad command, trains, and marks a killed run', async () => {
+  it('speaks the protocol with the real trainer, survives a bad command, trains, and marks a killed run', async ({ onTestFinished }) => {
     const host = new TrainerHost(open());
+    // The context's own hook: a module-level onTestFinished is ambiguous between concurrent tests.
     onTestFinished(() => host.kill());
     const events: TrainerEvent[] = [];
     const invalid: unknown[] = [];
@@ -66,12 +77,22 @@ describe.concurrent.each(transports)('TrainerHost over %s', (name, open) => {
     host.on('event', (e) => events.push(e));
     host.on('invalid', (x) => invalid.push(x));
     host.on('exit', (x) => exits.push(x));
+    /** The first event passing `test`; fails at once, saying how, if the trainer exits first. */
     const waitFor = (what: string, test: (e: TrainerEvent) => boolean, timeout = 60_000) =>
-      vi.waitFor(() => {
+      new Promise<TrainerEvent>((resolve, reject) => {
         const found = events.find(test);
-        if (!found) throw new Error(`No ${what} event yet over ${name}; got ${events.map((e) => e.type).join(', ')}.`);
-        return found;
-      }, { timeout, interval: 50 });
+        if (found) return resolve(found);
+        const timer = setTimeout(() => done(new Error(`No ${what} event within ${timeout} ms over ${name}; got ${events.map((e) => e.type).join(', ')}.`)), timeout);
+        const offEvent = host.on('event', (e) => test(e) && done(null, e));
+        const offExit = host.on('exit', (x) => done(new Error(`The trainer exited before a ${what} event over ${name}: ${x.message}`)));
+        function done(err: Error | null, e?: TrainerEvent) {
+          clearTimeout(timer);
+          offEvent();
+          offExit();
+          if (err) reject(err);
+          else resolve(e!);
+        }
+      });
 
     const ready = await host.ready;
     expect(ready).toMatchObject({ protocol: 1, pid: expect.any(Number) });
@@ -81,7 +102,7 @@ describe.concurrent.each(transports)('TrainerHost over %s', (name, open) => {
     expect(rejected).toMatchObject({ fatal: false, error: { name: 'ProtocolError', message: expect.stringMatching(/malformed command/) } });
 
     const { runDir } = host.start({
-      runsDir: join(tmp, name.startsWith('Electron') ? 'utility-runs' : 'fork-runs'),
+      runsDir: join(tmp, name.replace(/\W+/g, '-')),
       model: getPreset('demo-bc-tiny', { inputShape: [8, 8, 1], classes: 10, blocks: [2, 2], growthRate: 4 }),
       settings: TrainSettingsSchema.parse({ epochs: 20, batchSize: 8, backend: 'cpu', valFraction: 0.25, checkpointEvery: 1000, statsEvery: 0, gradientsEvery: 0 }),
       dataset: { kind: 'builtin', name: 'mnist', limit: 64 },
