@@ -62,7 +62,7 @@ describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     url = await startServe();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     page.on('pageerror', (e) => console.error('[page error]', e.message));
   }, 120_000);
 

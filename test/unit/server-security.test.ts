@@ -2,7 +2,9 @@ import { symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import WebSocket from 'ws';
+import { API_METHODS } from '../../shared/api';
 import { Roots } from '../../main/host/roots';
 import { WorkbenchService } from '../../main/host/workbench-service';
 import { startServer, type RunningServer } from '../../main/server/server';
@@ -150,6 +152,27 @@ describe('WebSocket messages', () => {
     const again = await connect();
     expect((await ask(again, '{"id": 1, "channel": "app:info"}')).ok).toBe(true);
     again.close();
+  });
+});
+
+describe('fuzzing the endpoint (fast-check)', () => {
+  it('answers every arbitrary message with a reply, and the socket and server keep going', async () => {
+    const ws = await connect();
+    const channels = [...Object.values(API_METHODS).map((m) => m.channel), 'x:y', ''];
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...channels), fc.jsonValue(), fc.boolean(), async (channel, payload, wrapped) => {
+        n++;
+        // The engine behind is fake, so a payload that happens to be valid does no harm.
+        const text = wrapped ? JSON.stringify({ id: n, channel, payload }) : JSON.stringify(payload);
+        const reply = await ask(ws, text);
+        expect(typeof reply.ok).toBe('boolean');
+        if (!reply.ok) expect(reply.error?.message.length).toBeGreaterThan(10);
+      }),
+      { numRuns: 300 },
+    );
+    expect((await ask(ws, '{"id": 1, "channel": "app:info"}')).ok).toBe(true);
+    ws.close();
   });
 });
 
