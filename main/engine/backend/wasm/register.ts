@@ -2,12 +2,26 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { batchNormGradKernel, batchNormTrainKernel } from './batch-norm';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv-backprop';
+import { concatKernel, identityKernel, reluKernel, splitVKernel } from './copies';
 import { patchBatchNormalization } from './layer-patch';
 import { registerReluGradient, reluGradKernel } from './relu-grad';
 import type { SimdKernels } from './simd';
 
 /** Kernel names this project registers for 'wasm' (stock ones are replaced). */
-export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DnwBatchNormTrain', 'DnwBatchNormGrad', 'DnwReluGrad'] as const;
+export const TRAINING_KERNELS = [
+  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DnwBatchNormTrain', 'DnwBatchNormGrad', 'DnwReluGrad', 'Relu', 'Identity', 'Concat', 'SplitV',
+] as const;
+
+// The stock kernels, kept for the cases ours hand back (non-float dtypes) and for re-registration.
+const stock = new Map<string, KernelConfig>();
+function stockKernel(name: string): KernelConfig['kernelFunc'] {
+  if (!stock.has(name)) {
+    const k = tf.getKernel(name, 'wasm');
+    if (!k) throw new Error(`The wasm backend has no ${name} kernel to fall back on.`);
+    stock.set(name, k);
+  }
+  return stock.get(name)!.kernelFunc;
+}
 
 /**
  * Registers the training kernels on the wasm backend, replacing any earlier registration (stock or
@@ -22,6 +36,10 @@ export function registerTrainingKernels(simd: SimdKernels): void {
     batchNormTrainKernel(simd),
     batchNormGradKernel(simd),
     reluGradKernel(simd),
+    reluKernel(simd, stockKernel('Relu')),
+    identityKernel(),
+    concatKernel(simd, stockKernel('Concat')),
+    splitVKernel(simd, stockKernel('SplitV')),
   ];
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, 'wasm') != null) tf.unregisterKernel(config.kernelName, 'wasm');

@@ -17,6 +17,8 @@ export interface KernelExports {
   permute_102(src: number, A: number, B: number, C: number, dst: number): void;
   rot180_swap(w: number, KH: number, KW: number, CI: number, CO: number, dst: number): void;
   dilate(src: number, N: number, H: number, W: number, C: number, s: number, HD: number, WD: number, dst: number): void;
+  relu(x: number, n: number, y: number): void;
+  copy_cols(src: number, rows: number, srcCols: number, srcOff: number, n: number, dst: number, dstCols: number, dstOff: number): void;
 }
 
 export interface SimdKernels {

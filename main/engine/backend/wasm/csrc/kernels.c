@@ -224,3 +224,45 @@ void dilate(const float *src, int N, int H, int W, int C, int s, int HD, int WD,
         for (int c = 0; c < C; ++c) dp[c] = sp[c];
       }
 }
+
+/* --- elementwise and copies -------------------------------------------------------------------- */
+
+/* y = max(x, 0); NaN stays NaN, as in tfjs' Relu. */
+EXPORT(relu)
+void relu(const float *x, int n, float *y) {
+  int i = 0;
+  v128_t zero = wasm_f32x4_splat(0.f);
+  for (; i + 4 <= n; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    v128_t r = wasm_v128_and(v, wasm_f32x4_gt(v, zero));
+    wasm_v128_store(y + i, wasm_v128_bitselect(v, r, wasm_f32x4_ne(v, v)));
+  }
+  for (; i < n; ++i) {
+    float v = x[i];
+    y[i] = v > 0.f ? v : (v != v ? v : 0.f);
+  }
+}
+
+/*
+ * For each of `rows` rows, copies `n` floats from src[row * src_cols + src_off] to
+ * dst[row * dst_cols + dst_off]. Concatenation and splitting along any axis reduce to this, with
+ * rows = product of the outer dims and the columns = the axis times the inner dims.
+ */
+EXPORT(copy_cols)
+void copy_cols(const float *src, int rows, int src_cols, int src_off, int n, float *dst, int dst_cols, int dst_off) {
+  for (int r = 0; r < rows; ++r) {
+    const float *s = src + (size_t)r * src_cols + src_off;
+    float *d = dst + (size_t)r * dst_cols + dst_off;
+    int c = 0;
+    for (; c + 16 <= n; c += 16) {
+      v128_t a = wasm_v128_load(s + c), b = wasm_v128_load(s + c + 4);
+      v128_t e = wasm_v128_load(s + c + 8), f = wasm_v128_load(s + c + 12);
+      wasm_v128_store(d + c, a);
+      wasm_v128_store(d + c + 4, b);
+      wasm_v128_store(d + c + 8, e);
+      wasm_v128_store(d + c + 12, f);
+    }
+    for (; c + 4 <= n; c += 4) wasm_v128_store(d + c, wasm_v128_load(s + c));
+    for (; c < n; ++c) d[c] = s[c];
+  }
+}
