@@ -86,6 +86,26 @@ describe('ONNX export, run by ONNX Runtime against the workbench (tfjs cpu)', ()
     model.dispose();
   });
 
+  it('exports Keras-style softmax heads as logits (pre-softmax) plus probabilities', async () => {
+    // Keras applications end in Dense(softmax); some models end in a separate softmax Activation.
+    for (const separate of [false, true]) {
+      const input = tf.input({ shape: [6, 6, 2] });
+      let y = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'c' }).apply(input) as tf.SymbolicTensor;
+      y = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(y) as tf.SymbolicTensor;
+      y = tf.layers.dense({ units: 4, activation: separate ? 'linear' : 'softmax', name: 'dense' }).apply(y) as tf.SymbolicTensor;
+      if (separate) y = tf.layers.activation({ activation: 'softmax', name: 'softmax' }).apply(y) as tf.SymbolicTensor;
+      const model = tf.model({ inputs: input, outputs: y });
+      const x = probeBatch(2, [6, 6, 2], 5);
+      const expected = tf.tidy(() => (model.predict(tf.tensor4d(x, [2, 6, 6, 2])) as tf.Tensor).dataSync().slice());
+      const session = await ort.InferenceSession.create(onnxBytes(model));
+      const out = await session.run({ input: new ort.Tensor('float32', nhwcToNchw(x, [2, 6, 6, 2]), [2, 2, 6, 6]) });
+      expect(maxAbsDiff(out.probabilities.data as Float32Array, expected)).toBeLessThan(1e-6);
+      const logits = out.logits.data as Float32Array;
+      expect(Math.abs(logits[0] + logits[1] + logits[2] + logits[3] - 1)).toBeGreaterThan(1e-3); // not probabilities
+      model.dispose();
+    }
+  });
+
   it('refuses a model with a layer ONNX export does not know, naming it', () => {
     const input = tf.input({ shape: [4, 4, 1] });
     const up = tf.layers.upSampling2d({ size: [2, 2], name: 'upsample' }).apply(input) as tf.SymbolicTensor;
