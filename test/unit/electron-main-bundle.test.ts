@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,5 +103,35 @@ describe('the main-process bundle', () => {
     const events = report.pushed.filter((p) => p.channel === EVENT_CHANNEL).flatMap((p) => p.batch);
     expect(events.find((e) => e.type === 'trainerExit')?.message).toMatch(/exited with code 134/);
     expect(report.afterCrash).toMatchObject({ ok: true, value: { state: 'failed' } });
+  });
+});
+
+describe('the preload bundle', () => {
+  it('needs nothing but electron (a sandboxed preload cannot require) and exposes only window.workbench', () => {
+    const code = readFileSync(join(ROOT, 'dist-electron', 'main', 'electron', 'preload.cjs'), 'utf8');
+    const exposed = new Map<string, Record<string, unknown>>();
+    const listeners: string[] = [];
+    const required: string[] = [];
+    const electron = {
+      contextBridge: { exposeInMainWorld: (key: string, api: Record<string, unknown>) => exposed.set(key, api) },
+      ipcRenderer: { invoke: async () => ({ ok: true, value: null }), on: () => undefined, removeListener: () => undefined },
+      webUtils: { getPathForFile: () => '' },
+    };
+    const sandbox = {
+      require: (name: string) => {
+        required.push(name);
+        if (name !== 'electron') throw new Error(`A sandboxed preload cannot require ${name}.`);
+        return electron;
+      },
+      module: { exports: {} },
+      exports: {},
+      addEventListener: (type: string) => listeners.push(type),
+      console,
+    };
+    runInNewContext(code, sandbox, { filename: 'preload.cjs' });
+    expect([...new Set(required)]).toEqual(['electron']);
+    expect([...exposed.keys()]).toEqual(['workbench']);
+    expect(Object.keys(exposed.get('workbench')!).sort()).toEqual([...API_METHOD_NAMES, ...Object.keys(DESKTOP_METHODS), 'onEvent'].sort());
+    expect(listeners.sort()).toEqual(['dragover', 'drop']);
   });
 });
