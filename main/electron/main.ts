@@ -64,8 +64,6 @@ async function start(): Promise<void> {
       workAreas: () => screen.getAllDisplays().map((d) => d.workArea),
       dark: nativeTheme.shouldUseDarkColors,
       devTools: !app.isPackaged,
-      isAppUrl,
-      openExternal,
       log,
     });
     win.on('closed', () => (win = null));

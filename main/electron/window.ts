@@ -1,10 +1,11 @@
 import type { BrowserWindow, BrowserWindowConstructorOptions } from 'electron';
-import { guardContents, mainWindowOptions } from './security';
+import { mainWindowOptions } from './security';
 import { loadWindowState, trackWindowState, type Rect } from './window-state';
 
 /**
- * The one workbench window: created with the checklist's options (security.ts), guarded against
- * navigation and pop-ups, shown when its first paint is ready, and remembered between launches.
+ * The one workbench window: created with the checklist's options (security.ts), shown when its
+ * first paint is ready, and remembered between launches. Navigation and pop-ups are guarded for
+ * every web contents at once, in main.ts ('web-contents-created').
  */
 export interface WindowDeps {
   BrowserWindow: new (options: BrowserWindowConstructorOptions) => BrowserWindow;
@@ -15,15 +16,12 @@ export interface WindowDeps {
   workAreas(): Rect[];
   dark: boolean;
   devTools: boolean;
-  isAppUrl(url: string): boolean;
-  openExternal(url: string): void;
   log(message: string): void;
 }
 
 export function createMainWindow(deps: WindowDeps): BrowserWindow {
   const { bounds, maximized } = loadWindowState(deps.stateFile, deps.workAreas());
   const win = new deps.BrowserWindow(mainWindowOptions({ preload: deps.preload, bounds, devTools: deps.devTools, dark: deps.dark }));
-  guardContents(win.webContents, deps.isAppUrl, deps.openExternal);
   trackWindowState(win, deps.stateFile, { onError: (err) => deps.log(`Could not save the window position: ${String(err)}`) });
 
   win.once('ready-to-show', () => {

@@ -27,6 +27,9 @@ interface Report {
   handled: string[];
   permissions: string[];
   window: { webPreferences: Record<string, unknown> };
+  windowOpen: { action: string };
+  navigationPrevented: boolean;
+  navigateListeners: number;
   loaded: string;
   menu: string[];
   forks: { modulePath: string; serviceName: string }[];
@@ -83,6 +86,8 @@ describe('the main-process bundle', () => {
     expect(report.window.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false });
     expect(report.window.webPreferences.preload).toBe(join(tmp, 'app', 'dist-electron', 'main', 'electron', 'preload.cjs'));
     expect(report.loaded).toBe('app://workbench/index.html');
+    // Guarded once, through 'web-contents-created': navigation away and window.open are denied.
+    expect(report).toMatchObject({ windowOpen: { action: 'deny' }, navigationPrevented: true, navigateListeners: 1 });
     expect(report.menu).toEqual(['&File', 'editMenu', '&Run', 'viewMenu', 'windowMenu', 'help']);
     expect(report.index.status).toBe(200);
     expect(report.index.csp).toMatch(/script-src 'self'/);

@@ -56,10 +56,16 @@ export class BrowserWindow extends EventEmitter {
     super();
     record.window = options;
     this.webContents = Object.assign(new EventEmitter(), {
-      setWindowOpenHandler: () => undefined,
+      setWindowOpenHandler: (handler) => (record.windowOpen = handler({ url: 'https://evil.example/' })),
       send: (channel, batch) => record.pushed.push({ channel, batch }),
       reload: () => undefined,
     });
+    // As Electron does, for every web contents it creates.
+    appEvents.emit('web-contents-created', {}, this.webContents);
+    const navigation = { url: 'https://evil.example/', defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
+    this.webContents.emit('will-navigate', navigation);
+    record.navigationPrevented = navigation.defaultPrevented;
+    record.navigateListeners = this.webContents.listenerCount('will-navigate');
   }
   loadURL(url) {
     record.loaded = url;
