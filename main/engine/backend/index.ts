@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../../shared/training';
 import { cudaDeviceName, defaultImport, loadNative, tensorflowUsesGpu, type ImportModule } from './native';
 import { formatBackendReport, type BackendReport, type SkippedBackend } from './report';
+import { installTapeMemoryRelease } from './tape-memory';
 import { initWasmTraining } from './wasm/init';
 import { defaultThreadCount } from './wasm/threads';
 
@@ -44,6 +45,7 @@ function cpuModel(): string {
 }
 
 async function select(requested: BackendName, opts: InitBackendOptions): Promise<BackendReport> {
+  installTapeMemoryRelease();
   const importModule = opts.importModule ?? defaultImport;
   const skipped: SkippedBackend[] = [];
   const want = (b: 'tensorflow' | 'wasm' | 'cpu') => requested === 'auto' || requested === b;
