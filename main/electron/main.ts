@@ -20,6 +20,15 @@ app.enableSandbox();
 const devServer = process.env.WORKBENCH_DEV_SERVER_URL;
 const log = (message: string) => process.stderr.write(`[workbench] ${message}\n`);
 
+// macOS sends 'open-file' (a run folder from the Dock's recent documents) possibly before ready.
+let openRunFolder: ((path: string) => void) | null = null;
+const openedEarly: string[] = [];
+app.on('open-file', (event, path) => {
+  event.preventDefault();
+  if (openRunFolder) openRunFolder(path);
+  else openedEarly.push(path);
+});
+
 if (!app.requestSingleInstanceLock()) {
   // Another instance owns the run store and the trainer; it gets focused instead (second-instance).
   app.quit();
@@ -55,8 +64,8 @@ async function start(): Promise<void> {
   app.on('web-contents-created', (_event, contents) => guardContents(contents, isAppUrl, openExternal));
 
   let win: BrowserWindow | null = null;
-  const openWindow = () => {
-    win = createMainWindow({
+  const openWindow = (): BrowserWindow => {
+    const created = createMainWindow({
       BrowserWindow,
       preload: paths.preload,
       url: devServer ?? APP_INDEX_URL,
@@ -66,7 +75,9 @@ async function start(): Promise<void> {
       devTools: !app.isPackaged,
       log,
     });
-    win.on('closed', () => (win = null));
+    win = created;
+    created.on('closed', () => (win = null));
+    return created;
   };
 
   const service = await createDesktopService({
@@ -95,21 +106,20 @@ async function start(): Promise<void> {
   });
   log(`runs are stored in ${paths.runs}; the page sees the API as window.${PRELOAD_GLOBAL}`);
 
-  openWindow();
+  const first = openWindow();
 
   app.on('second-instance', () => {
-    if (!win) return openWindow();
+    if (!win) return void openWindow();
     if (win.isMinimized()) win.restore();
     win.focus();
   });
-  // macOS: Dock click with no window open; a run folder opened from the Dock's recent documents.
+  // macOS: Dock click with no window open.
   app.on('activate', () => {
     if (!win) openWindow();
   });
-  app.on('open-file', (event, path) => {
-    event.preventDefault();
-    desktop.openRunFolder(path);
-  });
+  openRunFolder = (path) => desktop.openRunFolder(path);
+  // After the window loaded, so the UI is there to open the run.
+  first.webContents.once('did-finish-load', () => openedEarly.splice(0).forEach((p) => desktop.openRunFolder(p)));
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
