@@ -39,7 +39,9 @@ export const useSetupStore = defineStore('setup', () => {
   function applyPreset(nameOf: string) {
     preset.value = nameOf;
     const keep = { inputShape: config.value.inputShape, classes: config.value.classes, dropRate: config.value.dropRate };
-    config.value = getPreset(nameOf, keep);
+    const kept = getPreset(nameOf, keep);
+    // An ImageNet net cannot take 28×28 images (too many downsamplings): then use the preset's own input.
+    config.value = validateConfig(kept).some((p) => p.field.startsWith('inputShape')) ? getPreset(nameOf, { classes: keep.classes, dropRate: keep.dropRate }) : kept;
   }
 
   /** A custom edit of one architecture field; the variant becomes `custom` when it departs from the preset. */
