@@ -30,11 +30,20 @@ interface EngineInternals {
   gradients: (f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor, allowNoGradients?: boolean) => unknown;
 }
 
-let installed = false;
+let restore: (() => void) | null = null;
+
+export function tapeMemoryReleaseInstalled(): boolean {
+  return restore != null;
+}
+
+/** Puts tfjs' own Engine.gradients and addTapeNode back (tests compare against them). */
+export function uninstallTapeMemoryRelease(): void {
+  restore?.();
+  restore = null;
+}
 
 export function installTapeMemoryRelease(): void {
-  if (installed) return;
-  installed = true;
+  if (restore) return;
   const engine = tf.engine() as unknown as EngineInternals;
   const EngineClass = engine.constructor as unknown as { nextTensorId: number };
   // One entry per gradients() call in progress: first tensor id it may free, and the xs' ids.
@@ -51,6 +60,10 @@ export function installTapeMemoryRelease(): void {
   };
 
   const originalAddTapeNode = engine.addTapeNode;
+  restore = () => {
+    engine.gradients = originalGradients;
+    engine.addTapeNode = originalAddTapeNode;
+  };
   engine.addTapeNode = function (this: EngineInternals, ...args: unknown[]) {
     originalAddTapeNode.apply(this, args);
     const tape = this.state.activeTape;
