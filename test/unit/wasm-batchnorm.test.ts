@@ -72,7 +72,7 @@ describe('wasm fused batch norm matches the stock layer on cpu', () => {
     const dir = seeded(n, 25);
     const eps = 1e-2;
     const numeric = (loss(x0.map((v, i) => v + eps * dir[i])) - loss(x0.map((v, i) => v - eps * dir[i]))) / (2 * eps);
-    const analytic = dx.reduce((s, v, i) => s + v * dir[i], 0);
+    const analytic = Array.from(dx as Float32Array).reduce((s, v, i) => s + v * dir[i], 0);
     expect(Math.abs(numeric - analytic) / Math.abs(analytic)).toBeLessThan(2e-2);
   });
 });
