@@ -42,6 +42,7 @@ function fakeTrainer(runsDir: string, runs: Map<string, RunInfo>): FakeTrainer {
     send: (c) => void t.sent.push(c),
     onEvent: (l) => void events.push(l),
     onExit: (l) => void exits.push(l),
+    close: async () => undefined,
     kill: () => undefined,
     emit: (e) => events.forEach((l) => l(e)),
     exit: (code, signal, message) => exits.splice(0).forEach((l) => l({ code, signal, message })),
