@@ -7,7 +7,7 @@ import {
 import type { DatasetSpec, TrainSettings } from '../../shared/training';
 import { WorkbenchError } from '../../shared/errors';
 import { METRICS_FILE, MetricsWriter } from '../engine/train/metrics-log';
-import { markRunDead, readRunStatus, reserveRun } from '../engine/train/run-store';
+import { markRunDead, readRunStatus, releaseRunLock, reserveRun } from '../engine/train/run-store';
 import { forkTrainer, type ForkOptions, type TrainerChannel, type TrainerExit } from './channel';
 
 /**
@@ -227,6 +227,9 @@ export class TrainerHost {
   /** The trainer is dead, so the host may write its run: mark it and log why, for whoever reopens it. */
   private recordDeath(runDir: string, status: 'interrupted' | 'failed', message: string): void {
     try {
+      // A trainer killed while resuming holds the lock before it rewrites status.json; that lock is
+      // stale now, and a later process reusing its pid would otherwise look like a live owner.
+      if (this.channel.pid !== undefined) releaseRunLock(runDir, this.channel.pid);
       if (readRunStatus(runDir) === null) return; // died while loading: no run was created
       markRunDead(runDir, status, message);
       const writer = new MetricsWriter(path.join(runDir, METRICS_FILE));

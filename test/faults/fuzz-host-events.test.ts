@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TrainerEventSchema } from '../../shared/protocol';
+import { TrainerHost } from '../../main/trainer/host';
+import type { TrainerChannel, TrainerExit } from '../../main/trainer/channel';
+import { mutated, validish } from './schema-arbitrary';
+
+/**
+ * Issue 9 item 4, host side: whatever a trainer (or something posing as one) sends, the TrainerHost
+ * validates it, drops the malformed ones as `invalid` with a reason, passes the valid ones on, and
+ * never throws. Every event type of shared/protocol is fuzzed, near misses and valid ones alike.
+ */
+class FakeChannel implements TrainerChannel {
+  listener: ((m: unknown) => void) | null = null;
+  exitListener: ((x: TrainerExit) => void) | null = null;
+  readonly pid = 424242;
+  send(): void { /* the host's commands are not under test here */ }
+  onMessage(l: (m: unknown) => void): void { this.listener = l; }
+  onExit(l: (x: TrainerExit) => void): void { this.exitListener = l; }
+  kill(): void { /* nothing to kill */ }
+}
+
+const EVENT_SCHEMAS = TrainerEventSchema.options;
+
+describe('TrainerHost fed arbitrary trainer messages', () => {
+  it('passes every valid event, drops every malformed one with a reason, and never throws', () => {
+    const channel = new FakeChannel();
+    const host = new TrainerHost(channel);
+    let valid = 0;
+    let invalid = 0;
+    host.on('event', () => valid++);
+    host.on('invalid', (x) => {
+      expect(x.reason.length).toBeGreaterThan(3);
+      invalid++;
+    });
+    let sent = 0;
+    let expectedValid = 0;
+    const message = fc.oneof(
+      ...EVENT_SCHEMAS.map((s) => mutated(s)),
+      ...EVENT_SCHEMAS.map((s) => validish(s)),
+      fc.jsonValue(),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(message, (m) => {
+        sent++;
+        if (TrainerEventSchema.safeParse(m).success) expectedValid++;
+        expect(() => channel.listener!(m)).not.toThrow();
+        expect(valid + invalid).toBe(sent);
+        expect(valid).toBe(expectedValid);
+      }),
+      { numRuns: 2000, seed: 9 },
+    );
+    // It still works as a host afterwards: `ready` resolves, and an exit is reported.
+    channel.listener!({ type: 'ready', pid: 1, protocol: 1 });
+    channel.exitListener!({ code: null, signal: 'SIGKILL' });
+    expect(host.alive).toBe(false);
+    console.log(`[faults] host side: ${sent} trainer messages fuzzed over ${EVENT_SCHEMAS.length} event types; ${expectedValid} valid passed on, ${sent - expectedValid} malformed dropped, 0 crashes.`);
+    expect(expectedValid).toBeGreaterThan(100);
+    expect(sent - expectedValid).toBeGreaterThan(500);
+  });
+});
