@@ -39,6 +39,9 @@ export function hostTrainer(channel: TrainerChannelLike, runsDir: string): Train
     onExit: (l) => {
       host.on('exit', (x) => l({ code: x.code, signal: x.signal, message: x.finished ? undefined : x.message }));
     },
+    close: async (graceMs) => {
+      await host.close(graceMs);
+    },
     kill: () => host.kill(),
   };
 }

@@ -24,6 +24,12 @@ export interface TrainerPort {
   onEvent(listener: (event: TrainerEvent) => void): void;
   /** Called once when the process is gone, whatever the reason; `message` says what it meant for the run. */
   onExit(listener: (exit: { code: number | null; signal: string | null; message?: string }) => void): void;
+  /**
+   * Ends the process gracefully: a run still in progress stops at the next step with a checkpoint,
+   * then the process exits; after `graceMs` it is killed. Optional: without it the service sends
+   * `stop`, waits for the exit, then kills.
+   */
+  close?(graceMs: number): Promise<void>;
   kill(): void;
 }
 

@@ -149,18 +149,31 @@ export class WorkbenchService {
     }
   }
 
-  /** Stops a live run (it checkpoints), waits a little for the trainer to exit, then kills it. */
-  async dispose(graceMs = 5000): Promise<void> {
+  /** Ends the trainer: a live run stops with a checkpoint; the process is killed after `graceMs`. */
+  async dispose(graceMs = 10_000): Promise<void> {
     const a = this.active;
-    if (a && !a.ended) {
-      const exited = new Promise<void>((resolve) => a.trainer.onExit(() => resolve()));
-      if (LIVE_STATES.has(a.state)) a.trainer.send({ type: 'stop' });
-      await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs))]);
+    if (a) {
+      const live = !a.ended && LIVE_STATES.has(a.state);
+      // Its exit is expected now: not a crash to report.
+      a.ended = true;
+      await this.closeTrainer(a, live, graceMs);
     }
-    a?.trainer.kill();
     this.disposed = true;
     this.throttle.close();
     this.subscribers.clear();
+  }
+
+  private async closeTrainer(a: Active, live: boolean, graceMs: number): Promise<void> {
+    if (a.trainer.close) {
+      await a.trainer.close(graceMs).catch(() => a.trainer.kill());
+      return;
+    }
+    if (live) {
+      const exited = new Promise<void>((resolve) => a.trainer.onExit(() => resolve()));
+      a.trainer.send({ type: 'stop' });
+      await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs))]);
+    }
+    a.trainer.kill();
   }
 
   private emit(event: HostEvent): void {
@@ -202,7 +215,7 @@ export class WorkbenchService {
       throw new WorkbenchError(`Run ${a.runId ?? '(starting)'} is ${a.state}; stop it before starting another.`);
     }
     // The previous run is over; its process may linger idle.
-    if (a) a.trainer.kill();
+    if (a) void this.closeTrainer(a, false, 2000);
     this.active = null;
   }
 

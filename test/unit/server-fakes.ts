@@ -33,6 +33,9 @@ export class FakeTrainer implements TrainerPort {
   onExit(l: (x: { code: number | null; signal: string | null; message?: string }) => void) {
     this.exits.push(l);
   }
+  async close() {
+    this.killed = true;
+  }
   kill() {
     this.killed = true;
   }

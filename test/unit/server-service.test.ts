@@ -137,4 +137,13 @@ describe('WorkbenchService', () => {
     const def = await service.call('export:run', { runId: 'run-1', format: 'tfjs' });
     expect(def).toMatchObject({ ok: true, value: { outDir: expect.stringMatching(/run-1\/exports\/tfjs$/) } });
   });
+  it('closes a live trainer gracefully on dispose, without reporting a crash', async () => {
+    const { service, trainers, batches } = await setup();
+    await service.call('run:start', { model, settings: {}, dataset: { kind: 'builtin', name: 'mnist' } });
+    trainers[0].emit({ type: 'state', state: 'running', runId: 'run-1' });
+    await service.dispose(1000);
+    trainers[0].exit(0, null);
+    expect(trainers[0].killed).toBe(true);
+    expect(batches.flat().some((e) => e.type === 'trainerExit')).toBe(false);
+  });
 });
