@@ -17,7 +17,21 @@ import { createMainWindow } from './window';
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 app.enableSandbox();
 
-const devServer = process.env.WORKBENCH_DEV_SERVER_URL;
+/**
+ * `npm run dev` serves the renderer from vite on localhost. Honoured only from a checkout and only
+ * for a loopback http URL: an installed app never hands its API to another origin.
+ */
+function devServerUrl(): string | undefined {
+  const url = process.env.WORKBENCH_DEV_SERVER_URL;
+  if (!url || app.isPackaged) return undefined;
+  try {
+    const { protocol: scheme, hostname } = new URL(url);
+    return scheme === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname) ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const devServer = devServerUrl();
 const log = (message: string) => process.stderr.write(`[workbench] ${message}\n`);
 
 // macOS sends 'open-file' (a run folder from the Dock's recent documents) possibly before ready.
