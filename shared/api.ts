@@ -217,7 +217,7 @@ export const API_METHODS = {
 export type ApiMethodName = keyof typeof API_METHODS;
 export type ApiChannel = (typeof API_METHODS)[ApiMethodName]['channel'];
 export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethodName[];
-/** The channel events are pushed on (Electron: webContents.send; WebSocket: `{kind: 'event'}`). */
+/** The channel event batches are pushed on (Electron: webContents.send(EVENT_CHANNEL, HostEvent[]); WebSocket: `{kind: 'events', events}`). */
 export const EVENT_CHANNEL = 'events:push';
 
 /**
