@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,7 @@ describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
       if (serveProc.exitCode === null) serveProc.kill('SIGKILL');
     }
+    rmSync(work, { recursive: true, force: true });
   });
 
   it('1. configures a run and shows its summary', async () => {

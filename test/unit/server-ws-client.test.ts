@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ApiError, type HostEvent } from '../../shared/api';
@@ -21,6 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
   await service.dispose(0);
+  rmSync(tree.base, { recursive: true, force: true });
 });
 
 function client(onConnection?: (up: boolean) => void) {
