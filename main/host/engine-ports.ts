@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo, ExportResult, RunInfo, ScanResult } from '../../shared/api';
 import { WorkbenchError } from '../../shared/errors';
@@ -62,10 +63,26 @@ function toApiRun(r: store.RunInfo): RunInfo {
   };
 }
 
+/**
+ * Where a run folder really is, when that is not directly inside the store: a runs/<id> that is a
+ * symlink elsewhere (issue 9 item 6). Null when it is inside (or does not exist).
+ */
+function escapesStore(runsDir: string, dir: string): string | null {
+  let real: string;
+  try {
+    real = fs.realpathSync(dir);
+  } catch {
+    return null;
+  }
+  return real === path.join(fs.realpathSync(runsDir), path.basename(dir)) ? null : real;
+}
+
 /** Run ids are folder names under the store; anything else is refused before touching the disk. */
 function runDir(runsDir: string, id: string): string {
   if (!/^[A-Za-z0-9._-]+$/.test(id) || id === '.' || id === '..') throw new WorkbenchError(`Run id ${JSON.stringify(id)} is not valid.`);
   const dir = path.join(runsDir, id);
+  const real = escapesStore(runsDir, dir);
+  if (real !== null) throw new WorkbenchError(`Run ${id} is a link to ${real}, outside the run store ${runsDir}; only runs inside the store are opened.`);
   return store.resolveRunDir(dir, runsDir);
 }
 
@@ -78,7 +95,7 @@ export function fileRunStore(runsDir: string): RunStorePort {
   };
   return {
     async list() {
-      return store.listRuns(runsDir).map(toApiRun);
+      return store.listRuns(runsDir).filter((r) => escapesStore(runsDir, r.dir) === null).map(toApiRun);
     },
     async open(id) {
       const dir = runDir(runsDir, id);

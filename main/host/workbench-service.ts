@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import {
@@ -114,7 +115,7 @@ export class WorkbenchService {
       },
       exportRun: async (r) => {
         const stored = await ports.runs.open(r.runId);
-        const outDir = r.outDir === undefined ? path.join(stored.dir, 'exports', r.format) : await this.checkedOutDir(r.outDir);
+        const outDir = await this.checkedOutDir(r.outDir ?? path.join(stored.dir, 'exports', r.format));
         return ports.exportRun({ runDir: stored.dir, format: r.format, checkpoint: r.checkpoint, foldBn: r.foldBn, outDir });
       },
     };
@@ -190,6 +191,11 @@ export class WorkbenchService {
     const resolved = path.resolve(p);
     if (resolved === runsReal || resolved.startsWith(runsReal + path.sep)) {
       if (p.split(/[\\/]/).includes('..')) throw new WorkbenchError(`Output path ${JSON.stringify(p)} may not contain "..".`);
+      // A symlink inside the store (runs/<id>/exports -> /elsewhere) must not carry a write out of it.
+      const [realStore, real] = await Promise.all([fs.realpath(runsReal), realpathOfNearest(resolved)]);
+      if (real !== realStore && !real.startsWith(realStore + path.sep)) {
+        throw new WorkbenchError(`Output path ${JSON.stringify(p)} leads outside the run store through a symbolic link (to ${real}).`);
+      }
       return resolved;
     }
     return this.options.roots.resolveForWrite(p);
@@ -271,5 +277,21 @@ export class WorkbenchService {
       active.state = 'failed';
     }
     this.emit(event);
+  }
+}
+
+/** realpath of `p`, or of its nearest existing ancestor with the rest appended (for folders yet to be made). */
+async function realpathOfNearest(p: string): Promise<string> {
+  const rest: string[] = [];
+  let at = p;
+  for (;;) {
+    try {
+      return path.join(await fs.realpath(at), ...rest.reverse());
+    } catch (err) {
+      const parent = path.dirname(at);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === at) throw err;
+      rest.push(path.basename(at));
+      at = parent;
+    }
   }
 }
