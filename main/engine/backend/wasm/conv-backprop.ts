@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { alias, alloc, free, ptr, releaseAlias, type WasmBackendInternals } from './heap';
+import { alloc, free, ptr, releaseAlias, type WasmBackendInternals } from './heap';
 import type { SimdKernels } from './simd';
 
 /**
@@ -43,6 +43,31 @@ function checkFormat(name: string, attrs: ConvAttrs): void {
   }
 }
 
+/**
+ * Images per chunk of a weight-gradient GEMM. Its reduction runs over every pixel of the batch
+ * (65,536 rows for 64 images of 32x32) and XNNPACK does not block that dimension, so a whole batch
+ * streams its panels from L3 at ~5 GFLOPS; chunks of ~4k rows keep them in L2. Each chunk is one
+ * convolution and the partial gradients are summed.
+ */
+function chunkImages(images: number, rowsPerImage: number): number {
+  return Math.max(1, Math.min(images, Math.floor(4096 / rowsPerImage)));
+}
+
+/** Runs `part` over [n0, n0+n) image chunks and sums the results into one tensor of `shape`. */
+function accumulate(backend: WasmBackendInternals, simd: SimdKernels, shape: number[], images: number, chunk: number, part: (n0: number, n: number) => TensorInfo): TensorInfo {
+  let total: TensorInfo | null = null;
+  const size = shape.reduce((a, b) => a * b, 1);
+  for (let n0 = 0; n0 < images; n0 += chunk) {
+    const p = part(n0, Math.min(chunk, images - n0));
+    if (total == null) total = p;
+    else {
+      simd.k.add_into(ptr(backend, total), ptr(backend, p), size);
+      free(backend, p);
+    }
+  }
+  return total!;
+}
+
 export function conv2dBackpropFilter(simd: SimdKernels): KernelConfig {
   return {
     kernelName: 'Conv2DBackpropFilter',
@@ -57,33 +82,65 @@ export function conv2dBackpropFilter(simd: SimdKernels): KernelConfig {
       const [, HO, WO, CO] = dy.shape;
       const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info;
       const { top, left, bottom, right } = info.padInfo;
-      const P = N * H * W;
 
+
+      if (SH === SW && process.env['DNW_DW'] !== 'xnn') {
+        // Direct SIMD kernel: outer products of x and dy rows into dW^T, then one small transpose.
+        const dwT = alloc(backend, [KH, KW, CO, CI]);
+        simd.f32(ptr(backend, dwT), KH * KW * CO * CI).fill(0);
+        const args = (n0: number, n1: number, out: TensorInfo) =>
+          [ptr(backend, x), ptr(backend, dy), H, W, CI, HO, WO, CO, KH, KW, SH, top, left, n0, n1, ptr(backend, out)] as const;
+        if (N > 1 && simd.pool.threads > 1) {
+          // Half the images on each thread, each into its own accumulator.
+          const other = alloc(backend, [KH, KW, CO, CI]);
+          simd.f32(ptr(backend, other), KH * KW * CO * CI).fill(0);
+          const half = N >> 1;
+          simd.pool.split('conv_dw', [...args(0, half, other)], [...args(half, N, dwT)]);
+          simd.k.add_into(ptr(backend, dwT), ptr(backend, other), KH * KW * CO * CI);
+          free(backend, other);
+        } else {
+          simd.k.conv_dw(...args(0, N, dwT));
+        }
+        const dw = alloc(backend, [KH, KW, CI, CO]);
+        for (let k = 0; k < KH * KW; k++) simd.k.permute_210(ptr(backend, dwT) + 4 * k * CO * CI, CO, 1, CI, ptr(backend, dw) + 4 * k * CI * CO);
+        free(backend, dwT);
+        return dw;
+      }
+      const chunk = chunkImages(N, HO * WO);
       if (KH === 1 && KW === 1 && SH === 1 && SW === 1 && top + left + bottom + right === 0) {
-        const dyT = alloc(backend, [CO, 1, 1, P]);
-        simd.k.permute_210(ptr(backend, dy), P, 1, CO, ptr(backend, dyT));
-        const xf = alias(backend, x, [1, 1, P, CI]);
-        const dwT = conv(backend, dyT, xf, [[0, 0], [0, 0], [0, 0], [0, 0]], 1);
-        releaseAlias(backend, xf);
-        free(backend, dyT);
+        // One GEMM per chunk of images, summed: see chunkImages.
+        const dwT = accumulate(backend, simd, [CO, 1, 1, CI], N, chunk, (n0, n) => {
+          const rows = n * H * W;
+          const dyT = alloc(backend, [CO, 1, 1, rows]);
+          simd.k.permute_210(ptr(backend, dy) + 4 * n0 * H * W * CO, rows, 1, CO, ptr(backend, dyT));
+          const xf = backend.makeOutput([1, 1, rows, CI], 'float32', ptr(backend, x) + 4 * n0 * H * W * CI);
+          const part = conv(backend, dyT, xf, [[0, 0], [0, 0], [0, 0], [0, 0]], 1);
+          releaseAlias(backend, xf);
+          free(backend, dyT);
+          return part;
+        });
         const dw = alloc(backend, [1, 1, CI, CO]);
         simd.k.permute_210(ptr(backend, dwT), CO, 1, CI, ptr(backend, dw));
         free(backend, dwT);
         return dw;
       }
       if (SH !== SW) throw new Error(`Conv2DBackpropFilter on wasm needs equal strides; got [${SH}, ${SW}].`);
-      // x as [CI, H, W, N]: batch <-> channel swap.
-      const xs = alloc(backend, [CI, H, W, N]);
-      simd.k.permute_210(ptr(backend, x), N, H * W, CI, ptr(backend, xs));
-      // dy as the filter [HO, WO, N, CO].
-      const f = alloc(backend, [HO, WO, N, CO]);
-      simd.k.permute_102(ptr(backend, dy), N, HO * WO, CO, ptr(backend, f));
       // Bottom/right padding that makes the output exactly KH x KW; when negative the extra rows of
       // x are never read by the forward conv either, so the output is cropped instead.
       const padB = KH + (HO - 1) * SH - H - top;
       const padR = KW + (WO - 1) * SW - W - left;
-      const out = conv(backend, xs, f, [[0, 0], [top, Math.max(0, padB)], [left, Math.max(0, padR)], [0, 0]], SH);
-      free(backend, xs, f);
+      const OHc = H + top + Math.max(0, padB) - (HO - 1) * SH;
+      const OWc = W + left + Math.max(0, padR) - (WO - 1) * SW;
+      const out = accumulate(backend, simd, [CI, OHc, OWc, CO], N, chunk, (n0, n) => {
+        // x as [CI, H, W, n]: batch <-> channel swap; dy as the filter [HO, WO, n, CO].
+        const xs = alloc(backend, [CI, H, W, n]);
+        simd.k.permute_210(ptr(backend, x) + 4 * n0 * H * W * CI, n, H * W, CI, ptr(backend, xs));
+        const f = alloc(backend, [HO, WO, n, CO]);
+        simd.k.permute_102(ptr(backend, dy) + 4 * n0 * HO * WO * CO, n, HO * WO, CO, ptr(backend, f));
+        const part = conv(backend, xs, f, [[0, 0], [top, Math.max(0, padB)], [left, Math.max(0, padR)], [0, 0]], SH);
+        free(backend, xs, f);
+        return part;
+      });
       const [, OH, OW] = out.shape;
       let cropped = out;
       if (OH !== KH || OW !== KW) {

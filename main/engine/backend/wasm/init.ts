@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { registerTrainingKernels } from './register';
-import { instantiateKernels } from './simd';
+import { workerPool } from './pool';
+import { instantiateKernels, isShared, kernelsPath } from './simd';
 import { patchForThreads, sharedMemoryAvailable } from './threads';
 import { WA, type WasmMemory, type WasmMemoryDescriptor } from './wasm-api';
 
@@ -72,7 +73,10 @@ export async function initWasmTraining(threads: number): Promise<WasmInit> {
   const backend = tf.backend();
   memory ??= heapOf(backend);
   if (!memory) throw new Error("Cannot reach the wasm backend's heap to attach the training kernels.");
-  registerTrainingKernels(instantiateKernels(memory));
+  const simd = instantiateKernels(memory);
+  const heap = (backend as unknown as { wasm: { _malloc(n: number): number } }).wasm;
+  if (isShared(memory) && threads > 1) simd.pool = workerPool(simd, kernelsPath(true), (n) => heap._malloc(n) >>> 0);
+  registerTrainingKernels(simd);
   done = {
     threads: wasmBackend.getThreadsCount(),
     simd: (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serialPool, type Pool } from './pool';
 import { WA, type WasmMemory } from './wasm-api';
 
 /**
@@ -18,11 +19,15 @@ export interface KernelExports {
   rot180_swap(w: number, KH: number, KW: number, CI: number, CO: number, dst: number): void;
   dilate(src: number, N: number, H: number, W: number, C: number, s: number, HD: number, WD: number, dst: number): void;
   relu(x: number, n: number, y: number): void;
+  add_into(dst: number, src: number, n: number): void;
+  conv_dw(x: number, dy: number, H: number, W: number, CI: number, HO: number, WO: number, CO: number, KH: number, KW: number, s: number, pt: number, pl: number, n0: number, n1: number, dwT: number): void;
   copy_cols(src: number, rows: number, srcCols: number, srcOff: number, n: number, dst: number, dstCols: number, dstOff: number): void;
 }
 
 export interface SimdKernels {
   k: KernelExports;
+  /** Splits a kernel call between this thread and a helper (serial without shared memory). */
+  pool: Pool;
   memory: WasmMemory;
   /** A fresh view: the heap's buffer changes whenever it grows. */
   f32(offset: number, length: number): Float32Array;
@@ -36,13 +41,20 @@ export function kernelsPath(shared: boolean): string {
 }
 
 export function instantiateKernels(memory: WasmMemory): SimdKernels {
-  const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+  const shared = isShared(memory);
   const module = new WA.Module(fs.readFileSync(kernelsPath(shared)));
   const instance = new WA.Instance(module, { env: { memory } });
-  return {
+  const simd: SimdKernels = {
     k: instance.exports as unknown as KernelExports,
+    pool: undefined as unknown as Pool,
     memory,
     f32: (offset, length) => new Float32Array(memory.buffer, offset, length),
     f64: (offset, length) => new Float64Array(memory.buffer, offset, length),
   };
+  simd.pool = serialPool(simd);
+  return simd;
+}
+
+export function isShared(memory: WasmMemory): boolean {
+  return typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
 }
