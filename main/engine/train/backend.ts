@@ -7,9 +7,9 @@ import { initBackend, type BackendReport } from '../backend';
  * wasm with this project's training kernels, then cpu). A backend that was asked for by name and
  * cannot start is the user's to fix, so it becomes a user error naming the alternatives.
  */
-export async function selectTrainingBackend(name: BackendName): Promise<BackendReport> {
+export async function selectTrainingBackend(name: BackendName, options: { threads?: number } = {}): Promise<BackendReport> {
   try {
-    return await initBackend(name);
+    return await initBackend(name, options.threads !== undefined ? { threads: options.threads } : {});
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new WorkbenchError(`${reason} Use --backend auto to take the best one available, or --backend cpu.`, { cause: err });

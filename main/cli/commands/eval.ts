@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { WorkbenchError } from '../../../shared/errors';
+import { BackendNameSchema, type BackendName } from '../../../shared/training';
+import { parseDatasetArg, loadDataset, type DataSplit } from '../../engine/data';
+import { selectTrainingBackend } from '../../engine/train/backend';
+import { evalBatches } from '../../engine/train/dataset-source';
+import { evaluateDetailed, type Batch, type DetailedEvalResult } from '../../engine/train/evaluate';
+import { restoreModel } from '../../engine/train/restore';
+import { resolveRunDir } from '../../engine/train/run-store';
+
+/**
+ * `densenet-workbench eval RUN [--data]`: accuracy, per-class precision and recall, and the
+ * confusion matrix of a run's checkpoint. Without --data it evaluates the run's own held-out data
+ * (the test split when the dataset has one, else the validation split, exactly as split in
+ * training); with --data it evaluates every image of that dataset, whose classes must be the run's.
+ */
+interface EvalFlags {
+  out: string;
+  data?: string;
+  checkpoint: string;
+  backend: string;
+  batch?: string;
+  json?: boolean;
+}
+
+async function* concat(splits: DataSplit[], batchSize: number, norm: Parameters<typeof evalBatches>[2], shape: [number, number, number]): AsyncGenerator<Batch> {
+  for (const s of splits) if (s.size > 0) yield* evalBatches(s, batchSize, norm, shape);
+}
+
+function pct(x: number | null): string {
+  return x === null ? '   –  ' : `${(x * 100).toFixed(1).padStart(5)}%`;
+}
+
+export function formatEval(r: DetailedEvalResult, title: string): string {
+  const out = [`${title}: ${r.samples} images, accuracy ${(r.accuracy * 100).toFixed(2)}%, loss ${r.loss.toFixed(4)}.`];
+  const w = Math.min(24, Math.max(5, ...r.classes.map((c) => c.length)));
+  out.push(`  ${'class'.padEnd(w)}  precision  recall  support`);
+  r.classes.forEach((c, i) => {
+    const support = r.confusion[i].reduce((a, b) => a + b, 0);
+    out.push(`  ${c.slice(0, w).padEnd(w)}  ${pct(r.precision[i]).padStart(9)}  ${pct(r.recall[i]).padStart(6)}  ${String(support).padStart(7)}`);
+  });
+  if (r.classes.length <= 30) {
+    const cw = Math.max(4, ...r.confusion.flat().map((v) => String(v).length));
+    out.push('Confusion matrix (rows: true class, columns: predicted, in class order):');
+    r.confusion.forEach((row, i) => out.push(`  ${String(i).padStart(3)} ${r.classes[i].slice(0, w).padEnd(w)} ${row.map((v) => String(v).padStart(cw)).join(' ')}`));
+  } else {
+    out.push('The confusion matrix has more than 30 classes; use --json to get it.');
+  }
+  return out.join('\n') + '\n';
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('Evaluate a run: accuracy, per-class precision and recall, confusion matrix.')
+    .argument('<run>', 'a run id (under --out) or a run folder')
+    .option('--out <dir>', 'run store folder', 'runs')
+    .option('--data <dataset>', 'evaluate every image of this dataset instead of the run\'s held-out split')
+    .option('--checkpoint <which>', 'best, latest or a checkpoint name', 'best')
+    .option('--backend <name>', `backend: ${BackendNameSchema.options.join(', ')}`, 'auto')
+    .option('--batch <n>', 'batch size (default: the run\'s)')
+    .option('--json', 'print the result as JSON')
+    .action(async (runArg: string, flags: EvalFlags) => {
+      const backend = BackendNameSchema.safeParse(flags.backend);
+      if (!backend.success) throw new WorkbenchError(`--backend must be one of ${BackendNameSchema.options.join(', ')}; got "${flags.backend}".`);
+      const batchSize = flags.batch === undefined ? undefined : Number(flags.batch);
+      if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 4096)) {
+        throw new WorkbenchError(`--batch must be an integer in 1..4096; got "${flags.batch}".`);
+      }
+      const dir = resolveRunDir(runArg, flags.out);
+      // One thread: wasm's pthread workers would keep this short-lived CLI process from exiting,
+      // and inference on a held-out split is quick anyway.
+      await selectTrainingBackend(backend.data as BackendName, { threads: 1 });
+      const { model, config, manifest } = restoreModel(dir, flags.checkpoint);
+      try {
+        const spec = flags.data ? parseDatasetArg(flags.data) : config.dataset.spec;
+        const dataset = await loadDataset(spec, {
+          inputShape: config.dataset.inputShape,
+          valFraction: flags.data ? 0 : config.settings.valFraction,
+          seed: config.seed,
+        });
+        if (dataset.classes.join('\n') !== config.dataset.classes.join('\n')) {
+          throw new WorkbenchError(`Dataset ${dataset.name} has classes [${dataset.classes.slice(0, 8).join(', ')}${dataset.classes.length > 8 ? ', …' : ''}], but run ${config.id} was trained on [${config.dataset.classes.slice(0, 8).join(', ')}${config.dataset.classes.length > 8 ? ', …' : ''}].`);
+        }
+        const heldOut = dataset.test && dataset.test.size > 0 ? { splits: [dataset.test], name: 'test split' } : { splits: [dataset.val], name: 'validation split' };
+        const { splits, name } = flags.data
+          ? { splits: [dataset.train, dataset.val, ...(dataset.test ? [dataset.test] : [])], name: `all of ${dataset.name}` }
+          : heldOut;
+        if (splits.every((s) => s.size === 0)) throw new WorkbenchError(`Run ${config.id} has no held-out images to evaluate on (its validation fraction is 0); pass --data.`);
+        const result = await evaluateDetailed(model, concat(splits, batchSize ?? config.settings.batchSize, config.normalization, dataset.inputShape), dataset.classes);
+        if (flags.json) {
+          process.stdout.write(JSON.stringify({ run: config.id, checkpoint: manifest.name, step: manifest.step, data: name, ...result }, null, 2) + '\n');
+        } else {
+          process.stdout.write(formatEval(result, `Run ${config.id}, checkpoint ${manifest.name} (step ${manifest.step}), ${name}`));
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+}

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { listRuns, type RunInfo } from '../../engine/train/run-store';
+
+/** `densenet-workbench runs`: the runs under --out with their status, progress and best accuracy. */
+function pct(x: number | null | undefined): string {
+  return x === null || x === undefined ? '–' : `${(x * 100).toFixed(2)}%`;
+}
+
+export function formatRuns(runs: RunInfo[], root: string): string {
+  if (runs.length === 0) return `No runs under ${root}.\n`;
+  const rows = runs.map((r) => [
+    r.id, r.name, r.status, `${Math.min(r.progress.epoch + (r.progress.epochStep > 0 ? 1 : 0), r.progress.epochs)}/${r.progress.epochs} (${Math.round(r.progress.fraction * 100)}%)`,
+    pct(r.best?.valAccuracy), r.created.replace('T', ' ').slice(0, 19),
+  ]);
+  const header = ['id', 'name', 'status', 'epoch', 'best val acc', 'created'];
+  const widths = header.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => r[i].length))));
+  const line = (cells: string[]) => cells.map((c, i) => (c.length > widths[i] ? c.slice(0, widths[i] - 1) + '…' : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  for (const r of runs) if (r.message && (r.status === 'failed' || r.status === 'interrupted')) out.push(`${r.id}: ${r.message}`);
+  return out.join('\n') + '\n';
+}
+
+export function registerRuns(program: Command): void {
+  program
+    .command('runs')
+    .description('List runs with their status (running, paused, finished, stopped, failed, interrupted).')
+    .option('--out <dir>', 'run store folder', 'runs')
+    .option('--json', 'print the list as JSON')
+    .action((flags: { out: string; json?: boolean }) => {
+      const runs = listRuns(flags.out);
+      process.stdout.write(flags.json ? JSON.stringify(runs, null, 2) + '\n' : formatRuns(runs, flags.out));
+    });
+}

@@ -1,0 +1,135 @@
+import type { Command } from 'commander';
+import { WorkbenchError } from '../../../shared/errors';
+import { DEFAULT_DEMO_PRESET, getPreset } from '../../../shared/presets';
+import { BackendNameSchema, OptimizerSchema, ScheduleSchema, TrainSettingsSchema, type DatasetSpec } from '../../../shared/training';
+import { assertValidConfig } from '../../../shared/validation';
+import { parseDatasetArg, parseInputShapeArg, scanDataset } from '../../engine/data';
+import { driveRun } from '../../trainer/drive';
+import { forkTrainerHost } from '../../trainer/host';
+
+/**
+ * `densenet-workbench train`: trains a DenseNet in a forked trainer process (main/trainer) and shows
+ * its progress. With no arguments it runs the demo: the demo-bc-tiny preset (DenseNet-BC) on
+ * Fashion-MNIST with a short recipe sized for a 2-core CPU. Every flag left out keeps the paper's
+ * recipe from shared/training.ts (SGD, Nesterov 0.9, wd 1e-4, lr ÷10 at 50% and 75%).
+ */
+interface TrainFlags {
+  variant: string;
+  data: string;
+  input?: string;
+  epochs?: string;
+  batch?: string;
+  lr?: string;
+  schedule?: string;
+  optimizer?: string;
+  backend?: string;
+  out: string;
+  seed?: string;
+  limit?: string;
+  json?: boolean;
+  name?: string;
+  warmup?: string;
+  labelSmoothing?: string;
+  weightDecay?: string;
+  dropRate?: string;
+  valFraction?: string;
+  augment: boolean;
+}
+
+/**
+ * The demo recipe: few epochs and a large batch, because a 2-core CPU trains demo-bc-tiny at a
+ * few hundred images/s (README, "Training target"); lr follows the batch (linear scaling).
+ */
+export const DEMO_RECIPE = { epochs: 4, batchSize: 128, lr: 0.1, schedule: 'cosine', warmupEpochs: 0.2, augment: { padCrop: false, flip: false } } as const;
+
+export function parseNumber(text: string | undefined, flag: string, accepted: string, check: (v: number) => boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || !check(v)) throw new WorkbenchError(`${flag} must be ${accepted}; got "${text}".`);
+  return v;
+}
+
+function parseEnum<T extends string>(text: string | undefined, flag: string, values: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  if (!values.includes(text as T)) throw new WorkbenchError(`${flag} must be one of ${values.join(', ')}; got "${text}".`);
+  return text as T;
+}
+
+async function classCount(spec: DatasetSpec, inputShape: [number, number, number]): Promise<number> {
+  if (spec.kind === 'builtin') return 10;
+  const report = await scanDataset(spec, { inputShape });
+  if (report.errors.length > 0) throw new WorkbenchError(`Dataset ${report.root} cannot be trained on: ${report.errors.join(' ')}`);
+  return report.classes.length;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('Train a DenseNet; with no arguments, the demo: a small DenseNet-BC on Fashion-MNIST.')
+    .option('--variant <name>', 'a preset (see `variants`)', DEFAULT_DEMO_PRESET)
+    .option('--data <dataset>', 'fashion-mnist, mnist, an image folder (one subfolder per class) or a path,label CSV', 'fashion-mnist')
+    .option('--input <HxWxC>', 'input shape (default: the preset\'s; 28x28x1 for demo presets)')
+    .option('--epochs <n>', 'epochs')
+    .option('--batch <n>', 'batch size')
+    .option('--lr <x>', 'base learning rate')
+    .option('--schedule <name>', `learning-rate schedule: ${ScheduleSchema.options.join(', ')}`)
+    .option('--optimizer <name>', `optimizer: ${OptimizerSchema.options.join(', ')}`)
+    .option('--backend <name>', `backend: ${BackendNameSchema.options.join(', ')}`)
+    .option('--out <dir>', 'run store folder', 'runs')
+    .option('--seed <n>', 'seed of the split, initialisation, shuffling, augmentation and dropout')
+    .option('--limit <n>', 'built-in datasets: use only the first N images (balanced over classes)')
+    .option('--name <text>', 'a name for the run')
+    .option('--warmup <epochs>', 'linear warm-up, in epochs')
+    .option('--label-smoothing <x>', 'label smoothing in [0, 1)')
+    .option('--weight-decay <x>', 'weight decay')
+    .option('--drop-rate <x>', 'dropout after each dense-layer conv')
+    .option('--val-fraction <x>', 'validation fraction when the data has no val split')
+    .option('--no-augment', 'turn off pad-and-crop and flip augmentation')
+    .option('--json', 'print one JSON event per line instead of a progress bar')
+    .action(async (flags: TrainFlags, cmd: Command) => {
+      const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+      const demo = !given('variant') && !given('data');
+      const limit = parseNumber(flags.limit, '--limit', 'a positive integer', (v) => Number.isInteger(v) && v > 0);
+      const spec = parseDatasetArg(flags.data, limit);
+      if (limit !== undefined && spec.kind !== 'builtin') throw new WorkbenchError(`--limit applies to mnist and fashion-mnist only; got --data ${flags.data}.`);
+      const base = getPreset(flags.variant);
+      const inputShape = flags.input ? parseInputShapeArg(flags.input) : spec.kind === 'builtin' ? ([28, 28, 1] as [number, number, number]) : base.inputShape;
+      const dropRate = parseNumber(flags.dropRate, '--drop-rate', 'a number in [0, 1)', (v) => v >= 0 && v < 1);
+      const classes = await classCount(spec, inputShape);
+      const model = assertValidConfig(getPreset(flags.variant, { inputShape, classes, ...(dropRate !== undefined ? { dropRate } : {}) }));
+
+      const raw: Record<string, unknown> = demo ? { ...DEMO_RECIPE } : {};
+      const set = (key: string, value: unknown) => {
+        if (value !== undefined) raw[key] = value;
+      };
+      set('epochs', parseNumber(flags.epochs, '--epochs', 'a positive integer', (v) => Number.isInteger(v) && v > 0));
+      set('batchSize', parseNumber(flags.batch, '--batch', 'an integer in 1..4096', (v) => Number.isInteger(v) && v >= 1 && v <= 4096));
+      set('lr', parseNumber(flags.lr, '--lr', 'a number in (0, 10]', (v) => v > 0 && v <= 10));
+      set('schedule', parseEnum(flags.schedule, '--schedule', ScheduleSchema.options));
+      set('optimizer', parseEnum(flags.optimizer, '--optimizer', OptimizerSchema.options));
+      set('backend', parseEnum(flags.backend, '--backend', BackendNameSchema.options));
+      set('seed', parseNumber(flags.seed, '--seed', 'an integer in 0..2147483647', (v) => Number.isInteger(v) && v >= 0 && v <= 2 ** 31 - 1));
+      set('warmupEpochs', parseNumber(flags.warmup, '--warmup', 'a number ≥ 0', (v) => v >= 0));
+      set('labelSmoothing', parseNumber(flags.labelSmoothing, '--label-smoothing', 'a number in [0, 1)', (v) => v >= 0 && v < 1));
+      set('weightDecay', parseNumber(flags.weightDecay, '--weight-decay', 'a number in [0, 1]', (v) => v >= 0 && v <= 1));
+      set('valFraction', parseNumber(flags.valFraction, '--val-fraction', 'a number in [0, 1)', (v) => v >= 0 && v < 1));
+      if (!flags.augment) raw.augment = { padCrop: false, flip: false };
+      if (raw.optimizer === 'adam' || raw.optimizer === 'adamw') {
+        // The paper's lr 0.1 is an SGD rate; Adam's usual default is 1e-3.
+        if (raw.lr === undefined) raw.lr = 1e-3;
+      }
+      const settings = TrainSettingsSchema.parse(raw);
+
+      const host = forkTrainerHost();
+      try {
+        await host.ready;
+        const run = host.start({ runsDir: flags.out, name: flags.name ?? (demo ? 'demo' : undefined), model, settings, dataset: spec });
+        if (!flags.json) {
+          process.stdout.write(`${demo ? 'Demo: ' : ''}training ${model.variant} on ${flags.data} (${settings.epochs} epochs, batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.lr}, ${settings.schedule}) as run ${run.runId}\n`);
+        }
+        await driveRun(host, run, { json: Boolean(flags.json), epochs: settings.epochs });
+      } finally {
+        await host.close();
+      }
+    });
+}
