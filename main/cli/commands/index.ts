@@ -9,6 +9,10 @@ import { registerExport } from './export';
 import { registerReport } from './report';
 import { registerImport } from './import';
 import { registerPredict } from './predict';
+import { registerTrain } from './train';
+import { registerResume } from './resume';
+import { registerEval } from './eval';
+import { registerRuns } from './runs';
 
 /** One entry per subcommand file. Add yours here (one line each). */
 export type RegisterCommand = (program: Command) => void;
@@ -24,4 +28,8 @@ export const commands: RegisterCommand[] = [
   registerReport,
   registerImport,
   registerPredict,
+  registerTrain,
+  registerResume,
+  registerEval,
+  registerRuns,
 ];
