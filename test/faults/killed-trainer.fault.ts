@@ -105,6 +105,7 @@ describe('a trainer killed with SIGKILL at random points', () => {
 
     for (let t = 0; t < TRIALS; t++) {
       const mode: Mode = t === 0 ? 'delay' : MODES[t % MODES.length];
+      const at = `trial ${t} of seed ${SEED} (${mode})`;
       const host = await takeTrainer();
       const log = new EventLog(host);
       const exited = new Promise<HostExit>((resolve) => host.on('exit', resolve));
@@ -123,7 +124,7 @@ describe('a trainer killed with SIGKILL at random points', () => {
       } else {
         const first = await log.waitFor((e) => e.type === 'step');
         // Resume continues from the checkpoint's step (or from 1 when the run had none yet).
-        expect(first, `trial ${t}`).toMatchObject({ type: 'step', runId, step: expectedFirst });
+        expect(first, at).toMatchObject({ type: 'step', runId, step: expectedFirst });
         why = await armKill(host, runDir, mode, rand);
       }
       const x = await exited;
@@ -131,14 +132,14 @@ describe('a trainer killed with SIGKILL at random points', () => {
       tally.byMode[mode] = (tally.byMode[mode] ?? 0) + 1;
 
       // The host reports the failure, with the signal.
-      expect(x, `trial ${t} (${why})`).toMatchObject({ signal: 'SIGKILL', runId, finished: false });
+      expect(x, `${at}: ${why}`).toMatchObject({ signal: 'SIGKILL', runId, finished: false });
       expect(x.message).toMatch(/killed by SIGKILL during run .* can be resumed/);
 
       // The store stays readable and says what happened.
       const listed = listRuns(runsDir).find((r) => r.id === runId);
-      expect(listed?.status, `trial ${t}`).toMatch(/^(interrupted|failed)$/);
+      expect(listed?.status, at).toMatch(/^(interrupted|failed)$/);
       expect(openRun(runDir).effectiveStatus).toBe(listed?.status);
-      expect(fs.existsSync(path.join(runDir, 'trainer.lock')), `trial ${t}: lock left behind`).toBe(false);
+      expect(fs.existsSync(path.join(runDir, 'trainer.lock')), `${at}: lock left behind`).toBe(false);
 
       // No metric the host saw is missing on disk: the trainer appends before it sends.
       const onDisk = readMetrics(runDir);
@@ -146,16 +147,16 @@ describe('a trainer killed with SIGKILL at random points', () => {
       const stored = new Set(onDisk.events.map(stepKey));
       const seen = log.steps();
       tally.stepsSeenByHost += seen.length;
-      for (const e of seen) expect(stored.has(stepKey(e)), `trial ${t}: step ${e.step} lost`).toBe(true);
+      for (const e of seen) expect(stored.has(stepKey(e)), `${at}: step ${e.step} lost`).toBe(true);
       expect(onDisk.events.at(-1)).toMatchObject({ type: 'error', fatal: true, error: { name: 'TrainerExit' } });
 
       // Every checkpoint that is listed verifies (sha256 and length), and the latest loads.
       const ckpts = listCheckpoints(runDir);
-      for (const m of ckpts) expect(loadCheckpoint(runDir, m.name).manifest.step).toBe(m.step);
+      for (const m of ckpts) expect(loadCheckpoint(runDir, m.name).manifest.step, at).toBe(m.step);
       if (ckpts.length > 0) {
         const latest = loadCheckpoint(runDir, 'latest').manifest;
         const lastLogged = Math.max(0, ...onDisk.events.filter((e) => e.type === 'step').map((e) => (e as { step: number }).step));
-        expect(latest.step, `trial ${t}: checkpoint ahead of the metrics`).toBeLessThanOrEqual(lastLogged);
+        expect(latest.step, `${at}: checkpoint ahead of the metrics`).toBeLessThanOrEqual(lastLogged);
       }
       const files = fs.readdirSync(checkpointDir(runDir));
       tally.tmpLeftInCheckpoints += files.filter((f) => f.endsWith('.tmp')).length;
