@@ -112,7 +112,10 @@ export async function driveRun(host: TrainerHost, run: { runId: string; runDir: 
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1 && host.alive) {
-      print('Stopping after this step and saving a checkpoint… (Ctrl-C again to kill the trainer)');
+      const notice = 'Stopping after this step and saving a checkpoint… (Ctrl-C again to kill the trainer)';
+      // With --json, stdout carries only events.
+      if (options.json) err.write(notice + '\n');
+      else print(notice);
       try { host.stop(); } catch { /* already gone */ }
     } else {
       host.kill('SIGKILL');

@@ -40,7 +40,7 @@ interface TrainFlags {
  * The demo recipe: few epochs and a large batch, because a 2-core CPU trains demo-bc-tiny at a
  * few hundred images/s (README, "Training target"); lr follows the batch (linear scaling).
  */
-export const DEMO_RECIPE = { epochs: 4, batchSize: 128, lr: 0.1, schedule: 'cosine', warmupEpochs: 0.2, augment: { padCrop: false, flip: false } } as const;
+export const DEMO_RECIPE = { epochs: 3, batchSize: 128, lr: 0.1, schedule: 'cosine', warmupEpochs: 0.1, augment: { padCrop: false, flip: false } } as const;
 
 export function parseNumber(text: string | undefined, flag: string, accepted: string, check: (v: number) => boolean): number | undefined {
   if (text === undefined) return undefined;
