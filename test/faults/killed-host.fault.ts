@@ -60,10 +60,14 @@ function cli(args: string[], until: (event: { type?: string; step?: number }) =>
   return { child, found };
 }
 
-function onlyRun(): string {
-  const ids = fs.readdirSync(runsDir).filter((n) => fs.existsSync(path.join(runsDir, n, 'config.json')));
+function onlyRun(dir = runsDir): string {
+  const ids = fs.readdirSync(dir).filter((n) => fs.existsSync(path.join(dir, n, 'config.json')));
   expect(ids).toHaveLength(1);
   return ids[0];
+}
+
+function loggedSteps(runDir: string): number[] {
+  return readMetrics(runDir).events.filter((e) => e.type === 'step').map((e) => (e as { step: number }).step);
 }
 
 describe('the CLI host killed with SIGKILL during training', () => {
@@ -120,5 +124,45 @@ describe('the CLI host killed with SIGKILL during training', () => {
     expect(after[steps.length]).toBe(ckpt.step + 1);
     console.log(`[faults] killed host: CLI train SIGKILLed at step ≥${lastSeen.step}; its trainer (pid ${trainerPid}) checkpointed at step ${ckpt.step} and exited, no orphan; `
       + `runs --json said interrupted; resume went on from step ${ckpt.step + 1} and stopped cleanly at step ${listCheckpoints(runDir)[0].step}; ${after.length} step lines, none torn.`);
+  });
+
+  it('when host and trainer die together, lists the run as interrupted and resumes it past the stale lock', async () => {
+    const out = path.join(root, 'runs-both');
+    // Checkpoint every 2 steps (--checkpoint-every is not a CLI flag): start through the CLI, which
+    // keeps the default of 200, so the resume below may start over from step 1; both are valid.
+    const train = cli(
+      ['train', '--variant', 'demo-bc-tiny', '--data', dataDir, '--input', '8x8x1', '--epochs', '500', '--batch', '8',
+        '--backend', 'wasm', '--val-fraction', '0.2', '--no-augment', '--out', out, '--json'],
+      (e) => e.type === 'step' && (e.step ?? 0) >= 2,
+    );
+    await train.found;
+    const runId = onlyRun(out);
+    const runDir = path.join(out, runId);
+    const trainerPid = readRunStatus(runDir)!.pid!;
+    trainerPids.push(trainerPid);
+    // Both at once, as the OOM killer or a closed terminal's process group would.
+    process.kill(trainerPid, 'SIGKILL');
+    train.child.kill('SIGKILL');
+    expect(await waitGone(trainerPid, 30_000)).toBe(true);
+    expect(fs.existsSync(path.join(runDir, 'trainer.lock'))).toBe(true); // nobody was left to release it
+    expect(readRunStatus(runDir)!.status).toBe('running'); // ...nor to rewrite the status
+    const before = loggedSteps(runDir);
+
+    const listed = spawnSync(process.execPath, [BIN, 'runs', '--out', out, '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: runId, status: 'interrupted' })]);
+
+    const expected = listCheckpoints(runDir).length > 0 ? loadCheckpoint(runDir, 'latest').manifest.step + 1 : 1;
+    const resume = cli(['resume', runId, '--out', out, '--json'], (e) => e.type === 'step');
+    expect((await resume.found).step).toBe(expected);
+    const resumedPid = readRunStatus(runDir)!.pid!;
+    trainerPids.push(resumedPid);
+    const code = new Promise<number | null>((r) => resume.child.once('exit', (c) => r(c)));
+    resume.child.kill('SIGINT');
+    expect(await code).toBe(0);
+    expect(await waitGone(resumedPid, 30_000)).toBe(true);
+    expect(readRunStatus(runDir)).toMatchObject({ status: 'stopped', pid: null });
+    expect(fs.existsSync(path.join(runDir, 'trainer.lock'))).toBe(false);
+    expect(loggedSteps(runDir).slice(0, before.length)).toEqual(before);
+    console.log(`[faults] killed host and trainer together at step ${before.at(-1)}: runs --json said interrupted; resume took over the stale lock and went on from step ${expected}.`);
   });
 });

@@ -135,9 +135,24 @@ export function isProcessAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * Linux: a trainer killed together with its host is reparented to init and stays a zombie until
+ * init reaps it, which in containers can take a while or never happen; signal 0 still "reaches" it.
+ * It is dead all the same, and its run must read as interrupted (found by the fault suite, issue 9).
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false; // no /proc (macOS, Windows), or it has just been reaped
   }
 }
 
