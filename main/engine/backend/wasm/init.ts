@@ -15,6 +15,16 @@ export interface WasmInit {
 
 let done: WasmInit | null = null;
 
+/**
+ * Emscripten refs a pthread's worker while the thread runs, and XNNPACK's pool threads run for the
+ * life of the module (blocked waiting for work), so a process that used the threaded backend would
+ * never exit on its own. They hold no work between kernel calls, so they need not keep it alive.
+ */
+function unrefPthreads(backend: unknown): void {
+  const pthread = (backend as { wasm?: { PThread?: { runningWorkers?: { unref?(): void }[]; unusedWorkers?: { unref?(): void }[] } } }).wasm?.PThread;
+  for (const w of [...(pthread?.runningWorkers ?? []), ...(pthread?.unusedWorkers ?? [])]) w.unref?.();
+}
+
 function heapOf(backend: unknown): WasmMemory | undefined {
   const m = (backend as { wasm?: { asm?: { memory?: WasmMemory } } }).wasm?.asm?.memory;
   return m instanceof WA.Memory ? m : undefined;
@@ -71,6 +81,7 @@ export async function initWasmTraining(threads: number): Promise<WasmInit> {
   if (!ok) throw new Error('tfjs-backend-wasm failed to initialise.');
 
   const backend = tf.backend();
+  unrefPthreads(backend);
   memory ??= heapOf(backend);
   if (!memory) throw new Error("Cannot reach the wasm backend's heap to attach the training kernels.");
   const simd = instantiateKernels(memory);
