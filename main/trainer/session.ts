@@ -153,8 +153,9 @@ export class TrainerSession {
       });
     };
     control.onChange((s) => {
-      this.state(s === 'paused' ? 'paused' : 'running');
+      // The store first, then the event: whoever reacts to the event finds the status file current.
       writeStatus(s === 'paused' ? 'paused' : 'running');
+      this.state(s === 'paused' ? 'paused' : 'running');
     });
 
     try {

@@ -37,10 +37,12 @@ interface TrainFlags {
 }
 
 /**
- * The demo recipe: few epochs and a large batch, because a 2-core CPU trains demo-bc-tiny at a
- * few hundred images/s (README, "Training target"); lr follows the batch (linear scaling).
+ * The demo recipe, sized for the issue's target (≥ 88% validation accuracy on Fashion-MNIST within
+ * 10 minutes on a 2-core CPU): two epochs at batch 128 with a cosine schedule after a short
+ * warm-up, no augmentation (it slows convergence this short). demo-bc-tiny trains at 300–500
+ * images/s on the wasm backend with training kernels; see the README's "Training target".
  */
-export const DEMO_RECIPE = { epochs: 3, batchSize: 128, lr: 0.1, schedule: 'cosine', warmupEpochs: 0.1, augment: { padCrop: false, flip: false } } as const;
+export const DEMO_RECIPE = { epochs: 2, batchSize: 128, lr: 0.1, schedule: 'cosine', warmupEpochs: 0.1, augment: { padCrop: false, flip: false } } as const;
 
 export function parseNumber(text: string | undefined, flag: string, accepted: string, check: (v: number) => boolean): number | undefined {
   if (text === undefined) return undefined;
