@@ -60,7 +60,7 @@ describe('optimizers against the update rules of torch.optim, computed by hand',
     const v = tf.variable(tf.tensor1d(W0));
     const reference = tf.train.momentum(LRS[0], 0.9);
     const grad = tf.tensor1d(GRADS[0]);
-    reference.applyGradients({ [v.name]: grad });
+    reference.applyGradients([{ name: v.name, tensor: grad }]);
     expectClose([ours(settings)[0]], [Array.from(v.dataSync())]);
     reference.dispose();
     tf.dispose([v, grad]);
