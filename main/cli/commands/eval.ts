@@ -68,8 +68,8 @@ export function registerEval(program: Command): void {
         throw new WorkbenchError(`--batch must be an integer in 1..4096; got "${flags.batch}".`);
       }
       const dir = resolveRunDir(runArg, flags.out);
-      // One thread: wasm's pthread workers would keep this short-lived CLI process from exiting,
-      // and inference on a held-out split is quick anyway.
+      // One thread: inference on a held-out split is quick, and a short-lived CLI process need not
+      // start wasm's pthread workers (earlier builds' workers also kept the process from exiting).
       await selectTrainingBackend(backend.data as BackendName, { threads: 1 });
       const { model, config, manifest } = restoreModel(dir, flags.checkpoint);
       try {
