@@ -77,6 +77,8 @@ describe('train / runs / resume / eval CLI', () => {
     expect(result).toMatchObject({ run: run.id, data: 'validation split', samples: 4 });
     expect(result.confusion).toHaveLength(10);
     expect(result.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(4);
-    expect(result.precision).toHaveLength(10);
+    expect(result.perClass).toHaveLength(10);
+    expect(result.perClass.reduce((a: number, c: { support: number }) => a + c.support, 0)).toBe(4);
+    expect(result.accuracy).toBeCloseTo(result.confusion.reduce((a: number, row: number[], i: number) => a + row[i], 0) / 4, 10);
   });
 });

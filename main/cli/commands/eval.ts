@@ -27,8 +27,8 @@ async function* concat(splits: DataSplit[], batchSize: number, norm: Parameters<
   for (const s of splits) if (s.size > 0) yield* evalBatches(s, batchSize, norm, shape);
 }
 
-function pct(x: number | null): string {
-  return x === null ? '   –  ' : `${(x * 100).toFixed(1).padStart(5)}%`;
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1).padStart(5)}%`;
 }
 
 export function formatEval(r: DetailedEvalResult, title: string): string {
@@ -36,8 +36,8 @@ export function formatEval(r: DetailedEvalResult, title: string): string {
   const w = Math.min(24, Math.max(5, ...r.classes.map((c) => c.length)));
   out.push(`  ${'class'.padEnd(w)}  precision  recall  support`);
   r.classes.forEach((c, i) => {
-    const support = r.confusion[i].reduce((a, b) => a + b, 0);
-    out.push(`  ${c.slice(0, w).padEnd(w)}  ${pct(r.precision[i]).padStart(9)}  ${pct(r.recall[i]).padStart(6)}  ${String(support).padStart(7)}`);
+    const { precision, recall, support } = r.perClass[i];
+    out.push(`  ${c.slice(0, w).padEnd(w)}  ${pct(precision).padStart(9)}  ${pct(recall).padStart(6)}  ${String(support).padStart(7)}`);
   });
   if (r.classes.length <= 30) {
     const cw = Math.max(4, ...r.confusion.flat().map((v) => String(v).length));

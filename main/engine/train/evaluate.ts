@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { evaluate as evaluateMetrics, type EvaluationResult } from '../inspect/evaluation';
 import { correctCount, crossEntropy } from './loss';
 
 /** One batch as the data layer delivers it: N×H×W×C float32 (normalized), labels as class indices. */
@@ -15,13 +16,9 @@ export interface EvalResult {
   accuracy: number;
 }
 
-export interface DetailedEvalResult extends EvalResult {
+/** `evaluate` plus the inspection metrics (confusion matrix, per-class precision/recall/accuracy, most confident mistakes). */
+export interface DetailedEvalResult extends EvalResult, EvaluationResult {
   classes: string[];
-  /** confusion[true][predicted]. */
-  confusion: number[][];
-  /** Per class; null where undefined (no predictions of, or no samples of, that class). */
-  precision: (number | null)[];
-  recall: (number | null)[];
 }
 
 function forward(model: tf.LayersModel, batch: Batch, inputShape: readonly number[]): tf.Tensor {
@@ -48,40 +45,38 @@ export async function evaluate(model: tf.LayersModel, batches: AsyncIterable<Bat
   return { samples, loss: samples ? lossSum / samples : NaN, accuracy: samples ? correct / samples : NaN };
 }
 
-/** `evaluate` plus the confusion matrix and per-class precision and recall. */
+/**
+ * `evaluate` plus the confusion matrix, per-class metrics and the most confidently misclassified
+ * samples. One pass over the batches; the metrics come from the inspection module's `evaluate`, so
+ * the CLI, the UI and the run report agree on one definition.
+ */
 export async function evaluateDetailed(model: tf.LayersModel, batches: AsyncIterable<Batch>, classNames: string[]): Promise<DetailedEvalResult> {
   const k = classNames.length;
   const inputShape = model.inputs[0].shape.slice(1) as number[];
-  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  let samples = 0;
+  const labels: number[] = [];
+  const predicted: number[] = [];
+  const confidence: number[] = [];
   let lossSum = 0;
   for await (const batch of batches) {
-    const [l, predicted] = tf.tidy(() => {
+    const [l, packed] = tf.tidy(() => {
       const logits = forward(model, batch, inputShape);
       const y = tf.tensor1d(batch.y, 'int32');
-      return [crossEntropy(logits, y, k).dataSync()[0], tf.argMax(logits, -1).dataSync() as Int32Array] as const;
+      const probs = tf.softmax(logits);
+      // Class index and its probability side by side: one download per batch.
+      return [crossEntropy(logits, y, k).dataSync()[0], tf.stack([probs.argMax(-1).toFloat(), probs.max(-1)], 1).dataSync()] as const;
     });
-    for (let i = 0; i < batch.n; i++) confusion[batch.y[i]][predicted[i]]++;
+    for (let i = 0; i < batch.n; i++) {
+      labels.push(batch.y[i]);
+      predicted.push(packed[2 * i]);
+      confidence.push(packed[2 * i + 1]);
+    }
     lossSum += l * batch.n;
-    samples += batch.n;
   }
-  let correct = 0;
-  for (let c = 0; c < k; c++) correct += confusion[c][c];
-  const precision = classNames.map((_, c) => {
-    const predictedC = confusion.reduce((s, row) => s + row[c], 0);
-    return predictedC ? confusion[c][c] / predictedC : null;
-  });
-  const recall = classNames.map((_, c) => {
-    const actual = confusion[c].reduce((s, v) => s + v, 0);
-    return actual ? confusion[c][c] / actual : null;
-  });
-  return {
-    samples,
-    loss: samples ? lossSum / samples : NaN,
-    accuracy: samples ? correct / samples : NaN,
-    classes: classNames,
-    confusion,
-    precision,
-    recall,
-  };
+  const samples = labels.length;
+  if (samples === 0) throw new RangeError('Cannot evaluate on an empty split: it has 0 samples.');
+  const metrics = evaluateMetrics(
+    { labels: Int32Array.from(labels), predicted: Int32Array.from(predicted), confidence: Float32Array.from(confidence) },
+    k,
+  );
+  return { samples, loss: lossSum / samples, classes: classNames, ...metrics };
 }

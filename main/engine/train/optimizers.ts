@@ -68,7 +68,8 @@ export class Optimizer {
     for (const v of variables) {
       if (names.has(v.name)) throw new WorkbenchError(`Two trainable variables are both named ${v.name}.`, { user: false });
       names.add(v.name);
-      this.slots.set(v.name, SLOTS[settings.name].map(() => tf.variable(tf.zerosLike(v.variable), false)));
+      // tidy frees the zerosLike temporaries; variables survive it.
+      this.slots.set(v.name, tf.tidy(() => SLOTS[settings.name].map(() => tf.variable(tf.zerosLike(v.variable), false))));
     }
   }
 
