@@ -4,12 +4,13 @@ import { batchNormGradKernel, batchNormTrainKernel } from './batch-norm';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv-backprop';
 import { concatKernel, identityKernel, reluKernel, splitVKernel } from './copies';
 import { patchBatchNormalization } from './layer-patch';
+import { avgPoolGradKernel, fusedBatchNormKernel } from './pooling';
 import { registerReluGradient, reluGradKernel } from './relu-grad';
 import type { SimdKernels } from './simd';
 
 /** Kernel names this project registers for 'wasm' (stock ones are replaced). */
 export const TRAINING_KERNELS = [
-  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DnwBatchNormTrain', 'DnwBatchNormGrad', 'DnwReluGrad', 'Relu', 'Identity', 'Concat', 'SplitV',
+  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DnwBatchNormTrain', 'DnwBatchNormGrad', 'DnwReluGrad', 'Relu', 'Identity', 'Concat', 'SplitV', 'AvgPoolGrad', 'FusedBatchNorm',
 ] as const;
 
 // The stock kernels, kept for the cases ours hand back (non-float dtypes) and for re-registration.
@@ -40,6 +41,8 @@ export function registerTrainingKernels(simd: SimdKernels): void {
     identityKernel(),
     concatKernel(simd, stockKernel('Concat')),
     splitVKernel(simd, stockKernel('SplitV')),
+    avgPoolGradKernel(simd, stockKernel('AvgPoolGrad')),
+    fusedBatchNormKernel(simd, stockKernel('FusedBatchNorm')),
   ];
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, 'wasm') != null) tf.unregisterKernel(config.kernelName, 'wasm');

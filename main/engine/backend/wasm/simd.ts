@@ -20,6 +20,7 @@ export interface KernelExports {
   dilate(src: number, N: number, H: number, W: number, C: number, s: number, HD: number, WD: number, dst: number): void;
   relu(x: number, n: number, y: number): void;
   add_into(dst: number, src: number, n: number): void;
+  avg_pool_grad(dy: number, N: number, H: number, W: number, C: number, k: number, HO: number, WO: number, dx: number): void;
   conv_dw(x: number, dy: number, H: number, W: number, CI: number, HO: number, WO: number, CO: number, KH: number, KW: number, s: number, pt: number, pl: number, n0: number, n1: number, dwT: number): void;
   copy_cols(src: number, rows: number, srcCols: number, srcOff: number, n: number, dst: number, dstCols: number, dstOff: number): void;
 }
