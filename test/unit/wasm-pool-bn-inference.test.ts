@@ -17,7 +17,7 @@ describe('wasm AvgPoolGrad and inference batch norm match cpu', () => {
     { shape: [2, 7, 7, 2], k: 3, s: 2, pad: 'same' as const }, // overlapping, padded: stock kernel
   ])('avg pool gradient, $shape, $k x $k / $s, $pad', async ({ shape, k, s, pad }) => {
     const run = () => {
-      const x = tf.tensor(seeded(tf.util.sizeFromShape(shape), 1), shape) as tf.Tensor4D;
+      const x = tf.tensor4d(seeded(tf.util.sizeFromShape(shape), 1), shape as [number, number, number, number]);
       const y = tf.avgPool(x, k, s, pad);
       const r = tf.tensor(seeded(y.size, 2), y.shape);
       return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(a as tf.Tensor4D, k, s, pad), r)))(x)];

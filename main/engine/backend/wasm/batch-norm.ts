@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { alloc, ptr, withScratch, type WasmBackendInternals } from './heap';
-import type { SimdKernels } from './simd';
+import type { KernelExports, SimdKernels } from './simd';
+import { splitRows } from './split';
 
 /**
  * Training-mode batch normalisation (Ioffe & Szegedy 2015, Algorithm 1 and its backward pass) as two
@@ -26,6 +27,28 @@ function rows(shape: number[]): { P: number; C: number } {
   return { P: C === 0 ? 0 : shape.reduce((a, b) => a * b, 1) / C, C };
 }
 
+/**
+ * Sums rows [0, P) with a row-split reduction kernel (col_sum, col_sqdev, col_grad_sums), each thread
+ * into its own float64 totals, and returns the totals added together (`width` C-vectors).
+ */
+function reduceRows<N extends 'col_sum' | 'col_sqdev' | 'col_grad_sums'>(
+  simd: SimdKernels, backend: WasmBackendInternals, name: N, P: number, C: number, width: number,
+  args: (r0: number, r1: number, tmp: number, acc: number) => Parameters<KernelExports[N]>,
+): Float64Array {
+  // Per thread: width*C doubles of totals and width*C floats of block sums.
+  return withScratch(backend, 2 * width * C * 12 + 16, (s) => {
+    const base = Math.ceil(s / 8) * 8;
+    const acc = [base, base + 8 * width * C];
+    const tmp = [base + 16 * width * C, base + 20 * width * C];
+    simd.f64(base, 2 * width * C).fill(0);
+    if (simd.pool.threads < 2 || P < 1024) (simd.k[name] as (...a: number[]) => void)(...(args(0, P, tmp[0], acc[0]) as number[]));
+    else simd.pool.split(name, args(P >> 1, P, tmp[1], acc[1]), args(0, P >> 1, tmp[0], acc[0]));
+    const a = simd.f64(acc[0], width * C);
+    const b = simd.f64(acc[1], width * C);
+    return Float64Array.from(a, (v, i) => v + b[i]);
+  });
+}
+
 export function batchNormTrainKernel(simd: SimdKernels): KernelConfig {
   return {
     kernelName: BN_TRAIN,
@@ -38,25 +61,27 @@ export function batchNormTrainKernel(simd: SimdKernels): KernelConfig {
       const y = alloc(backend, x.shape);
       const mean = alloc(backend, [C]);
       const variance = alloc(backend, [C]);
-      // scratch: C floats of block sums, C doubles of totals, then scale and shift (C floats each).
-      withScratch(backend, 8 * C + 4 * C + 8 * C + 16, (s) => {
-        const acc = Math.ceil(s / 8) * 8;
-        const tmp = acc + 8 * C;
-        const scale = tmp + 4 * C;
-        const shift = scale + 4 * C;
-        simd.k.bn_stats(ptr(backend, x), P, C, ptr(backend, mean), ptr(backend, variance), tmp, acc);
-        const m = simd.f32(ptr(backend, mean), C);
-        const v = simd.f32(ptr(backend, variance), C);
-        const g = simd.f32(ptr(backend, gamma), C);
-        const bt = simd.f32(ptr(backend, beta), C);
-        const sc = simd.f32(scale, C);
-        const sh = simd.f32(shift, C);
-        for (let c = 0; c < C; ++c) {
-          sc[c] = g[c] / Math.sqrt(v[c] + eps);
-          sh[c] = bt[c] - m[c] * sc[c];
-        }
-        simd.k.channel_affine(ptr(backend, x), P, C, scale, shift, ptr(backend, y));
-      });
+      // Scale and shift (C floats each) after the mean and variance.
+      const coef = alloc(backend, [2 * C]);
+      const xp = ptr(backend, x);
+      const sums = reduceRows(simd, backend, 'col_sum', P, C, 1, (r0, r1, tmp, acc) => [xp + 4 * r0 * C, r1 - r0, C, tmp, acc]);
+      const m = simd.f32(ptr(backend, mean), C);
+      for (let c = 0; c < C; ++c) m[c] = sums[c] / P;
+      const mp = ptr(backend, mean);
+      const sq = reduceRows(simd, backend, 'col_sqdev', P, C, 1, (r0, r1, tmp, acc) => [xp + 4 * r0 * C, r1 - r0, C, mp, tmp, acc]);
+      const v = simd.f32(ptr(backend, variance), C);
+      const g = simd.f32(ptr(backend, gamma), C);
+      const bt = simd.f32(ptr(backend, beta), C);
+      const cf = simd.f32(ptr(backend, coef), 2 * C);
+      for (let c = 0; c < C; ++c) {
+        v[c] = sq[c] / P;
+        cf[c] = g[c] / Math.sqrt(v[c] + eps);
+        cf[C + c] = bt[c] - m[c] * cf[c];
+      }
+      const cp = ptr(backend, coef);
+      const yp = ptr(backend, y);
+      splitRows(simd, 'channel_affine', P, (r0, r1) => [xp + 4 * r0 * C, r1 - r0, C, cp, cp + 4 * C, yp + 4 * r0 * C]);
+      backend.disposeData(coef.dataId);
       return [y, mean, variance];
     },
   };
@@ -74,35 +99,31 @@ export function batchNormGradKernel(simd: SimdKernels): KernelConfig {
       const dx = alloc(backend, x.shape);
       const dgamma = alloc(backend, [C]);
       const dbeta = alloc(backend, [C]);
-      // scratch: 2C doubles of totals, 2C floats of block sums, then sum(dy*(x-mean)), a, b, k (C floats each).
-      withScratch(backend, 16 * C + 8 * C + 16 * C + 16, (s) => {
-        const acc = Math.ceil(s / 8) * 8;
-        const tmp = acc + 16 * C;
-        const sumDyXc = tmp + 8 * C;
-        const av = sumDyXc + 4 * C;
-        const bv = av + 4 * C;
-        const kv = bv + 4 * C;
-        // dbeta receives sum(dy) directly.
-        simd.k.bn_grad_reduce(ptr(backend, dy), ptr(backend, x), P, C, ptr(backend, mean), ptr(backend, dbeta), sumDyXc, tmp, acc);
-        const m = simd.f32(ptr(backend, mean), C);
-        const v = simd.f32(ptr(backend, variance), C);
-        const g = simd.f32(ptr(backend, gamma), C);
-        const sdy = simd.f32(ptr(backend, dbeta), C);
-        const sdx = simd.f32(sumDyXc, C);
-        const dg = simd.f32(ptr(backend, dgamma), C);
-        const A = simd.f32(av, C);
-        const B = simd.f32(bv, C);
-        const K = simd.f32(kv, C);
-        for (let c = 0; c < C; ++c) {
-          const r = 1 / Math.sqrt(v[c] + eps);
-          dg[c] = r * sdx[c];
-          const gr = g[c] * r;
-          A[c] = gr;
-          B[c] = (-gr * r * dg[c]) / P;
-          K[c] = (-gr * sdy[c]) / P - B[c] * m[c];
-        }
-        simd.k.bn_grad_dx(ptr(backend, dy), ptr(backend, x), P, C, av, bv, kv, ptr(backend, dx));
-      });
+      const coef = alloc(backend, [3 * C]);
+      const dyp = ptr(backend, dy);
+      const xp = ptr(backend, x);
+      const mp = ptr(backend, mean);
+      const sums = reduceRows(simd, backend, 'col_grad_sums', P, C, 2, (r0, r1, tmp, acc) => [dyp + 4 * r0 * C, xp + 4 * r0 * C, r1 - r0, C, mp, tmp, acc]);
+      const m = simd.f32(mp, C);
+      const v = simd.f32(ptr(backend, variance), C);
+      const g = simd.f32(ptr(backend, gamma), C);
+      const dg = simd.f32(ptr(backend, dgamma), C);
+      const db = simd.f32(ptr(backend, dbeta), C);
+      const cf = simd.f32(ptr(backend, coef), 3 * C);
+      for (let c = 0; c < C; ++c) {
+        const r = 1 / Math.sqrt(v[c] + eps);
+        db[c] = sums[c];
+        dg[c] = r * sums[C + c];
+        const gr = g[c] * r;
+        const B = (-gr * r * dg[c]) / P;
+        cf[c] = gr;
+        cf[C + c] = B;
+        cf[2 * C + c] = (-gr * db[c]) / P - B * m[c];
+      }
+      const cp = ptr(backend, coef);
+      const dxp = ptr(backend, dx);
+      splitRows(simd, 'bn_grad_dx', P, (r0, r1) => [dyp + 4 * r0 * C, xp + 4 * r0 * C, r1 - r0, C, cp, cp + 4 * C, cp + 8 * C, dxp + 4 * r0 * C]);
+      backend.disposeData(coef.dataId);
       return [dx, dgamma, dbeta];
     },
   };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { alloc, ptr, type WasmBackendInternals } from './heap';
 import type { SimdKernels } from './simd';
+import { splitRows } from './split';
 
 /**
  * Kernels that only move data, which a DenseNet step calls hundreds of times: Identity (the engine
@@ -35,7 +36,12 @@ export function reluKernel(simd: SimdKernels, stock: KernelFunc | undefined): Ke
       if (x.dtype !== 'float32' && stock) return stock(args);
       const backend = args.backend as unknown as WasmBackendInternals;
       const y = alloc(backend, x.shape);
-      simd.k.relu(ptr(backend, x), tf.util.sizeFromShape(x.shape), ptr(backend, y));
+      const n = tf.util.sizeFromShape(x.shape);
+      const xp = ptr(backend, x);
+      const yp = ptr(backend, y);
+      // Split in blocks of 256 elements so each half starts 16-byte aligned.
+      const blocks = Math.ceil(n / 256);
+      splitRows(simd, 'relu', blocks, (b0, b1) => [xp + 1024 * b0, Math.min(n, 256 * b1) - 256 * b0, yp + 1024 * b0]);
       return y;
     },
   };
@@ -67,7 +73,9 @@ export function concatKernel(simd: SimdKernels, stock: KernelFunc): KernelConfig
       let offset = 0;
       for (const t of inputs) {
         const cols = t.shape[axis] * inner;
-        if (cols > 0) simd.k.copy_cols(ptr(backend, t), rows, cols, 0, cols, ptr(backend, out), outCols, offset);
+        const tp = ptr(backend, t);
+        const op = ptr(backend, out);
+        if (cols > 0) splitRows(simd, 'copy_cols', rows, (r0, r1) => [tp + 4 * r0 * cols, r1 - r0, cols, 0, cols, op + 4 * r0 * outCols, outCols, offset]);
         offset += cols;
       }
       return out;
@@ -93,7 +101,10 @@ export function splitVKernel(simd: SimdKernels, stock: KernelFunc): KernelConfig
         const shape = x.shape.slice();
         shape[axis] = s;
         const out = alloc(backend, shape);
-        if (s > 0 && rows > 0) simd.k.copy_cols(ptr(backend, x), rows, cols, offset, s * inner, ptr(backend, out), s * inner, 0);
+        const xp = ptr(backend, x);
+        const op = ptr(backend, out);
+        const off = offset;
+        if (s > 0 && rows > 0) splitRows(simd, 'copy_cols', rows, (r0, r1) => [xp + 4 * r0 * cols, r1 - r0, cols, off, s * inner, op + 4 * r0 * s * inner, s * inner, 0]);
         offset += s * inner;
         return out;
       });

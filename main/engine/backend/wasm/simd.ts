@@ -9,9 +9,7 @@ import { WA, type WasmMemory } from './wasm-api';
  * tfjs-backend-wasm's own linear memory so they work on tensors in place.
  */
 export interface KernelExports {
-  bn_stats(x: number, P: number, C: number, mean: number, variance: number, tmp: number, acc: number): void;
   channel_affine(x: number, P: number, C: number, scale: number, shift: number, y: number): void;
-  bn_grad_reduce(dy: number, x: number, P: number, C: number, mean: number, sumDy: number, sumDyXc: number, tmp: number, acc: number): void;
   bn_grad_dx(dy: number, x: number, P: number, C: number, a: number, b: number, k: number, dx: number): void;
   relu_grad(dy: number, x: number, n: number, dx: number): void;
   permute_210(src: number, A: number, B: number, C: number, dst: number): void;
@@ -20,6 +18,9 @@ export interface KernelExports {
   dilate(src: number, N: number, H: number, W: number, C: number, s: number, HD: number, WD: number, dst: number): void;
   relu(x: number, n: number, y: number): void;
   add_into(dst: number, src: number, n: number): void;
+  col_sum(x: number, P: number, C: number, tmp: number, acc: number): void;
+  col_sqdev(x: number, P: number, C: number, mean: number, tmp: number, acc: number): void;
+  col_grad_sums(dy: number, x: number, P: number, C: number, mean: number, tmp: number, acc: number): void;
   avg_pool_grad(dy: number, N: number, H: number, W: number, C: number, k: number, HO: number, WO: number, dx: number): void;
   conv_dw(x: number, dy: number, H: number, W: number, CI: number, HO: number, WO: number, CO: number, KH: number, KW: number, s: number, pt: number, pl: number, n0: number, n1: number, dwT: number): void;
   copy_cols(src: number, rows: number, srcCols: number, srcOff: number, n: number, dst: number, dstCols: number, dstOff: number): void;

@@ -34,50 +34,6 @@ static void flush_block(const float *tmp, double *acc, int C) {
   for (int c = 0; c < C; ++c) acc[c] += (double)tmp[c];
 }
 
-/*
- * Batch mean and biased variance over rows (what tf.moments computes for BN, Ioffe & Szegedy 2015,
- * Alg. 1). Two passes over x: the mean first, then squared deviations from it, which avoids the
- * cancellation of E[x^2] - E[x]^2.
- * scratch: C floats; acc: C doubles.
- */
-EXPORT(bn_stats)
-void bn_stats(const float *x, int P, int C, float *mean, float *var, float *tmp, double *acc) {
-  zero_f64(acc, C);
-  for (int p0 = 0; p0 < P; p0 += BLOCK) {
-    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
-    zero_f32(tmp, C);
-    for (int p = p0; p < p1; ++p) {
-      const float *row = x + (size_t)p * C;
-      int c = 0;
-      for (; c + 4 <= C; c += 4)
-        wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_v128_load(row + c)));
-      for (; c < C; ++c) tmp[c] += row[c];
-    }
-    flush_block(tmp, acc, C);
-  }
-  for (int c = 0; c < C; ++c) mean[c] = (float)(acc[c] / (double)P);
-
-  zero_f64(acc, C);
-  for (int p0 = 0; p0 < P; p0 += BLOCK) {
-    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
-    zero_f32(tmp, C);
-    for (int p = p0; p < p1; ++p) {
-      const float *row = x + (size_t)p * C;
-      int c = 0;
-      for (; c + 4 <= C; c += 4) {
-        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
-        wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_f32x4_mul(d, d)));
-      }
-      for (; c < C; ++c) {
-        float d = row[c] - mean[c];
-        tmp[c] += d * d;
-      }
-    }
-    flush_block(tmp, acc, C);
-  }
-  for (int c = 0; c < C; ++c) var[c] = (float)(acc[c] / (double)P);
-}
-
 /* y = x * scale[c] + shift[c]: BN's normalise-scale-shift folded into one affine map per channel. */
 EXPORT(channel_affine)
 void channel_affine(const float *x, int P, int C, const float *scale, const float *shift, float *y) {
@@ -89,43 +45,6 @@ void channel_affine(const float *x, int P, int C, const float *scale, const floa
       wasm_v128_store(out + c, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(row + c), wasm_v128_load(scale + c)),
                                               wasm_v128_load(shift + c)));
     for (; c < C; ++c) out[c] = row[c] * scale[c] + shift[c];
-  }
-}
-
-/*
- * The two reductions BN's backward pass needs: sum(dy) and sum(dy * (x - mean)) per channel.
- * scratch: 2*C floats; acc: 2*C doubles. Results go to sum_dy and sum_dyxc (C floats each).
- */
-EXPORT(bn_grad_reduce)
-void bn_grad_reduce(const float *dy, const float *x, int P, int C, const float *mean, float *sum_dy, float *sum_dyxc,
-                    float *tmp, double *acc) {
-  float *t1 = tmp, *t2 = tmp + C;
-  double *a1 = acc, *a2 = acc + C;
-  zero_f64(acc, 2 * C);
-  for (int p0 = 0; p0 < P; p0 += BLOCK) {
-    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
-    zero_f32(tmp, 2 * C);
-    for (int p = p0; p < p1; ++p) {
-      const float *g = dy + (size_t)p * C;
-      const float *row = x + (size_t)p * C;
-      int c = 0;
-      for (; c + 4 <= C; c += 4) {
-        v128_t gv = wasm_v128_load(g + c);
-        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
-        wasm_v128_store(t1 + c, wasm_f32x4_add(wasm_v128_load(t1 + c), gv));
-        wasm_v128_store(t2 + c, wasm_f32x4_add(wasm_v128_load(t2 + c), wasm_f32x4_mul(gv, d)));
-      }
-      for (; c < C; ++c) {
-        t1[c] += g[c];
-        t2[c] += g[c] * (row[c] - mean[c]);
-      }
-    }
-    flush_block(t1, a1, C);
-    flush_block(t2, a2, C);
-  }
-  for (int c = 0; c < C; ++c) {
-    sum_dy[c] = (float)a1[c];
-    sum_dyxc[c] = (float)a2[c];
   }
 }
 
@@ -400,4 +319,73 @@ void avg_pool_grad(const float *dy, int N, int H, int W, int C, int k, int HO, i
         for (; c < C; ++c) d[c] = g[c] * scale;
       }
     }
+}
+
+/* --- row-split reductions (each thread sums its rows into its own float64 totals) -------------- */
+/* BN's batch statistics (Ioffe & Szegedy 2015, Alg. 1) take two passes, the mean and then squared
+ * deviations from it, which avoids the cancellation of E[x^2] - E[x]^2. */
+
+/* acc[c] += sum over rows of x[p][c] */
+EXPORT(col_sum)
+void col_sum(const float *x, int P, int C, float *tmp, double *acc) {
+  for (int p0 = 0; p0 < P; p0 += BLOCK) {
+    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
+    zero_f32(tmp, C);
+    for (int p = p0; p < p1; ++p) {
+      const float *row = x + (size_t)p * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_v128_load(row + c)));
+      for (; c < C; ++c) tmp[c] += row[c];
+    }
+    flush_block(tmp, acc, C);
+  }
+}
+
+/* acc[c] += sum over rows of (x[p][c] - mean[c])^2 */
+EXPORT(col_sqdev)
+void col_sqdev(const float *x, int P, int C, const float *mean, float *tmp, double *acc) {
+  for (int p0 = 0; p0 < P; p0 += BLOCK) {
+    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
+    zero_f32(tmp, C);
+    for (int p = p0; p < p1; ++p) {
+      const float *row = x + (size_t)p * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+        wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_f32x4_mul(d, d)));
+      }
+      for (; c < C; ++c) {
+        float d = row[c] - mean[c];
+        tmp[c] += d * d;
+      }
+    }
+    flush_block(tmp, acc, C);
+  }
+}
+
+/* acc[c] += sum dy[p][c]; acc[C + c] += sum dy[p][c] * (x[p][c] - mean[c]). tmp: 2C floats. */
+EXPORT(col_grad_sums)
+void col_grad_sums(const float *dy, const float *x, int P, int C, const float *mean, float *tmp, double *acc) {
+  float *t1 = tmp, *t2 = tmp + C;
+  for (int p0 = 0; p0 < P; p0 += BLOCK) {
+    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
+    zero_f32(tmp, 2 * C);
+    for (int p = p0; p < p1; ++p) {
+      const float *g = dy + (size_t)p * C;
+      const float *row = x + (size_t)p * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t gv = wasm_v128_load(g + c);
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+        wasm_v128_store(t1 + c, wasm_f32x4_add(wasm_v128_load(t1 + c), gv));
+        wasm_v128_store(t2 + c, wasm_f32x4_add(wasm_v128_load(t2 + c), wasm_f32x4_mul(gv, d)));
+      }
+      for (; c < C; ++c) {
+        t1[c] += g[c];
+        t2[c] += g[c] * (row[c] - mean[c]);
+      }
+    }
+    flush_block(t1, acc, C);
+    flush_block(t2, acc + C, C);
+  }
 }
