@@ -6,7 +6,7 @@ import { on, relErr, seeded } from './wasm-helpers';
 // The wasm Conv2DBackpropFilter / Conv2DBackpropInput (forward convs on rearranged tensors) against
 // the pure-JS cpu backend, the reference, over the shapes a DenseNet and its ImageNet stem use and
 // the awkward ones around them.
-type Case = { x: [number, number, number, number]; k: number; ci: number; co: number; s: number; pad: 'same' | 'valid' };
+type Case = { x: [number, number, number, number]; k: number; ci: number; co: number; s: number | [number, number]; pad: 'same' | 'valid' };
 const cases: Case[] = [
   { x: [1, 8, 8, 3], k: 1, ci: 3, co: 5, s: 1, pad: 'same' },
   { x: [3, 7, 9, 6], k: 1, ci: 6, co: 4, s: 1, pad: 'valid' },
@@ -20,6 +20,8 @@ const cases: Case[] = [
   { x: [1, 11, 11, 2], k: 7, ci: 2, co: 3, s: 1, pad: 'same' },
   { x: [4, 8, 8, 48], k: 3, ci: 48, co: 12, s: 1, pad: 'same' }, // a DenseNet-BC 3x3 conv (k=12)
   { x: [2, 8, 8, 37], k: 1, ci: 37, co: 48, s: 1, pad: 'valid' }, // a bottleneck 1x1 conv
+  { x: [2, 9, 8, 3], k: 3, ci: 3, co: 5, s: [2, 1], pad: 'same' }, // unequal strides
+  { x: [1, 7, 10, 2], k: 3, ci: 2, co: 2, s: [1, 3], pad: 'valid' },
 ];
 
 // Loss = sum(conv(x, w) * r) for a fixed random r: its gradients are exactly the two kernels'

@@ -1,20 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { alloc, free, ptr, releaseAlias, type WasmBackendInternals } from './heap';
+import { alloc, free, ptr, type WasmBackendInternals } from './heap';
 import type { SimdKernels } from './simd';
 
 /**
- * The two convolution gradients, expressed as forward convolutions on rearranged tensors so that
- * XNNPACK's threaded convolution does the arithmetic (stock wasm has no Conv2DBackpropFilter, and its
+ * The two convolution gradients (stock wasm has no Conv2DBackpropFilter, and its
  * Conv2DBackpropInput is a scalar loop at ~2 GFLOPS).
  *
- * dW[kh,kw,ci,co] = sum_{n,h,w} xpad[n, h*s+kh, w*s+kw, ci] * dy[n,h,w,co]
- *   is a convolution whose batch is ci, whose channels are n, and whose filter is dy laid out
- *   [Ho,Wo,N,Co], dilated by the stride: out[ci,kh,kw,co] (the batch<->channel swap).
- *   For a 1x1, stride-1, unpadded filter it is a plain GEMM, done as
- *   dW^T = conv(dy^T as [Co,1,1,P], x as a [1,1,P,Ci] filter): only the thin dy is transposed.
+ * dW[kh,kw,ci,co] = sum_{n,oh,ow} xpad[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co] is a GEMM whose
+ *   reduction runs over every output pixel of the batch (65,536 for 64 images of 32x32) while its
+ *   result is tiny (Ci x Co per tap). XNNPACK is built for the opposite shape: composed from its
+ *   convolutions (batch<->channel swap) it ran at 4-11 GFLOPS and did not block the reduction.
+ *   csrc/kernels.c's conv_dw accumulates outer products of x and dy rows in registers instead
+ *   (17-24 GFLOPS a thread), with half the images on each of the two threads.
  * dx = conv(dy dilated by the stride, W rotated 180 degrees with ci and co swapped), padded by
- *   K-1-pad on the leading side (the transposed convolution).
+ *   K-1-pad on the leading side (the transposed convolution), run by XNNPACK's threaded conv.
  */
 type ConvAttrs = {
   strides: [number, number] | number;
@@ -43,31 +43,6 @@ function checkFormat(name: string, attrs: ConvAttrs): void {
   }
 }
 
-/**
- * Images per chunk of a weight-gradient GEMM. Its reduction runs over every pixel of the batch
- * (65,536 rows for 64 images of 32x32) and XNNPACK does not block that dimension, so a whole batch
- * streams its panels from L3 at ~5 GFLOPS; chunks of ~4k rows keep them in L2. Each chunk is one
- * convolution and the partial gradients are summed.
- */
-function chunkImages(images: number, rowsPerImage: number): number {
-  return Math.max(1, Math.min(images, Math.floor(4096 / rowsPerImage)));
-}
-
-/** Runs `part` over [n0, n0+n) image chunks and sums the results into one tensor of `shape`. */
-function accumulate(backend: WasmBackendInternals, simd: SimdKernels, shape: number[], images: number, chunk: number, part: (n0: number, n: number) => TensorInfo): TensorInfo {
-  let total: TensorInfo | null = null;
-  const size = shape.reduce((a, b) => a * b, 1);
-  for (let n0 = 0; n0 < images; n0 += chunk) {
-    const p = part(n0, Math.min(chunk, images - n0));
-    if (total == null) total = p;
-    else {
-      simd.k.add_into(ptr(backend, total), ptr(backend, p), size);
-      free(backend, p);
-    }
-  }
-  return total!;
-}
-
 export function conv2dBackpropFilter(simd: SimdKernels): KernelConfig {
   return {
     kernelName: 'Conv2DBackpropFilter',
@@ -81,80 +56,27 @@ export function conv2dBackpropFilter(simd: SimdKernels): KernelConfig {
       const [N, H, W, CI] = x.shape;
       const [, HO, WO, CO] = dy.shape;
       const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info;
-      const { top, left, bottom, right } = info.padInfo;
-
-
-      if (SH === SW && process.env['DNW_DW'] !== 'xnn') {
-        // Direct SIMD kernel: outer products of x and dy rows into dW^T, then one small transpose.
-        const dwT = alloc(backend, [KH, KW, CO, CI]);
-        simd.f32(ptr(backend, dwT), KH * KW * CO * CI).fill(0);
-        const args = (n0: number, n1: number, out: TensorInfo) =>
-          [ptr(backend, x), ptr(backend, dy), H, W, CI, HO, WO, CO, KH, KW, SH, top, left, n0, n1, ptr(backend, out)] as const;
-        if (N > 1 && simd.pool.threads > 1) {
-          // Half the images on each thread, each into its own accumulator.
-          const other = alloc(backend, [KH, KW, CO, CI]);
-          simd.f32(ptr(backend, other), KH * KW * CO * CI).fill(0);
-          const half = N >> 1;
-          simd.pool.split('conv_dw', [...args(0, half, other)], [...args(half, N, dwT)]);
-          simd.k.add_into(ptr(backend, dwT), ptr(backend, other), KH * KW * CO * CI);
-          free(backend, other);
-        } else {
-          simd.k.conv_dw(...args(0, N, dwT));
-        }
-        const dw = alloc(backend, [KH, KW, CI, CO]);
-        for (let k = 0; k < KH * KW; k++) simd.k.permute_210(ptr(backend, dwT) + 4 * k * CO * CI, CO, 1, CI, ptr(backend, dw) + 4 * k * CI * CO);
-        free(backend, dwT);
-        return dw;
-      }
-      const chunk = chunkImages(N, HO * WO);
-      if (KH === 1 && KW === 1 && SH === 1 && SW === 1 && top + left + bottom + right === 0) {
-        // One GEMM per chunk of images, summed: see chunkImages.
-        const dwT = accumulate(backend, simd, [CO, 1, 1, CI], N, chunk, (n0, n) => {
-          const rows = n * H * W;
-          const dyT = alloc(backend, [CO, 1, 1, rows]);
-          simd.k.permute_210(ptr(backend, dy) + 4 * n0 * H * W * CO, rows, 1, CO, ptr(backend, dyT));
-          const xf = backend.makeOutput([1, 1, rows, CI], 'float32', ptr(backend, x) + 4 * n0 * H * W * CI);
-          const part = conv(backend, dyT, xf, [[0, 0], [0, 0], [0, 0], [0, 0]], 1);
-          releaseAlias(backend, xf);
-          free(backend, dyT);
-          return part;
-        });
-        const dw = alloc(backend, [1, 1, CI, CO]);
-        simd.k.permute_210(ptr(backend, dwT), CO, 1, CI, ptr(backend, dw));
-        free(backend, dwT);
-        return dw;
-      }
-      if (SH !== SW) throw new Error(`Conv2DBackpropFilter on wasm needs equal strides; got [${SH}, ${SW}].`);
-      // Bottom/right padding that makes the output exactly KH x KW; when negative the extra rows of
-      // x are never read by the forward conv either, so the output is cropped instead.
-      const padB = KH + (HO - 1) * SH - H - top;
-      const padR = KW + (WO - 1) * SW - W - left;
-      const OHc = H + top + Math.max(0, padB) - (HO - 1) * SH;
-      const OWc = W + left + Math.max(0, padR) - (WO - 1) * SW;
-      const out = accumulate(backend, simd, [CI, OHc, OWc, CO], N, chunk, (n0, n) => {
-        // x as [CI, H, W, n]: batch <-> channel swap; dy as the filter [HO, WO, n, CO].
-        const xs = alloc(backend, [CI, H, W, n]);
-        simd.k.permute_210(ptr(backend, x) + 4 * n0 * H * W * CI, n, H * W, CI, ptr(backend, xs));
-        const f = alloc(backend, [HO, WO, n, CO]);
-        simd.k.permute_102(ptr(backend, dy) + 4 * n0 * HO * WO * CO, n, HO * WO, CO, ptr(backend, f));
-        const part = conv(backend, xs, f, [[0, 0], [top, Math.max(0, padB)], [left, Math.max(0, padR)], [0, 0]], SH);
-        free(backend, xs, f);
-        return part;
-      });
-      const [, OH, OW] = out.shape;
-      let cropped = out;
-      if (OH !== KH || OW !== KW) {
-        cropped = alloc(backend, [CI, KH, KW, CO]);
-        const src = simd.f32(ptr(backend, out), CI * OH * OW * CO);
-        const dst = simd.f32(ptr(backend, cropped), CI * KH * KW * CO);
-        for (let c = 0; c < CI; ++c)
-          for (let i = 0; i < KH; ++i)
-            dst.set(src.subarray(((c * OH + i) * OW) * CO, ((c * OH + i) * OW + KW) * CO), ((c * KH + i) * KW) * CO);
-        free(backend, out);
+      const { top, left } = info.padInfo;
+      // Outer products of x and dy rows into dW^T [KH, KW, CO, CI], then one small transpose.
+      const size = KH * KW * CO * CI;
+      const dwT = alloc(backend, [KH, KW, CO, CI]);
+      simd.f32(ptr(backend, dwT), size).fill(0);
+      const args = (n0: number, n1: number, out: TensorInfo) =>
+        [ptr(backend, x), ptr(backend, dy), H, W, CI, HO, WO, CO, KH, KW, SH, SW, top, left, n0, n1, ptr(backend, out)] as const;
+      if (N > 1 && simd.pool.threads > 1) {
+        // Half the images on each thread, each into its own accumulator.
+        const other = alloc(backend, [KH, KW, CO, CI]);
+        simd.f32(ptr(backend, other), size).fill(0);
+        const half = N >> 1;
+        simd.pool.split('conv_dw', [...args(0, half, other)], [...args(half, N, dwT)]);
+        simd.k.add_into(ptr(backend, dwT), ptr(backend, other), size);
+        free(backend, other);
+      } else {
+        simd.k.conv_dw(...args(0, N, dwT));
       }
       const dw = alloc(backend, [KH, KW, CI, CO]);
-      simd.k.permute_102(ptr(backend, cropped), CI, KH * KW, CO, ptr(backend, dw));
-      free(backend, cropped);
+      for (let k = 0; k < KH * KW; k++) simd.k.permute_210(ptr(backend, dwT) + 4 * k * CO * CI, CO, 1, CI, ptr(backend, dw) + 4 * k * CI * CO);
+      free(backend, dwT);
       return dw;
     },
   };
@@ -183,17 +105,7 @@ export function conv2dBackpropInput(simd: SimdKernels): KernelConfig {
       const WD = (WO - 1) * SW + 1;
       if (SH > 1 || SW > 1) {
         src = alloc(backend, [N, HD, WD, CO]);
-        simd.k.dilate(ptr(backend, dy), N, HO, WO, CO, SH, HD, WD, ptr(backend, src));
-        if (SH !== SW) {
-          // dilate() spaces rows and columns alike; redo the columns for unequal strides.
-          const d = simd.f32(ptr(backend, src), N * HD * WD * CO);
-          const s = simd.f32(ptr(backend, dy), N * HO * WO * CO);
-          d.fill(0);
-          for (let n = 0; n < N; ++n)
-            for (let h = 0; h < HO; ++h)
-              for (let w = 0; w < WO; ++w)
-                d.set(s.subarray(((n * HO + h) * WO + w) * CO, ((n * HO + h) * WO + w + 1) * CO), ((n * HD + h * SH) * WD + w * SW) * CO);
-        }
+        simd.k.dilate(ptr(backend, dy), N, HO, WO, CO, SH, SW, HD, WD, ptr(backend, src));
       }
       const padT = KH - 1 - top;
       const padL = KW - 1 - left;

@@ -15,14 +15,14 @@ export interface KernelExports {
   permute_210(src: number, A: number, B: number, C: number, dst: number): void;
   permute_102(src: number, A: number, B: number, C: number, dst: number): void;
   rot180_swap(w: number, KH: number, KW: number, CI: number, CO: number, dst: number): void;
-  dilate(src: number, N: number, H: number, W: number, C: number, s: number, HD: number, WD: number, dst: number): void;
+  dilate(src: number, N: number, H: number, W: number, C: number, sh: number, sw: number, HD: number, WD: number, dst: number): void;
   relu(x: number, n: number, y: number): void;
   add_into(dst: number, src: number, n: number): void;
   col_sum(x: number, P: number, C: number, tmp: number, acc: number): void;
   col_sqdev(x: number, P: number, C: number, mean: number, tmp: number, acc: number): void;
   col_grad_sums(dy: number, x: number, P: number, C: number, mean: number, tmp: number, acc: number): void;
   avg_pool_grad(dy: number, N: number, H: number, W: number, C: number, k: number, HO: number, WO: number, dx: number): void;
-  conv_dw(x: number, dy: number, H: number, W: number, CI: number, HO: number, WO: number, CO: number, KH: number, KW: number, s: number, pt: number, pl: number, n0: number, n1: number, dwT: number): void;
+  conv_dw(x: number, dy: number, H: number, W: number, CI: number, HO: number, WO: number, CO: number, KH: number, KW: number, sh: number, sw: number, pt: number, pl: number, n0: number, n1: number, dwT: number): void;
   copy_cols(src: number, rows: number, srcCols: number, srcOff: number, n: number, dst: number, dstCols: number, dstOff: number): void;
 }
 

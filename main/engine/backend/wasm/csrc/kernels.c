@@ -130,16 +130,16 @@ void rot180_swap(const float *w, int KH, int KW, int CI, int CO, float *dst) {
     }
 }
 
-/* Spreads dy [N,H,W,C] over a zeroed [N,HD,WD,C] at every s-th row and column (strided dx). */
+/* Spreads dy [N,H,W,C] over a zeroed [N,HD,WD,C] at every sh-th row and sw-th column (strided dx). */
 EXPORT(dilate)
-void dilate(const float *src, int N, int H, int W, int C, int s, int HD, int WD, float *dst) {
+void dilate(const float *src, int N, int H, int W, int C, int sh, int sw, int HD, int WD, float *dst) {
   size_t total = (size_t)N * HD * WD * C;
   for (size_t i = 0; i < total; ++i) dst[i] = 0.f;
   for (int n = 0; n < N; ++n)
     for (int h = 0; h < H; ++h)
       for (int w = 0; w < W; ++w) {
         const float *sp = src + (((size_t)n * H + h) * W + w) * C;
-        float *dp = dst + (((size_t)n * HD + (size_t)h * s) * WD + (size_t)w * s) * C;
+        float *dp = dst + (((size_t)n * HD + (size_t)h * sh) * WD + (size_t)w * sw) * C;
         for (int c = 0; c < C; ++c) dp[c] = sp[c];
       }
 }
@@ -265,29 +265,29 @@ static void outer_acc(const float *x, int xs, const float *dy, int ds, int count
 /*
  * Weight gradient of a channels-last convolution, accumulated into dwT[kh][kw][co][ci] (zero it
  * first) for images [n0, n1):
- *   dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh-pt, ow*s+kw-pl, ci] * dy[n,oh,ow,co]
+ *   dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*sh+kh-pt, ow*sw+kw-pl, ci] * dy[n,oh,ow,co]
  * Rows whose input pixel falls in the padding contribute nothing and are skipped. Each call to the
  * micro-kernel covers one output row's run of valid columns, so its rows stay in L1.
  */
 EXPORT(conv_dw)
-void conv_dw(const float *x, const float *dy, int H, int W, int CI, int HO, int WO, int CO, int KH, int KW, int s, int pt,
-             int pl, int n0, int n1, float *dwT) {
+void conv_dw(const float *x, const float *dy, int H, int W, int CI, int HO, int WO, int CO, int KH, int KW, int sh, int sw,
+             int pt, int pl, int n0, int n1, float *dwT) {
   for (int kh = 0; kh < KH; ++kh)
     for (int kw = 0; kw < KW; ++kw) {
       float *acc = dwT + ((size_t)kh * KW + kw) * CO * CI;
-      /* output columns ow with 0 <= ow*s + kw - pl < W */
+      /* output columns ow with 0 <= ow*sw + kw - pl < W */
       int ow0 = 0;
-      while (ow0 < WO && ow0 * s + kw - pl < 0) ++ow0;
+      while (ow0 < WO && ow0 * sw + kw - pl < 0) ++ow0;
       int ow1 = WO;
-      while (ow1 > ow0 && (ow1 - 1) * s + kw - pl >= W) --ow1;
+      while (ow1 > ow0 && (ow1 - 1) * sw + kw - pl >= W) --ow1;
       if (ow1 <= ow0) continue;
       for (int n = n0; n < n1; ++n)
         for (int oh = 0; oh < HO; ++oh) {
-          int ih = oh * s + kh - pt;
+          int ih = oh * sh + kh - pt;
           if (ih < 0 || ih >= H) continue;
-          const float *xr = x + (((size_t)n * H + ih) * W + (ow0 * s + kw - pl)) * CI;
+          const float *xr = x + (((size_t)n * H + ih) * W + (ow0 * sw + kw - pl)) * CI;
           const float *dr = dy + (((size_t)n * HO + oh) * WO + ow0) * CO;
-          outer_acc(xr, s * CI, dr, CO, ow1 - ow0, CI, CO, acc);
+          outer_acc(xr, sw * CI, dr, CO, ow1 - ow0, CI, CO, acc);
         }
     }
 }
