@@ -41,4 +41,21 @@ describe('wasm kernels split over two threads match cpu', () => {
     const wasm = await on('wasm', run);
     cpu.forEach((c, i) => expect(relErr(c, wasm[i]), `output ${i}`).toBe(0));
   });
+
+  it('Identity shares data: a clone reads the same values and disposing either leaves the other intact', async () => {
+    await tf.setBackend('wasm');
+    const heapTensors = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+    const x = tf.tensor1d([1, -2, 3]);
+    const before = heapTensors();
+    const y = tf.clone(x);
+    expect(heapTensors()).toBe(before); // no copy on the heap
+    expect(Array.from(y.dataSync())).toEqual([1, -2, 3]);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, -2, 3]);
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.clone(a), 2)))(y);
+    expect(Array.from(g.dataSync())).toEqual([2, 2, 2]);
+    tf.dispose([y, g]);
+    expect(heapTensors()).toBe(before - 1);
+  });
 });
+
