@@ -86,7 +86,10 @@ export async function initWasmTraining(threads: number): Promise<WasmInit> {
   if (!memory) throw new Error("Cannot reach the wasm backend's heap to attach the training kernels.");
   const simd = instantiateKernels(memory);
   const heap = (backend as unknown as { wasm: { _malloc(n: number): number } }).wasm;
-  if (isShared(memory) && threads > 1) simd.pool = workerPool(simd, kernelsPath(true), (n) => heap._malloc(n) >>> 0);
+  if (isShared(memory) && threads > 1) {
+    simd.pool = workerPool(simd, kernelsPath(true), (n) => heap._malloc(n) >>> 0);
+    if (!(await simd.pool.whenReady(20_000))) note ??= "this project's kernel helper thread did not start; its kernels run on one thread";
+  }
   registerTrainingKernels(simd);
   done = {
     threads: wasmBackend.getThreadsCount(),

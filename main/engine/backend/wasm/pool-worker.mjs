@@ -8,9 +8,10 @@ const instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync
 const fns = names.map((n) => instance.exports[n]);
 const ctrl = new Int32Array(memory.buffer, ctrlOffset, 32);
 // ctrl[0]: job generation, ctrl[1]: generation done, ctrl[2]: function index, ctrl[3]: argument count,
-// ctrl[4..]: arguments (i32).
+// ctrl[4..]: arguments (i32), ctrl[31]: 1 once this thread is up.
 // Starts from 0, not the current value: a job posted before this thread got here is still run.
 let seen = 0;
+Atomics.store(ctrl, 31, 1);
 for (;;) {
   Atomics.wait(ctrl, 0, seen);
   seen = Atomics.load(ctrl, 0);

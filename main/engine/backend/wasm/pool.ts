@@ -15,11 +15,14 @@ export interface Pool {
   /** Runs `name(...a)` on the helper and `name(...b)` here, and returns when both are done. */
   split<N extends KernelName>(name: N, a: Parameters<KernelExports[N]>, b: Parameters<KernelExports[N]>): void;
   readonly threads: number;
+  /** Resolves true once the helper takes work (false after `timeoutMs`: jobs then run serially). */
+  whenReady(timeoutMs: number): Promise<boolean>;
 }
 
 export function serialPool(simd: SimdKernels): Pool {
   return {
     threads: 1,
+    whenReady: async () => true,
     split(name, a, b) {
       const f = simd.k[name] as (...args: number[]) => void;
       f(...(a as number[]));
@@ -40,19 +43,33 @@ export function workerPool(simd: SimdKernels, wasmPath: string, malloc: (bytes: 
   worker.unref();
   let failure: Error | null = null;
   worker.on('error', (err) => (failure = err));
+  const run = (name: KernelName, args: readonly unknown[]) => (simd.k[name] as (...a: number[]) => void)(...(args as number[]));
   return {
     threads: 2,
+    async whenReady(timeoutMs) {
+      const end = Date.now() + timeoutMs;
+      while (Atomics.load(ctrl, 31) !== 1 && !failure && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      return Atomics.load(ctrl, 31) === 1 && !failure;
+    },
     split(name, a, b) {
-      if (failure) throw new Error(`The kernel helper thread failed: ${(failure as Error).message}`);
+      // Until the helper reports itself up (ctrl[31]), and if it never does (e.g. pool-worker.mjs
+      // missing from a bundle), both shares run here. Its 'error' event cannot be seen while this
+      // thread blocks, so readiness is the only signal checked before handing work over.
+      if (Atomics.load(ctrl, 31) !== 1 || failure) {
+        run(name, a);
+        run(name, b);
+        return;
+      }
       ctrl[2] = names.indexOf(name);
       ctrl[3] = a.length;
       for (let i = 0; i < a.length; i++) ctrl[4 + i] = a[i] as number;
       const gen = Atomics.add(ctrl, 0, 1) + 1;
       Atomics.notify(ctrl, 0);
-      (simd.k[name] as (...args: number[]) => void)(...(b as number[]));
+      run(name, b);
+      const deadline = Date.now() + 600_000;
       for (let done = Atomics.load(ctrl, 1); done !== gen; done = Atomics.load(ctrl, 1)) {
-        if (failure) throw new Error(`The kernel helper thread failed: ${(failure as Error).message}`);
-        Atomics.wait(ctrl, 1, done, 1000);
+        if (Date.now() > deadline) throw new Error(`The kernel helper thread did not finish ${name} within 10 minutes.`);
+        Atomics.wait(ctrl, 1, done, 100);
       }
     },
   };
