@@ -17,8 +17,11 @@ export const OUT_DIR = join(ROOT, 'dist-electron');
 // Electron 38 embeds Node 22 and Chromium 140.
 const NODE_TARGET = 'node22';
 
-/** Files the engine loads from beside its own module (import.meta.url): wasm kernels, onnx.proto. */
-const SIBLING_ASSETS = new Set(['.wasm', '.proto']);
+/**
+ * Files the engine loads from beside its own module (import.meta.url): wasm kernels, onnx.proto,
+ * and the self-contained worker script of the wasm kernels' helper thread (pool-worker.mjs).
+ */
+const SIBLING_ASSETS = new Set(['.wasm', '.proto', '.mjs']);
 
 /**
  * Copies the sibling assets of every bundled source file next to the output that contains it, so
