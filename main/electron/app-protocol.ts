@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, relative, isAbsolute, sep } from 'node:path';
+import { contentType } from '../host/mime';
 
 /**
  * The renderer is served from `app://workbench/`, not file:// (Electron security checklist #18):
@@ -31,23 +32,6 @@ export function originOf(url: string): string | null {
   if (parsed.protocol === `${APP_SCHEME}:`) return parsed.host ? `${APP_SCHEME}://${parsed.host}` : null;
   return parsed.origin === 'null' ? null : parsed.origin;
 }
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /**
  * The file under `root` that an app:// URL names, or null when it is not ours or escapes the root.
@@ -86,7 +70,7 @@ export function appProtocolHandler(root: string, csp: string): (request: Request
       return new Response(body, {
         status: 200,
         headers: {
-          'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+          'Content-Type': contentType(extname(file)),
           'Content-Security-Policy': csp,
           'X-Content-Type-Options': 'nosniff',
         },

@@ -1,22 +1,9 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
+import { contentType } from '../host/mime';
 
 /** Serves the built renderer (dist/renderer) read-only; nothing outside that folder is reachable. */
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json',
-};
-
 export function securityHeaders(res: ServerResponse): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   // The token is in the first URL; never leak it through a Referer.
@@ -44,7 +31,7 @@ export async function sendStatic(dir: string, urlPath: string, res: ServerRespon
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found.\n');
     return;
   }
-  const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+  const type = contentType(path.extname(file));
   // Hashed assets can be cached; index.html must not be (it names the current assets).
   const cache = rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store';
   res.writeHead(200, { 'Content-Type': type, 'Content-Length': stat.size, 'Cache-Control': cache });
