@@ -1,10 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import WebSocket from 'ws';
 import type { DenseNetConfig } from '../../shared/config';
 import type { TrainerEvent } from '../../shared/protocol';
 import { TrainSettingsSchema, type TrainSettings } from '../../shared/training';
 import type { TrainerHost } from '../../main/trainer/host';
+import { seededRandom, tinyConfig } from '../unit/export-helpers';
+
+export { seededRandom };
 
 /**
  * Shared pieces of the fault suite (issue 9): a tiny DenseNet-BC that trains in a fraction of a
@@ -13,18 +17,7 @@ import type { TrainerHost } from '../../main/trainer/host';
  */
 
 /** 8×8×1, k=4, blocks [2, 2]: the smallest net that still has bottlenecks, transitions and two blocks. */
-export const FAULT_MODEL: DenseNetConfig = {
-  variant: 'fault-tiny',
-  blocks: [2, 2],
-  growthRate: 4,
-  bottleneck: true,
-  compression: 0.5,
-  initFeatures: 8,
-  stem: 'cifar',
-  dropRate: 0,
-  inputShape: [8, 8, 1],
-  classes: 3,
-};
+export const FAULT_MODEL: DenseNetConfig = tinyConfig({ variant: 'fault-tiny', inputShape: [8, 8, 1] });
 
 /**
  * Checkpoints every 2 steps (and at each epoch end), so a random kill often lands in or near a
@@ -36,18 +29,6 @@ export function faultSettings(overrides: Record<string, unknown> = {}): TrainSet
     checkpointEvery: 2, keepCheckpoints: 2, statsEvery: 0, gradientsEvery: 0,
     augment: { padCrop: false, flip: false }, ...overrides,
   });
-}
-
-/** Mulberry32: a tiny seeded PRNG in [0, 1), so kill delays replay exactly from the printed seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -147,3 +128,28 @@ function isZombie(pid: number): boolean {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** One request over a fresh WebSocket to a running `serve`, answered with its reply frame. */
+export async function wsCall(
+  server: { port: number; token: string },
+  channel: string,
+  payload: unknown,
+): Promise<{ ok: boolean; value?: unknown; error?: { message: string } }> {
+  const { port, token } = server;
+  const ws = await new Promise<WebSocket>((resolve, reject) => {
+    const s = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`, { headers: { Origin: `http://127.0.0.1:${port}` } });
+    s.on('open', () => resolve(s));
+    s.on('error', reject);
+  });
+  try {
+    return await new Promise((resolve) => {
+      ws.on('message', (data) => {
+        const msg = JSON.parse(data.toString());
+        if (msg.kind === 'reply') resolve(msg);
+      });
+      ws.send(JSON.stringify({ id: 1, channel, payload }));
+    });
+  } finally {
+    ws.close();
+  }
+}

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanDataset } from '../../main/engine/data';
 import { serve, type Serving } from '../../main/server/serve';
 import { pngClaiming, solidImage, tempDir, writeTree } from '../unit/data-helpers';
+import { wsCall } from './fault-helpers';
 
 /**
  * Issue 9 item 3 through browser mode: the hostile files of test/unit/data-hostile.test.ts (which
@@ -66,24 +66,8 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-async function call(channel: string, payload: unknown): Promise<{ ok: boolean; value?: unknown; error?: { message: string } }> {
-  const { port, token } = serving.server;
-  const ws = await new Promise<WebSocket>((resolve, reject) => {
-    const s = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`, { headers: { Origin: `http://127.0.0.1:${port}` } });
-    s.on('open', () => resolve(s));
-    s.on('error', reject);
-  });
-  try {
-    return await new Promise((resolve) => {
-      ws.on('message', (data) => {
-        const msg = JSON.parse(data.toString());
-        if (msg.kind === 'reply') resolve(msg);
-      });
-      ws.send(JSON.stringify({ id: 1, channel, payload }));
-    });
-  } finally {
-    ws.close();
-  }
+function call(channel: string, payload: unknown): ReturnType<typeof wsCall> {
+  return wsCall(serving.server, channel, payload);
 }
 
 interface Scan { classes: string[]; skipped: { path: string; reason: string }[]; warnings: string[]; errors: string[]; thumbnails: Record<string, string[]> }

@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunAt } from '../../main/engine/train/run-store';
 import { serve, type Serving } from '../../main/server/serve';
-import { FAULT_MODEL, faultSettings } from './fault-helpers';
+import { FAULT_MODEL, faultSettings, wsCall } from './fault-helpers';
 
 /**
  * Issue 9 item 6, the run store side of path traversal (the dataset roots are covered by
@@ -49,24 +48,8 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-async function call(channel: string, payload: unknown): Promise<{ ok: boolean; value?: unknown; error?: { message: string } }> {
-  const { port, token } = serving.server;
-  const ws = await new Promise<WebSocket>((resolve, reject) => {
-    const s = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`, { headers: { Origin: `http://127.0.0.1:${port}` } });
-    s.on('open', () => resolve(s));
-    s.on('error', reject);
-  });
-  try {
-    return await new Promise((resolve) => {
-      ws.on('message', (data) => {
-        const msg = JSON.parse(data.toString());
-        if (msg.kind === 'reply') resolve(msg);
-      });
-      ws.send(JSON.stringify({ id: 1, channel, payload }));
-    });
-  } finally {
-    ws.close();
-  }
+function call(channel: string, payload: unknown): ReturnType<typeof wsCall> {
+  return wsCall(serving.server, channel, payload);
 }
 
 describe('run ids and the run store in browser mode', () => {

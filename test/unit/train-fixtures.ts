@@ -1,6 +1,7 @@
 import { createRng } from '../../main/engine/data/rng';
 import type { DataSplit, LoadedDataset } from '../../main/engine/data/types';
 import type { DenseNetConfig } from '../../shared/config';
+import { tinyConfig } from './export-helpers';
 import { TrainSettingsSchema, type TrainSettings } from '../../shared/training';
 
 /**
@@ -8,18 +9,7 @@ import { TrainSettingsSchema, type TrainSettings } from '../../shared/training';
  * layers, and a synthetic 3-class dataset in memory whose classes differ by where a bright bar is
  * (top rows, middle rows, left columns), plus seeded noise.
  */
-export const TINY_MODEL: DenseNetConfig = {
-  variant: 'test-tiny',
-  blocks: [2, 2],
-  growthRate: 4,
-  bottleneck: true,
-  compression: 0.5,
-  initFeatures: 8,
-  stem: 'cifar',
-  dropRate: 0,
-  inputShape: [8, 8, 1],
-  classes: 3,
-};
+export const TINY_MODEL: DenseNetConfig = tinyConfig({ variant: 'test-tiny', inputShape: [8, 8, 1] });
 
 /**
  * An even smaller net for tests of control flow rather than numerics (pause, early stopping...):
