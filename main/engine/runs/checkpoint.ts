@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { WorkbenchError } from '../../../shared/errors';
 import { realFs, writeFileAtomic, type AtomicFs } from './atomic-fs';
-import { CHECKPOINT_DIR } from './run-files';
+import { BestSchema, CHECKPOINT_DIR } from './run-files';
 
 /**
  * Checkpoints: `checkpoints/step-<step>.json` (the manifest) plus the binary it names,
@@ -20,8 +20,6 @@ export interface NamedArray {
   shape: number[];
   data: Float32Array;
 }
-
-const BestSchema = z.object({ valAccuracy: z.number().nullable(), valLoss: z.number().nullable(), epoch: z.number().int(), step: z.number().int() });
 
 const TensorEntrySchema = z.object({
   name: z.string(),

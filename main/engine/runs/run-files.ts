@@ -51,7 +51,7 @@ export const RunConfigFileSchema = z.object({
 });
 export type RunConfigFile = z.infer<typeof RunConfigFileSchema>;
 
-const BestSchema = z.object({
+export const BestSchema = z.object({
   valAccuracy: z.number().nullable(),
   valLoss: z.number().nullable(),
   epoch: z.number().int(),
