@@ -1,5 +1,5 @@
 import { WorkbenchError } from '../../../shared/errors';
-import { decode, DTYPE_BYTES, type SafeDtype, type SafeTensor } from '../export/safetensors';
+import { decode, DTYPE_BYTES, type SafeDtype, type SafeTensor } from './safetensors';
 import { storageType, type StorageRef, type TensorRef } from './pickle';
 
 /**

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import * as yauzl from 'yauzl';
 import { WorkbenchError } from '../../../shared/errors';
-import type { SafeDtype, SafeTensor } from '../export/safetensors';
+import type { SafeDtype, SafeTensor } from './safetensors';
 import { PyDict, PyGlobal, PyTuple, storageType, unpickle, typeName, type PyValue, type StorageRef, type TensorRef } from './pickle';
 import { TensorMaterializer, elementBytes } from './pth-tensors';
 

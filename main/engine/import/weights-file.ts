@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { WorkbenchError } from '../../../shared/errors';
-import { parseSafetensors, type SafeTensor } from '../export/safetensors';
+import { parseSafetensors, type SafeTensor } from './safetensors';
 import { loadTorchFile, looksLikeTorchFile } from './pth';
 import { findStateDict, normalizeKeys } from './state-dict';
 

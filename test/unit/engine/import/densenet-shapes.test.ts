@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { getPreset } from '../../../shared/presets';
-import { describeDenseNet, expectedShapes, firstMismatch, inferDenseNet, matchingPreset } from '../../../main/engine/import/densenet-shapes';
-import { readWeightsFile } from '../../../main/engine/import/weights-file';
-import { torchvisionNameMap } from '../../../main/engine/model/torchvision';
+import { getPreset } from '../../../../shared/presets';
+import { describeDenseNet, expectedShapes, firstMismatch, inferDenseNet, matchingPreset } from '../../../../main/engine/import/densenet-shapes';
+import { readWeightsFile } from '../../../../main/engine/import/weights-file';
+import { torchvisionNameMap } from '../../../../main/engine/model/torchvision';
 
 const shapesOf = (name: string) => {
   const c = getPreset(name);

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { WorkbenchError } from '../../../shared/errors';
-import { PyDict, PyTuple, UnpicklingError, unpickle, type PyValue } from '../../../main/engine/import/pickle';
-import { parseWeights } from '../../../main/engine/import/weights-file';
+import { WorkbenchError } from '../../../../shared/errors';
+import { PyDict, PyTuple, UnpicklingError, unpickle, type PyValue } from '../../../../main/engine/import/pickle';
+import { parseWeights } from '../../../../main/engine/import/weights-file';
 
 /** Pickle bytes from opcodes (strings are latin-1) and raw numbers. */
 function pk(...parts: (string | number[] | Uint8Array)[]): Uint8Array {

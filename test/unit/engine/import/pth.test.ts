@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors, type SafeTensor } from '../../../main/engine/export/safetensors';
-import { parseWeights, readWeightsFile } from '../../../main/engine/import/weights-file';
-import { describeForeignStateDict } from '../../../main/engine/import/state-dict';
+import { parseSafetensors, type SafeTensor } from '../../../../main/engine/import/safetensors';
+import { parseWeights, readWeightsFile } from '../../../../main/engine/import/weights-file';
+import { describeForeignStateDict } from '../../../../main/engine/import/state-dict';
 
 /**
  * The .pth reader against files written by Debian's PyTorch (test/fixtures/pth/make_pth_fixtures.py):
