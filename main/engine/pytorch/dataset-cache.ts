@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkbenchError } from '../../../shared/errors';
 import type { DataSplit, LoadedDataset } from '../data/types';
-import { writeFileAtomic } from '../train/atomic-fs';
+import { writeFileAtomic } from '../runs/atomic-fs';
 
 /**
  * The dataset cache a run folder carries for the PyTorch engine: the dataset decoded and resized

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PROTOCOL_VERSION, TrainerCommandSchema, TrainerEventSchema } from '../../../shared/protocol';
-import { CheckpointManifestSchema } from '../train/checkpoint';
-import { RunConfigFileSchema, RunStatusFileSchema, RunSummaryFileSchema } from '../train/run-files';
+import { CheckpointManifestSchema } from '../runs/checkpoint';
+import { RunConfigFileSchema, RunStatusFileSchema, RunSummaryFileSchema } from '../runs/run-files';
 
 /**
  * JSON Schema for the PyTorch engine, generated from the zod schemas with zod 4's `toJSONSchema`,

@@ -2,7 +2,7 @@ import type { DenseNetConfig } from '../../../shared/config';
 import { WorkbenchError } from '../../../shared/errors';
 import type { DatasetSpec, TrainSettings } from '../../../shared/training';
 import { computeNormalization, loadDataset } from '../data';
-import { createRunAt, readRunConfig, type RunConfigFile } from '../train/run-store';
+import { createRunAt, readRunConfig, type RunConfigFile } from '../runs/run-store';
 import { writeDatasetCache, type DatasetCacheIndex } from './dataset-cache';
 
 /**
