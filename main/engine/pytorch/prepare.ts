@@ -41,6 +41,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   const normalization = settings.normalize ? await computeNormalization(dataset.train) : null;
   const ref = createRunAt(options.runDir, {
     ...(options.name ? { name: options.name } : {}),
+    engine: 'pytorch',
     model, settings, seed: settings.seed, normalization, backend: options.backend,
     dataset: {
       spec, name: dataset.name, fingerprint: dataset.fingerprint, classes: dataset.classes, inputShape: dataset.inputShape,
