@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { BackendNameSchema, type BackendName } from '../../../shared/training';
 import { parseDatasetArg, loadDataset, type DataSplit } from '../../engine/data';
-import { selectTrainingBackend } from '../../engine/train/backend';
 import { evalBatches } from '../../engine/train/dataset-source';
 import { evaluateDetailed, type Batch, type DetailedEvalResult } from '../../engine/train/evaluate';
 import { restoreModel } from '../../engine/train/restore';
@@ -69,9 +68,8 @@ export function registerEval(program: Command): void {
       }
       const dir = resolveRunDir(runArg, flags.out);
       // One thread: inference on a held-out split is quick, and a short-lived CLI process need not
-      // start wasm's pthread workers (earlier builds' workers also kept the process from exiting).
-      await selectTrainingBackend(backend.data as BackendName, { threads: 1 });
-      const { model, config, manifest } = restoreModel(dir, flags.checkpoint);
+      // start wasm's pthread workers.
+      const { model, config, manifest } = await restoreModel(dir, flags.checkpoint, { backend: backend.data as BackendName, threads: 1 });
       try {
         const spec = flags.data ? parseDatasetArg(flags.data) : config.dataset.spec;
         const dataset = await loadDataset(spec, {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
 import { exportRun, type ExportFormat } from '../../engine/export/export-run';
 import { resolveRunDir } from '../../engine/train/run-store';
@@ -33,8 +32,6 @@ export function registerExport(program: Command): void {
       if (flags.layout !== undefined && flags.format !== 'onnx') throw new WorkbenchError('--layout applies to ONNX exports only; TF.js models take NHWC input.');
       const layout = (flags.layout ?? 'NCHW').toUpperCase();
       if (layout !== 'NCHW' && layout !== 'NHWC') throw new WorkbenchError(`--layout must be NCHW or NHWC; got "${flags.layout}".`);
-      // Export only reads weights: the pure-JS backend is enough and always present.
-      await tf.setBackend('cpu');
       const result = await exportRun(resolveRunDir(run, flags.runs), {
         format: flags.format as ExportFormat,
         out: flags.out,

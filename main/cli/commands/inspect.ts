@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import sharp from 'sharp';
 import { WorkbenchError } from '../../../shared/errors';
 import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
+import { BackendNameSchema } from '../../../shared/training';
 import { activationSheet } from '../../engine/inspect/activations';
 import { renderHeatmap } from '../../engine/inspect/heatmap';
 import { imageForRun, openForInspection } from '../../engine/inspect/run-context';
@@ -20,6 +21,7 @@ import { readMetrics, resolveRunDir } from '../../engine/train/run-store';
 interface InspectFlags {
   checkpoint: string;
   runs: string;
+  backend: string;
   stats?: boolean;
   gradients?: boolean;
   contributions?: boolean;
@@ -104,6 +106,8 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
   if (wanted.length === 0) {
     throw new WorkbenchError('Say what to inspect: one or more of --stats, --gradients, --contributions, --activations IMAGE, --ablation, --evaluation.');
   }
+  const backend = BackendNameSchema.safeParse(flags.backend);
+  if (!backend.success) throw new WorkbenchError(`--backend must be one of ${BackendNameSchema.options.join(', ')}; got "${flags.backend}".`);
   const runDir = resolveRunDir(run, flags.runs);
   const out = path.resolve(flags.out ?? path.join(runDir, 'inspect'));
   const written: string[] = [];
@@ -127,7 +131,7 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
   const needsModel = wanted.some((w) => w !== 'gradients');
   if (!needsModel) return finish(written, flags);
   const needsData = wanted.some((w) => w === 'stats' || w === 'ablation' || w === 'evaluation' || (w === 'activations' && /^\d+$/.test(flags.activations ?? '')));
-  const ctx = await openForInspection(runDir, { checkpoint: flags.checkpoint, withData: needsData });
+  const ctx = await openForInspection(runDir, { checkpoint: flags.checkpoint, withData: needsData, backend: backend.data });
   try {
     for (const w of ctx.warnings) process.stderr.write(`Warning: ${w}\n`);
     const inspector = ctx.inspector(() => {});
@@ -199,6 +203,7 @@ export function registerInspect(program: Command): void {
     .option('--activations <image>', 'top feature maps of every layer for an image file, or a validation sample index')
     .option('--ablation', 'validation accuracy with each dense layer\'s new feature maps zeroed, one at a time')
     .option('--evaluation', 'confusion matrix, per-class precision/recall and the most confident mistakes')
+    .option('--backend <name>', `backend: ${BackendNameSchema.options.join(', ')}`, 'auto')
     .option('--out <dir>', 'where to write JSON and PNG files (default RUN/inspect)')
     .option('--json', 'print one JSON event per line instead of tables')
     .action((run: string, flags: InspectFlags) => runInspect(run, flags));

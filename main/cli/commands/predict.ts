@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { BackendNameSchema } from '../../../shared/training';
-import { initBackend } from '../../engine/backend';
 import { openPredictor, predictFiles } from '../../engine/export/predict';
 
 /** `densenet-workbench predict MODEL_DIR IMAGE... [--top K] [--json]`: MODEL_DIR is a run or an export folder. */
@@ -20,10 +19,8 @@ export function registerPredict(program: Command): void {
       if (!Number.isInteger(top) || top < 1) throw new WorkbenchError(`--top must be a whole number ≥ 1; got "${flags.top}".`);
       const backend = BackendNameSchema.safeParse(flags.backend);
       if (!backend.success) throw new WorkbenchError(`--backend must be auto, tensorflow, wasm or cpu; got "${flags.backend}".`);
-      // One wasm thread: a few images don't need more, and the threaded build's pthread workers
-      // keep Node's event loop alive after the command is done.
-      await initBackend(backend.data, { threads: 1 });
-      const predictor = await openPredictor(modelDir, flags.checkpoint);
+      // One wasm thread: a few images don't need more.
+      const predictor = await openPredictor(modelDir, flags.checkpoint, { backend: backend.data, threads: 1 });
       try {
         const results = await predictFiles(predictor, images, top);
         if (flags.json) {
