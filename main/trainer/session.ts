@@ -3,7 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
 import type { TrainerCommand, TrainerEvent, TrainerEventOf } from '../../shared/protocol';
 import { formatBackendReport } from '../engine/backend';
-import { computeNormalization, loadDataset } from '../engine/data';
+import { computeNormalization, loadDataset, skippedSummary } from '../engine/data';
 import { Inspector } from '../engine/inspect/inspector';
 import { buildDenseNet } from '../engine/model/densenet';
 import { applyImportFreeze } from '../engine/export/freeze';
@@ -191,6 +191,8 @@ export class TrainerSession {
         this.log('warn', `Dataset ${dataset.name} has changed since run ${this.runId} was created (its fingerprint differs); training continues on the current data.`);
       }
       this.log('info', formatBackendReport(backend));
+      const skipped = skippedSummary(dataset.report);
+      if (skipped) this.log('warn', skipped);
       const cfg = config!;
 
       model = withSeededRandom(streamSeed(settings.seed, SeedPurpose.init), () => buildDenseNet(modelConfig));

@@ -9,6 +9,7 @@ import { activationSheet } from '../../engine/inspect/activations';
 import { renderHeatmap } from '../../engine/inspect/heatmap';
 import { imageForRun, openForInspection } from '../../engine/inspect/run-context';
 import { readMetrics, resolveRunDir } from '../../engine/train/run-store';
+import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 
 /**
  * `densenet-workbench inspect RUN [--checkpoint C] --stats|--gradients|--contributions|--activations IMAGE|--ablation|--evaluation [--out DIR] [--json]`
@@ -18,9 +19,8 @@ import { readMetrics, resolveRunDir } from '../../engine/train/run-store';
  * flow heat map (layers × recorded steps), and one activation sheet per layer. Prints a readable
  * summary, or with --json one event per line.
  */
-interface InspectFlags {
+interface InspectFlags extends RunsFlags {
   checkpoint: string;
-  runs: string;
   backend: string;
   stats?: boolean;
   gradients?: boolean;
@@ -108,7 +108,7 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
   }
   const backend = BackendNameSchema.safeParse(flags.backend);
   if (!backend.success) throw new WorkbenchError(`--backend must be one of ${BackendNameSchema.options.join(', ')}; got "${flags.backend}".`);
-  const runDir = resolveRunDir(run, flags.runs);
+  const runDir = resolveRunDir(run, runsDirOf(flags));
   const out = path.resolve(flags.out ?? path.join(runDir, 'inspect'));
   const written: string[] = [];
   const events: TrainerEvent[] = [];
@@ -191,12 +191,11 @@ function finish(written: string[], flags: InspectFlags): void {
 }
 
 export function registerInspect(program: Command): void {
-  program
+  const command = program
     .command('inspect')
     .description('Inspect a run from a checkpoint: layer stats, gradient flow, contributions (paper Fig. 5), activation maps, layer ablation, evaluation.')
-    .argument('<run>', 'a run folder, or a run id under --runs')
+    .argument('<run>', 'a run folder, or the id or name of a run under --runs')
     .option('--checkpoint <name>', 'latest, best, or a checkpoint name', 'best')
-    .option('--runs <dir>', 'the run store', 'runs')
     .option('--stats', 'feature-map statistics of every layer on a fixed validation batch')
     .option('--gradients', 'the gradient flow recorded during training (norms per layer over steps)')
     .option('--contributions', 'per-block contribution matrices (the paper\'s Fig. 5) as JSON and heat maps')
@@ -205,6 +204,6 @@ export function registerInspect(program: Command): void {
     .option('--evaluation', 'confusion matrix, per-class precision/recall and the most confident mistakes')
     .option('--backend <name>', `backend: ${BackendNameSchema.options.join(', ')}`, 'auto')
     .option('--out <dir>', 'where to write JSON and PNG files (default RUN/inspect)')
-    .option('--json', 'print one JSON event per line instead of tables')
-    .action((run: string, flags: InspectFlags) => runInspect(run, flags));
+    .option('--json', 'print one JSON event per line instead of tables');
+  addRunsOption(command).action((run: string, flags: InspectFlags) => runInspect(run, flags));
 }
