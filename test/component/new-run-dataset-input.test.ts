@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScanRequest, ScanResult, StartRunRequest, WorkbenchApi } from '../../shared/api';
 import { setApi } from '../../renderer/src/api/current';
 import NewRunView from '../../renderer/src/views/NewRunView.vue';
-import { installFakeCanvas } from './fake-canvas';
+import { installFakeCanvas } from '../support/fake-canvas';
 
 /**
  * The dataset decides the input on the New run screen: scanning a folder of RGB images of mixed

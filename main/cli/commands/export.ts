@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { exportRun, type ExportFormat } from '../../engine/export/export-run';
-import { resolveRunDir } from '../../engine/train/run-store';
+import { resolveRunDir } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf } from '../runs-option';
 
 /**

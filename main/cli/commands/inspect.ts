@@ -8,7 +8,7 @@ import { BackendNameSchema } from '../../../shared/training';
 import { activationSheet } from '../../engine/inspect/activations';
 import { renderHeatmap } from '../../engine/inspect/heatmap';
 import { imageForRun, openForInspection } from '../../engine/inspect/run-context';
-import { readMetrics, resolveRunDir } from '../../engine/train/run-store';
+import { readMetrics, resolveRunDir } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 
 /**

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { BackendNameSchema } from '../../../shared/training';
-import { openPredictor, predictFiles } from '../../engine/export/predict';
-import { resolveRunDir } from '../../engine/train/run-store';
+import { openPredictor, predictFiles } from '../../engine/predict/predict';
+import { resolveRunDir } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf } from '../runs-option';
 
 /** `densenet-workbench predict MODEL_DIR IMAGE... [--top K] [--json]`: MODEL_DIR is a run or an export folder. */

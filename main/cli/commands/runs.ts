@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import { listRuns, type RunInfo } from '../../engine/train/run-store';
+import { listRuns, type RunInfo } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 
 /** `densenet-workbench runs`: the runs under --runs with their status, progress and best accuracy. */

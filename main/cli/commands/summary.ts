@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { DenseNetConfig } from '../../../shared/config';
 import { getPreset, findPreset, type PresetOverrides } from '../../../shared/presets';
 import { connectivityGraph, formatCount, formatInteger, formatVolume, summarize, type ArchitectureSummary } from '../../../shared/architecture';
-import { parseInputShapeArg } from '../../engine/data/spec';
+import { parseInputShapeArg } from '../dataset-args';
 import { addArchitectureOptions, architectureOverrides, numberFlag, type ArchitectureFlags } from '../architecture-flags';
 
 /**

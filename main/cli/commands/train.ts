@@ -5,10 +5,11 @@ import { BackendNameSchema, OptimizerSchema, ScheduleSchema, TrainSettingsSchema
 import { assertValidConfig } from '../../../shared/validation';
 import { chooseInputShape, type ImageStats } from '../../../shared/dataset-input';
 import { formatLr } from '../../../shared/format-number';
-import { parseDatasetArg, parseInputShapeArg, scanDataset } from '../../engine/data';
+import { scanDataset } from '../../engine/data';
 import { addArchitectureOptions, architectureOverrides, type ArchitectureFlags } from '../architecture-flags';
+import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
+import { driveRun } from '../drive';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
-import { driveRun } from '../../trainer/drive';
 import { forkTrainerHost } from '../../trainer/host';
 
 /**

@@ -24,7 +24,6 @@ export { BUILTIN_CLASSES } from './builtin';
 export { augmentBatch, type AugmentOptions, type AugmentDraws } from './augment';
 export { applyNormalization, computeNormalization, type Normalization } from './normalize';
 export { batchCount, iterateBatches, type Batch, type BatchOptions } from './batches';
-export { parseDatasetArg, parseInputShapeArg } from './spec';
 export { skippedSummary } from './report';
 export { sortSizes } from './examine';
 

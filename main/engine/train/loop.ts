@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { formatLr } from '../../../shared/format-number';
 import type { TrainSettings } from '../../../shared/training';
 import type { TrainerEventOf } from '../../../shared/protocol';
-import type { CheckpointState } from './checkpoint';
+import type { CheckpointState } from '../runs/checkpoint';
 import type { TrainControl } from './control';
 import { evaluate, type Batch } from './evaluate';
 import { correctCount, crossEntropy } from './loss';

@@ -2,9 +2,9 @@ import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../../shared/training';
 import { ensureBackend } from '../backend';
 import { buildDenseNet } from '../model/densenet';
-import { loadCheckpoint, type CheckpointManifest } from './checkpoint';
+import { loadCheckpoint, type CheckpointManifest } from '../runs/checkpoint';
 import { setModelWeights } from './model-weights';
-import { readRunConfig, type RunConfigFile } from './run-store';
+import { readRunConfig, type RunConfigFile } from '../runs/run-store';
 
 export interface RestoreOptions {
   /** The backend to start when none runs yet; default auto. */
