@@ -4,7 +4,7 @@ import { OnDemandInspection } from '../engine/inspect/on-demand';
 import { recordResult } from '../engine/inspect/record';
 import { openForInspection } from '../engine/inspect/run-context';
 import { selectTrainingBackend } from '../engine/train/backend';
-import { readRunConfig } from '../engine/train/run-store';
+import { readRunConfig } from '../engine/runs/run-store';
 
 /**
  * The trainer process as a short-lived inspection worker: a host starts a trainer, sends one
