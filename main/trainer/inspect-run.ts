@@ -19,13 +19,17 @@ type InspectRunCommand = Extract<TrainerCommand, { type: 'inspectRun' }>;
 
 export class InspectRunWorker {
   private job: OnDemandInspection | null = null;
-  private cancelled = new Set<string>();
+  private current: string | null = null;
+  private cancelled = false;
 
   constructor(private readonly send: (event: TrainerEvent) => void, private readonly now: () => number = Date.now) {}
 
+  /** Cancels the request in progress if it is `requestId`; false when no such request runs here. */
   cancel(requestId: string): boolean {
-    this.cancelled.add(requestId);
-    return this.job?.cancel(requestId) ?? false;
+    if (this.current !== requestId) return false;
+    this.cancelled = true;
+    this.job?.cancel(requestId);
+    return true;
   }
 
   async run(command: InspectRunCommand): Promise<void> {
@@ -37,13 +41,15 @@ export class InspectRunWorker {
       this.send({ type: 'inspectDone', runId, requestId, what, ok: false, error: { name: data.name, message: data.message, user: data.user ?? true }, seconds: (this.now() - started) / 1000, time: this.now() });
     };
     let ctx: Awaited<ReturnType<typeof openForInspection>> | null = null;
+    this.current = requestId;
+    this.cancelled = false;
     try {
       this.send({ type: 'inspectProgress', runId, requestId, what, done: 0, total: 0, message: `Loading checkpoint ${command.checkpoint} of run ${runId}…`, time: this.now() });
       const config = readRunConfig(runDir);
       await selectTrainingBackend(config.settings.backend);
       ctx = await openForInspection(runDir, { checkpoint: command.checkpoint, withData: what !== 'contributions' });
       for (const w of ctx.warnings) this.send({ type: 'log', level: 'warn', message: w, time: this.now() });
-      if (this.cancelled.has(requestId)) {
+      if (this.cancelled) {
         this.send({ type: 'inspectDone', runId, requestId, what, ok: false, cancelled: true, error: { name: 'InspectionCancelled', message: `The ${what} request was cancelled.`, user: true }, time: this.now() });
         return;
       }
@@ -63,6 +69,7 @@ export class InspectRunWorker {
       fail(err);
     } finally {
       this.job = null;
+      this.current = null;
       ctx?.dispose();
     }
   }

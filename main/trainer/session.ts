@@ -92,7 +92,8 @@ export class TrainerSession {
         return;
       }
       case 'cancelInspect':
-        if (!this.onDemand?.cancel(command.requestId)) this.worker.cancel(command.requestId);
+        if (this.onDemand?.cancel(command.requestId) || this.worker.cancel(command.requestId)) return;
+        this.error(new WorkbenchError(`No inspection ${command.requestId} is in progress in this trainer; there is nothing to cancel.`), false);
         return;
       case 'inspectRun':
         if (this.running) {
