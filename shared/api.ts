@@ -54,8 +54,23 @@ export type RunRef = z.infer<typeof RunRefSchema>;
 export const RenameRunRequestSchema = z.object({ runId, name: z.string().trim().min(1).max(200) });
 export type RenameRunRequest = z.input<typeof RenameRunRequestSchema>;
 
-export const InspectRequestSchema = InspectCommandSchema.omit({ type: true });
+/**
+ * Inspect a run. The live run (running or paused) is inspected by its trainer, on its current
+ * weights. Any other run is inspected from a checkpoint (`best` by default, as `eval` and export
+ * do) by a short-lived worker process; its evaluations and ablations are recorded in the run.
+ * Progress and the result arrive as events with the answer's `requestId`, then `inspectDone`.
+ */
+export const InspectRequestSchema = InspectCommandSchema.omit({ type: true, requestId: true }).extend({
+  /** The run to inspect; default the live run. */
+  runId: runId.optional(),
+  /** `latest`, `best` or a checkpoint name, for a run that is not training. */
+  checkpoint: z.string().min(1).max(200).regex(/^[A-Za-z0-9._-]+$/, 'Checkpoint names use letters, digits, ".", "_" and "-" only.').optional(),
+});
 export type InspectRequest = z.input<typeof InspectRequestSchema>;
+export const InspectTicketSchema = z.object({ requestId: z.string() });
+export type InspectTicket = z.infer<typeof InspectTicketSchema>;
+export const CancelInspectRequestSchema = z.object({ requestId: z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/) });
+export type CancelInspectRequest = z.input<typeof CancelInspectRequestSchema>;
 
 export const ExportFormatSchema = z.enum(['tfjs', 'onnx', 'report', 'csv']);
 export const ExportRequestSchema = z.object({
@@ -215,7 +230,9 @@ export const API_METHODS = {
   openRun: { channel: 'run:open', request: RunRefSchema, response: OpenedRunSchema },
   renameRun: { channel: 'run:rename', request: RenameRunRequestSchema, response: RunInfoSchema },
   deleteRun: { channel: 'run:delete', request: RunRefSchema, response: NoResponse },
-  inspect: { channel: 'inspect:request', request: InspectRequestSchema, response: NoResponse },
+  inspect: { channel: 'inspect:request', request: InspectRequestSchema, response: InspectTicketSchema },
+  /** Stops an inspection in progress; the request ends with a cancelled `inspectDone`. */
+  cancelInspect: { channel: 'inspect:cancel', request: CancelInspectRequestSchema, response: NoResponse },
   exportRun: { channel: 'export:run', request: ExportRequestSchema, response: ExportResultSchema },
 } as const;
 
@@ -266,7 +283,8 @@ export interface WorkbenchApi {
   openRun(request: RunRef): Promise<OpenedRun>;
   renameRun(request: RenameRunRequest): Promise<RunInfo>;
   deleteRun(request: RunRef): Promise<null>;
-  inspect(request: InspectRequest): Promise<null>;
+  inspect(request: InspectRequest): Promise<InspectTicket>;
+  cancelInspect(request: CancelInspectRequest): Promise<null>;
   exportRun(request: ExportRequest): Promise<ExportResult>;
   onEvent(listener: (event: HostEvent) => void): () => void;
   /** Desktop app only: a native folder picker; resolves to the chosen folder, or null if cancelled. */

@@ -54,7 +54,7 @@ function describe(event: TrainerEvent): string {
       return [
         `Gradient flow at step ${event.step}:`,
         `  ${'layer'.padEnd(24)} ${'‖g‖'.padStart(10)} ${'‖w‖'.padStart(10)} ${'‖Δw‖/‖w‖'.padStart(10)}`,
-        ...event.layers.map((l) => `  ${l.layer.padEnd(24)} ${num(l.gradNorm).padStart(10)} ${num(l.weightNorm).padStart(10)} ${num(l.updateRatio).padStart(10)}`),
+        ...event.layers.map((l) => `  ${l.layer.padEnd(24)} ${num(l.gradNorm).padStart(10)} ${num(l.weightNorm).padStart(10)} ${(l.updateRatio === null ? '–' : num(l.updateRatio)).padStart(10)}`),
       ].join('\n');
     case 'contributions':
       return event.blocks
@@ -165,8 +165,15 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
       report(e);
     }
     if (flags.ablation) {
-      const e = await inspector.ablation((done, total, layer) => {
-        if (!flags.json) process.stderr.write(`  ablated ${layer} (${done}/${total})\n`);
+      let shown = -1;
+      const e = await inspector.ablation({
+        onProgress: (done, total) => {
+          const pctDone = total ? Math.floor((100 * done) / total) : 0;
+          if (!flags.json && pctDone >= shown + 10) {
+            shown = pctDone;
+            process.stderr.write(`  ablation ${pctDone}% done\n`);
+          }
+        },
       });
       write(out, 'ablation.json', JSON.stringify(e, null, 1), written);
       report(e);

@@ -112,12 +112,13 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions): Promise
       verified: true,
     });
     const fingerprint = `sha256:${createHash('sha256').update(`builtin:${s.name}@${data.version}:limit=${s.limit ?? 'all'}`).digest('hex')}`;
+    const nameOf = (i: number) => `${s.name} ${BUILTIN_CLASSES[s.name][picked[i].cls]} #${picked[i].index}`;
     return {
       name: s.name,
       classes: report.classes,
       inputShape,
-      train: makeSplit(store, assigned.train, labels, inputShape),
-      val: makeSplit(store, assigned.val, labels, inputShape),
+      train: makeSplit(store, assigned.train, labels, inputShape, nameOf),
+      val: makeSplit(store, assigned.val, labels, inputShape, nameOf),
       test: null,
       report,
       fingerprint,
@@ -147,13 +148,14 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions): Promise
   });
   const { report, labels, assigned } = judge(collected, examined, valFraction, seed, true);
   if (report.errors.length > 0) throw new DatasetError(report);
+  const nameOf = (i: number) => collected.candidates[i].rel;
   return {
     name: path.basename(collected.root),
     classes: report.classes,
     inputShape,
-    train: makeSplit(store, assigned.train, labels, inputShape),
-    val: makeSplit(store, assigned.val, labels, inputShape),
-    test: assigned.test ? makeSplit(store, assigned.test, labels, inputShape) : null,
+    train: makeSplit(store, assigned.train, labels, inputShape, nameOf),
+    val: makeSplit(store, assigned.val, labels, inputShape, nameOf),
+    test: assigned.test ? makeSplit(store, assigned.test, labels, inputShape, nameOf) : null,
     report,
     fingerprint: collected.fingerprint,
     cached: store.cached,

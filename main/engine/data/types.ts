@@ -38,6 +38,11 @@ export interface DataSplit {
   readonly sampleShape?: [number, number, number];
   /** Reads samples `indices` into one N×H×W×C float32 array in [0, 1]. */
   read(indices: readonly number[]): Promise<Float32Array>;
+  /**
+   * Where sample `i` came from, for people: its file path relative to the dataset root, or a
+   * built-in image's class and index. Absent for in-memory splits.
+   */
+  name?(i: number): string;
 }
 
 export interface LoadedDataset {

@@ -12,8 +12,7 @@ import { Inspector } from './inspector';
 import type { TrainerEvent } from '../../../shared/protocol';
 
 /**
- * A finished, stopped or interrupted run opened for inspection from one of its checkpoints (issue 5:
- * "on demand from any checkpoint"): its model with the checkpoint's weights, and its validation
+ * A finished, stopped or interrupted run opened for inspection from one of its checkpoints: its model with the checkpoint's weights, and its validation
  * split loaded and normalized exactly as the trainer did (same spec, input shape, split fraction,
  * seed and stored normalization), so ablation and evaluation see the samples training validated on.
  */
@@ -77,6 +76,7 @@ export async function openForInspection(runDir: string, options: OpenOptions = {
     inspector(emit) {
       const inspector = new Inspector({
         runId: config.id, model, modelConfig: config.model, classes: config.dataset.classes, val, emit,
+        valSplit: dataset?.val ?? null, checkpoint: manifest.name,
       });
       inspector.setPosition(manifest.step, manifest.epoch);
       inspectors.push(inspector);
