@@ -108,22 +108,21 @@ def list_checkpoints(run_dir: str) -> List[Dict[str, Any]]:
     return sorted(out, key=lambda m: -m["step"])
 
 
-def _best(manifests: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    best = None
-    for m in manifests:
-        acc = (m.get("metrics") or {}).get("valAccuracy")
-        if acc is not None and (best is None or acc > best["metrics"]["valAccuracy"]):
-            best = m
-    return best
+def best_record(manifests: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The run's best epoch as the loop recorded it: every manifest carries the record as it stood
+    when written, so the newest one speaks for the run (main/engine/runs/checkpoint.ts bestRecord)."""
+    newest = manifests[0] if manifests else None
+    best = (newest or {}).get("best")
+    return best if isinstance(best, dict) and best.get("valAccuracy") is not None else None
 
 
 def _prune(run_dir: str, keep: int, just_written: str) -> None:
     folder = checkpoint_dir(run_dir)
     manifests = list_checkpoints(run_dir)
     kept = {m["name"] for m in manifests[:keep]}
-    best = _best(manifests)
+    best = best_record(manifests)
     if best:
-        kept.add(best["name"])
+        kept.add(manifest_name(best["step"]))
     # Manifests first: a manifest without its data would be a broken checkpoint, the reverse an orphan.
     for m in manifests:
         if m["name"] not in kept:
@@ -171,8 +170,12 @@ def load_checkpoint(run_dir: str, which: str = "latest") -> Dict[str, Any]:
     if which == "latest":
         order = manifests
     elif which == "best":
-        best = _best(manifests)
-        order = [best] + [m for m in manifests if m is not best] if best else manifests
+        best = best_record(manifests)
+        named = [m for m in manifests if best and m["step"] == best["step"]]
+        if best and not named:
+            raise UserError(f"Run {os.path.basename(run_dir)} did not keep the checkpoint of its best epoch (step {best['step']}); it has "
+                            f"{', '.join(m['name'] for m in manifests)}. Use latest or one of those names.")
+        order = named or manifests
     else:
         order = [m for m in manifests if m["name"] == which]
         if not order:
