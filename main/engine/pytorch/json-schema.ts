@@ -5,21 +5,20 @@ import { RunConfigFileSchema, RunStatusFileSchema, RunSummaryFileSchema } from '
 
 /**
  * JSON Schema for the PyTorch engine, generated from the zod schemas with zod 4's `toJSONSchema`,
- * so both engines validate against one source. Commands are what a host sends after zod has parsed
- * them (`io: 'output'`: defaults filled in); events and run files are what the Node side accepts
- * (`io: 'input'`). `npm run schemas` writes the file; test/unit/pytorch/json-schema.test.ts fails
- * when the committed copy is stale.
+ * so both engines validate against one source. Every schema describes what zod accepts
+ * (`io: 'input'`: fields with a default are optional, unknown keys allowed), so a message is valid
+ * on one side exactly when it is on the other. `npm run schemas` writes the file;
+ * test/unit/engine/pytorch/json-schema.test.ts fails when the committed copy is stale.
  */
 export const SCHEMA_FILE = new URL('./densenet_torch/schemas/protocol.schema.json', import.meta.url);
 
 export function protocolJsonSchemaDocument(): Record<string, unknown> {
-  const out = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'output' });
   const input = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input' });
   return {
     $comment: 'Generated from the zod schemas in shared/protocol and the run folder schemas by `npm run schemas`; do not edit.',
     protocolVersion: PROTOCOL_VERSION,
     schemas: {
-      command: out(TrainerCommandSchema),
+      command: input(TrainerCommandSchema),
       event: input(TrainerEventSchema),
       runConfig: input(RunConfigFileSchema),
       runStatus: input(RunStatusFileSchema),

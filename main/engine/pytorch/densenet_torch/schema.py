@@ -10,6 +10,7 @@ is run against the same accept/reject cases as the zod schemas (test/fixtures/pr
 import json
 import math
 import os
+import re
 from typing import Any, Dict, List, Optional
 
 SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "schemas", "protocol.schema.json")
@@ -17,7 +18,7 @@ SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "schemas", "protocol.schem
 SUPPORTED = {
     "$schema", "$defs", "$ref", "type", "const", "enum", "properties", "required", "additionalProperties", "items",
     "prefixItems", "minItems", "maxItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength",
-    "maxLength", "oneOf", "anyOf", "allOf", "propertyNames", "default", "description", "title",
+    "maxLength", "pattern", "oneOf", "anyOf", "allOf", "propertyNames", "default", "description", "title",
 }
 _SCHEMA_MAPS = {"properties", "$defs"}
 _SCHEMA_LISTS = {"prefixItems", "oneOf", "anyOf", "allOf"}
@@ -116,6 +117,10 @@ class SubsetValidator:
                 raise Invalid(path, f"must have at least {s['minLength']} characters; got {_show(value)}")
             if "maxLength" in s and len(value) > s["maxLength"]:
                 raise Invalid(path, f"must have at most {s['maxLength']} characters")
+            # Porting note: patterns are ECMA-262 regular expressions; the ones zod emits here are
+            # plain character classes and anchors, which Python's re reads the same way.
+            if "pattern" in s and not re.search(s["pattern"], value):
+                raise Invalid(path, f"must match {s['pattern']}; got {_show(value)}")
         if isinstance(value, list):
             self._array(value, s, path)
         if isinstance(value, dict):
