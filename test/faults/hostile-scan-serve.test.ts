@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanDataset } from '../../main/engine/data';
 import { serve, type Serving } from '../../main/server/serve';
-import { pngClaiming, solidImage, tempDir, writeTree } from '../unit/data-helpers';
-import { wsCall } from './fault-helpers';
+import { pngClaiming, solidImage, tempDir, writeTree } from '../support/data';
+import { wsCall } from '../support/faults';
 
 /**
- * Issue 9 item 3 through browser mode: the hostile files of test/unit/data-hostile.test.ts (which
+ * Issue 9 item 3 through browser mode: the hostile files of test/unit/engine/data/hostile.test.ts (which
  * covers the data module itself, unreadable files and 2,000 unicode classes included) scanned
  * through the real serve server's `dataset:scan`, thumbnails on, plus what that file does not
  * plant: a JPEG whose header claims 30000×30000, unicode class names and file names, a file whose
@@ -87,7 +87,11 @@ describe('hostile datasets through the server scan path', () => {
     expect(reason('🍌 banane/self.png')).toMatch(/symbolic link loop/);
     expect(reason('🍌 banane/loop/')).toMatch(/already scanned/);
     for (const thumbs of Object.values(thumbnails)) for (const t of thumbs) expect(t).toMatch(/^data:image\/png;base64,/);
-    // Good images only: äpfel has ok1, ok2 and the PNG named .jpg (truncated ones are caught by a full scan).
+    // The picker decodes every image, as `scan` and training do: the truncated files are skipped here too.
+    expect(reason('äpfel/truncated.png')).toMatch(/^is corrupt or truncated/);
+    expect(reason('äpfel/truncated.jpg')).toMatch(/^is corrupt or truncated/);
+    expect((report as Scan & { verified?: boolean }).verified).toBe(true);
+    // Good images only: äpfel has ok1, ok2 and the PNG named .jpg.
     expect(thumbnails['🍌 banane']).toHaveLength(3);
     expect(thumbnails['κεράσι']).toHaveLength(1);
     expect(report.warnings.join(' ')).toMatch(/κεράσι/);
@@ -95,12 +99,18 @@ describe('hostile datasets through the server scan path', () => {
     expect((await call('app:info', {})).ok).toBe(true);
   });
 
-  it('catches the truncated files and the JPEG bomb in a full scan of the data module', async () => {
-    const full = await scanDataset({ kind: 'folder', path: root }, { verify: true, inputShape: [8, 8, 3] });
+  it('the data module\'s scan, which `scan` prints, skips exactly the files the server\'s scan skips', async () => {
+    const full = await scanDataset({ kind: 'folder', path: root }, { inputShape: [8, 8, 3] });
     const reason = (rel: string) => full.skipped.find((s) => s.path === rel)?.reason;
     expect(reason('äpfel/truncated.png')).toBeDefined();
     expect(reason('äpfel/truncated.jpg')).toBeDefined();
     expect(reason('äpfel/huge.jpg')).toMatch(/claims 30000×30000 pixels/);
     expect(reason('äpfel/lies.jpg')).toBeUndefined();
+    const reply = await call('dataset:scan', { dataset: { kind: 'folder', path: root }, inputShape: [8, 8, 3], thumbnailsPerClass: 0 });
+    const served = reply.value as Scan & { counts: number[] };
+    // The same files for the same kind of reason (libvips words a second decode of a file differently).
+    const kinds = (list: { path: string; reason: string }[]) => list.map((x) => `${x.path}: ${x.reason.replace(/\s*\(.*$/, '')}`);
+    expect(kinds(served.skipped)).toEqual(kinds(full.skipped));
+    expect(served.counts).toEqual(full.counts);
   });
 });

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
-import { parseInputShapeArg } from '../../engine/data';
-import { importRun } from '../../engine/export/import-run';
+import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
+import { importRun } from '../../engine/import/import-run';
 
 /**
  * `densenet-workbench import --weights FILE.safetensors --variant densenet121 [--classes N]
@@ -57,14 +56,13 @@ export function registerImport(program: Command): void {
         ...(flags.lr !== undefined ? { lr: positive(flags.lr, '--lr', false) } : {}),
         ...(flags.batchSize !== undefined ? { batchSize: positive(flags.batchSize, '--batch-size', true) } : {}),
       };
-      await tf.setBackend('cpu');
       const result = await importRun({
         weights: flags.weights,
         tfjs: flags.tfjs,
         variant: flags.variant,
         classes,
         inputShape: flags.input ? parseInputShapeArg(flags.input) : undefined,
-        data: flags.data,
+        data: flags.data !== undefined ? parseDatasetArg(flags.data) : undefined,
         freezeFeatures: Boolean(flags.freezeFeatures),
         settings,
         out: flags.out,

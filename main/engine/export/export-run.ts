@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { WorkbenchError } from '../../../shared/errors';
 import { restoreModel } from '../train/restore';
-import { readMetrics, readRunSummary } from '../train/run-store';
+import { readMetrics, readRunSummary } from '../runs/run-store';
 import { writeOnnx } from './onnx/export-onnx';
 import type { OnnxInputLayout } from './onnx/convert';
 import { prepareOutputDir } from './output-files';
@@ -40,7 +40,8 @@ export async function exportRun(runDir: string, options: ExportRunOptions): Prom
     throw new WorkbenchError('--fold-bn applies to ONNX exports only; TF.js keeps its BatchNormalization layers so the model can be trained further.');
   }
   const dir = prepareOutputDir(options.out ?? path.join(runDir, 'exports', options.format));
-  const { model, config, manifest } = restoreModel(runDir, options.checkpoint ?? 'best');
+  // Export only reads weights: where no backend runs yet, the pure-JS one is enough and always present.
+  const { model, config, manifest } = await restoreModel(runDir, options.checkpoint ?? 'best', { backend: 'cpu' });
   try {
     const files: string[] = [];
     let layout: 'NHWC' | 'NCHW' = 'NHWC';

@@ -1,0 +1,314 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { WorkbenchError } from '../../../shared/errors';
+import type { TrainerEvent } from '../../../shared/protocol';
+import { removeStaleTempFiles } from './atomic-fs';
+import { METRICS_FILE, readMetricsFile } from './metrics-log';
+import {
+  CHECKPOINT_DIR, CONFIG_FILE, LOCK_FILE, STATUS_FILE, SUMMARY_FILE,
+  RunConfigFileSchema, RunStatusFileSchema, RunSummaryFileSchema,
+  hostInfo, isProcessAlive, packageVersions, readJsonFile, readJsonFileOrNull, writeJsonAtomic,
+  type BestMetrics, type RunConfigFile, type RunStatus, type RunStatusFile, type RunSummaryFile,
+} from './run-files';
+
+export * from './run-files';
+
+/**
+ * The run store: one folder per run under a root (default `runs/`).
+ *
+ *   runs/<id>/config.json     everything needed to reproduce the run (written once, at creation)
+ *   runs/<id>/status.json     status, owning pid, progress, best metrics (rewritten atomically)
+ *   runs/<id>/trainer.lock    pid of the trainer process that owns the run, while it runs
+ *   runs/<id>/metrics.jsonl   every event, append-only, each line checksummed (./metrics-log)
+ *   runs/<id>/checkpoints/    atomic checkpoints (./checkpoint)
+ *   runs/<id>/summary.json    written when the run ends
+ *
+ * A run whose status says running/paused but whose trainer process is gone (killed, or its host
+ * killed it on the way down) is reported as `interrupted`, and can be resumed from its last checkpoint.
+ */
+export interface RunRef {
+  id: string;
+  dir: string;
+}
+
+export interface RunInfo extends RunRef {
+  name: string;
+  status: RunStatus;
+  created: string;
+  variant: string;
+  dataset: string;
+  progress: { epoch: number; step: number; epochStep: number; stepsPerEpoch: number; epochs: number; fraction: number };
+  best: BestMetrics | null;
+  lastValAccuracy: number | null;
+  /** Why it failed or stopped, when known. */
+  message?: string;
+}
+
+export interface OpenedRun extends RunRef {
+  config: RunConfigFile;
+  status: RunStatusFile | null;
+  summary: RunSummaryFile | null;
+  /** Status with a dead owner resolved to `interrupted`. */
+  effectiveStatus: RunStatus;
+}
+
+export type NewRunConfig = Omit<RunConfigFile, 'format' | 'id' | 'created' | 'versions' | 'host' | 'name'> & { name?: string };
+
+function newRunId(variant: string, now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const safe = variant.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'run';
+  return `${stamp}-${safe}-${randomBytes(2).toString('hex')}`;
+}
+
+/**
+ * A fresh, unused run folder path under `root` (not created). A host picks the folder this way and
+ * passes it in the trainer's `start` command, so it knows where the run lives before the trainer
+ * has written anything, and can mark the run if the trainer dies.
+ */
+export function allocateRunDir(root: string, variant: string, now = new Date()): string {
+  for (;;) {
+    const dir = path.resolve(root, newRunId(variant, now));
+    if (!fs.existsSync(dir)) return dir;
+  }
+}
+
+const RESERVED_FILE = 'reserved.json';
+
+/**
+ * Reserves a run folder for a host that must answer with a run id before the trainer has loaded
+ * the data: creates `root/<id>/` holding only `reserved.json` (name, creation time). The trainer's
+ * `start` command then fills it in (createRunAt accepts a reserved folder). Not listed until then.
+ */
+export function reserveRun(root: string, options: { variant: string; name?: string }, now = new Date()): RunRef {
+  const dir = allocateRunDir(root, options.variant, now);
+  fs.mkdirSync(dir, { recursive: true });
+  writeJsonAtomic(path.join(dir, RESERVED_FILE), { name: options.name ?? null, created: now.toISOString() });
+  return { id: path.basename(dir), dir };
+}
+
+function readReservation(dir: string): { name: string | null; created: string } | null {
+  try {
+    const r = JSON.parse(fs.readFileSync(path.join(dir, RESERVED_FILE), 'utf8')) as { name?: unknown; created?: unknown };
+    return { name: typeof r.name === 'string' ? r.name : null, created: typeof r.created === 'string' ? r.created : new Date().toISOString() };
+  } catch {
+    return null;
+  }
+}
+
+/** Creates the run folder `dir` (new, or reserved by reserveRun) with its config.json. */
+export function createRunAt(dir: string, config: NewRunConfig, now = new Date()): RunRef {
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  let reservation: ReturnType<typeof readReservation> = null;
+  try {
+    fs.mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    reservation = fs.existsSync(path.join(dir, CONFIG_FILE)) ? null : readReservation(dir);
+    if (!reservation) throw new WorkbenchError(`The run folder ${dir} already exists; resume it instead, or choose another folder.`);
+  }
+  if (reservation) {
+    config = { ...config, name: config.name ?? reservation.name ?? undefined };
+    now = new Date(reservation.created);
+  }
+  fs.mkdirSync(path.join(dir, CHECKPOINT_DIR), { recursive: true });
+  const id = path.basename(dir);
+  const file: RunConfigFile = {
+    format: 1,
+    id,
+    name: config.name ?? `${config.model.variant} on ${config.dataset.name}`,
+    created: now.toISOString(),
+    model: config.model,
+    settings: config.settings,
+    dataset: config.dataset,
+    normalization: config.normalization,
+    seed: config.seed,
+    versions: packageVersions(),
+    backend: config.backend,
+    host: hostInfo(),
+  };
+  writeJsonAtomic(path.join(dir, CONFIG_FILE), RunConfigFileSchema.parse(file));
+  fs.rmSync(path.join(dir, RESERVED_FILE), { force: true });
+  return { id, dir: path.resolve(dir) };
+}
+
+/** Creates `root/<id>/` with its config.json. The caller then takes the lock and writes status. */
+export function createRun(root: string, config: NewRunConfig, now = new Date()): RunRef {
+  return createRunAt(allocateRunDir(root, config.model.variant, now), config, now);
+}
+
+export function readRunConfig(runDir: string): RunConfigFile {
+  return readJsonFile(path.join(runDir, CONFIG_FILE), RunConfigFileSchema, 'Run config');
+}
+
+export function readRunStatus(runDir: string): RunStatusFile | null {
+  return readJsonFileOrNull(path.join(runDir, STATUS_FILE), RunStatusFileSchema, 'Run status');
+}
+
+export function readRunSummary(runDir: string): RunSummaryFile | null {
+  return readJsonFileOrNull(path.join(runDir, SUMMARY_FILE), RunSummaryFileSchema, 'Run summary');
+}
+
+export function writeRunStatus(runDir: string, status: Omit<RunStatusFile, 'updated' | 'hostname' | 'lastValAccuracy'> & { lastValAccuracy?: number | null }): void {
+  writeJsonAtomic(path.join(runDir, STATUS_FILE), RunStatusFileSchema.parse({ ...status, hostname: os.hostname(), updated: new Date().toISOString() }));
+}
+
+export function writeRunSummary(runDir: string, summary: RunSummaryFile): void {
+  writeJsonAtomic(path.join(runDir, SUMMARY_FILE), RunSummaryFileSchema.parse(summary));
+}
+
+/** A live/dead verdict on the pid in a status file; a pid recorded on another machine is not ours, so dead. */
+function ownerAlive(status: RunStatusFile): boolean {
+  return status.pid !== null && status.hostname === os.hostname() && isProcessAlive(status.pid);
+}
+
+export function effectiveStatus(status: RunStatusFile | null): RunStatus {
+  if (status === null) return 'interrupted';
+  if ((status.status === 'running' || status.status === 'paused') && !ownerAlive(status)) return 'interrupted';
+  return status.status;
+}
+
+/**
+ * Resolves a run given as a folder path, an id under `root`, or the name of a run under `root`
+ * (what `runs` lists and the UI shows). A name that several runs share is refused with their ids,
+ * rather than guessed. Something that looks like a path (it has a separator) is only a path, so a
+ * host that resolves `<store>/<id>` never lands on a run by its name.
+ */
+export function resolveRunDir(run: string, root = 'runs'): string {
+  const candidates = [run, path.join(root, run)];
+  for (const dir of candidates) {
+    if (fs.existsSync(path.join(dir, CONFIG_FILE))) return path.resolve(dir);
+  }
+  const named = /[\\/]/.test(run) ? [] : listRuns(root).filter((r) => r.name === run);
+  if (named.length === 1) return named[0].dir;
+  if (named.length > 1) {
+    throw new WorkbenchError(`${named.length} runs under ${path.resolve(root)} are named "${run}" (${named.map((r) => r.id).join(', ')}); name one by its id.`);
+  }
+  throw new WorkbenchError(`No run "${run}": expected a run folder containing ${CONFIG_FILE}, or the id or name of a run under ${path.resolve(root)}.`);
+}
+
+export function openRun(runDir: string): OpenedRun {
+  const config = readRunConfig(runDir);
+  const status = readRunStatus(runDir);
+  return { id: config.id, dir: path.resolve(runDir), config, status, summary: readRunSummary(runDir), effectiveStatus: effectiveStatus(status) };
+}
+
+function toInfo(run: OpenedRun): RunInfo {
+  const s = run.status;
+  const stepsPerEpoch = s?.stepsPerEpoch ?? 1;
+  const epochs = s?.epochs ?? run.config.settings.epochs;
+  const done = s ? s.epoch * stepsPerEpoch + s.epochStep : 0;
+  return {
+    id: run.id,
+    dir: run.dir,
+    name: run.config.name,
+    status: run.effectiveStatus,
+    created: run.config.created,
+    variant: run.config.model.variant,
+    dataset: run.config.dataset.name,
+    progress: {
+      epoch: s?.epoch ?? 0,
+      step: s?.step ?? 0,
+      epochStep: s?.epochStep ?? 0,
+      stepsPerEpoch,
+      epochs,
+      fraction: Math.min(1, done / (epochs * stepsPerEpoch)),
+    },
+    best: run.summary?.best ?? s?.best ?? null,
+    lastValAccuracy: run.summary?.last.valAccuracy ?? s?.lastValAccuracy ?? null,
+    ...(s?.message ? { message: s.message } : {}),
+  };
+}
+
+/** Every readable run under `root`, newest first. Folders that are not runs are left out silently. */
+export function listRuns(root: string): RunInfo[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const runs: RunInfo[] = [];
+  for (const name of names) {
+    const dir = path.join(root, name);
+    if (!fs.existsSync(path.join(dir, CONFIG_FILE))) continue;
+    try {
+      runs.push(toInfo(openRun(dir)));
+    } catch {
+      // A run with a corrupt config is not listable; it is left on disk for the user to inspect.
+    }
+  }
+  return runs.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
+}
+
+/** Validated events of a run; torn or corrupt lines are skipped (counted in `skipped`). */
+export function readMetrics(runDir: string): { events: TrainerEvent[]; skipped: number } {
+  return readMetricsFile(path.join(runDir, METRICS_FILE));
+}
+
+export function renameRun(runDir: string, name: string): void {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 200) {
+    throw new WorkbenchError(`A run name must have 1 to 200 characters; got ${JSON.stringify(name)}.`);
+  }
+  const config = readRunConfig(runDir);
+  writeJsonAtomic(path.join(runDir, CONFIG_FILE), { ...config, name: trimmed });
+}
+
+/** Deletes a run folder. Refused while a live trainer owns it. */
+export function deleteRun(runDir: string): void {
+  const run = openRun(runDir);
+  if (run.effectiveStatus === 'running' || run.effectiveStatus === 'paused') {
+    throw new WorkbenchError(`Run ${run.id} is ${run.effectiveStatus} in process ${run.status?.pid}; stop it before deleting it.`);
+  }
+  fs.rmSync(run.dir, { recursive: true, force: true });
+}
+
+/**
+ * Takes the run's lock for this process: refuses when another live process owns it, and takes over
+ * a stale lock left by a dead one (after clearing its temp files). Released by `releaseRunLock`.
+ */
+export function acquireRunLock(runDir: string, pid = process.pid): void {
+  const file = path.join(runDir, LOCK_FILE);
+  const body = JSON.stringify({ pid, hostname: os.hostname() });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, body, { flag: 'wx' });
+      removeStaleTempFiles(runDir);
+      removeStaleTempFiles(path.join(runDir, CHECKPOINT_DIR));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let owner: { pid?: number; hostname?: string } = {};
+    try {
+      owner = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof owner;
+    } catch { /* a torn lock file is stale by definition */ }
+    if (owner.pid !== undefined && owner.pid !== pid && owner.hostname === os.hostname() && isProcessAlive(owner.pid)) {
+      throw new WorkbenchError(`Run ${path.basename(runDir)} is already being trained by process ${owner.pid}.`);
+    }
+    fs.rmSync(file, { force: true });
+  }
+  throw new WorkbenchError(`Could not take the lock of run ${path.basename(runDir)}: another process keeps taking it.`);
+}
+
+export function releaseRunLock(runDir: string, pid = process.pid): void {
+  const file = path.join(runDir, LOCK_FILE);
+  try {
+    const owner = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
+    if (owner.pid === pid) fs.rmSync(file, { force: true });
+  } catch { /* no lock, or unreadable: nothing of ours to release */ }
+}
+
+/**
+ * Called by a host whose trainer process died: a run the dead process left running/paused becomes
+ * `interrupted` (killed by a signal) or `failed` (crashed), with a sentence saying what happened.
+ */
+export function markRunDead(runDir: string, status: 'interrupted' | 'failed', message: string): void {
+  const current = readRunStatus(runDir);
+  if (current === null || (current.status !== 'running' && current.status !== 'paused')) return;
+  writeRunStatus(runDir, { ...current, status, pid: null, message });
+  fs.rmSync(path.join(runDir, LOCK_FILE), { force: true });
+}
