@@ -7,7 +7,7 @@ import { RunConfigFileSchema, RunStatusFileSchema, RunSummaryFileSchema } from '
  * JSON Schema for the PyTorch engine, generated from the zod schemas with zod 4's `toJSONSchema`,
  * so both engines validate against one source. Every schema describes what zod accepts
  * (`io: 'input'`: fields with a default are optional, unknown keys allowed), so a message is valid
- * on one side exactly when it is on the other. `npm run schemas` writes the file;
+ * on one side exactly when it is on the other. `npx tsx main/engine/pytorch/write-schemas.ts` writes the file;
  * test/unit/engine/pytorch/json-schema.test.ts fails when the committed copy is stale.
  */
 export const SCHEMA_FILE = new URL('./densenet_torch/schemas/protocol.schema.json', import.meta.url);
@@ -15,7 +15,7 @@ export const SCHEMA_FILE = new URL('./densenet_torch/schemas/protocol.schema.jso
 export function protocolJsonSchemaDocument(): Record<string, unknown> {
   const input = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input' });
   return {
-    $comment: 'Generated from the zod schemas in shared/protocol and the run folder schemas by `npm run schemas`; do not edit.',
+    $comment: 'Generated from the zod schemas in shared/protocol and the run folder schemas by main/engine/pytorch/write-schemas.ts; do not edit.',
     protocolVersion: PROTOCOL_VERSION,
     schemas: {
       command: input(TrainerCommandSchema),
