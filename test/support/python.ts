@@ -10,7 +10,7 @@ import { describe } from 'vitest';
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const PYTORCH_PACKAGE_ROOT = path.join(ROOT, 'main', 'engine', 'pytorch');
-export const PYTHON_TESTS = path.join(ROOT, 'test', 'unit', 'engine', 'pytorch', 'python');
+export const PYTHON_TESTS = path.join(ROOT, 'test', 'support', 'pytorch');
 
 function find(): { python: string | null; reason: string } {
   const tried: string[] = [];
@@ -47,7 +47,7 @@ export function python(args: string[], options: SpawnSyncOptions & { input?: str
   return String(r.stdout);
 }
 
-/** Runs a helper script of test/unit/engine/pytorch/python with a JSON input; returns its JSON output. */
+/** Runs a helper script of test/support/pytorch with a JSON input; returns its JSON output. */
 export function pythonJson<T>(script: string, input: unknown): T {
   const out = python([path.join(PYTHON_TESTS, script)], { input: JSON.stringify(input) });
   return JSON.parse(out.trim().split('\n').pop()!) as T;

@@ -20,7 +20,7 @@ from .control import Control
 from .data import DatasetCache, TrainData
 from .distributed import Dist, convert_sync_batchnorm, set_parent_death_signal
 from .errors import UserError, error_data
-from .inspect.inspector import Inspector
+from .inspection.inspector import Inspector
 from .loop import Loop, LoopResult, OutOfMemory
 from .metrics_log import METRICS_FILE, MetricsWriter
 from .model import DenseNet, freeze_features
@@ -133,11 +133,6 @@ class RunTrainer:
             if self.dist.enabled:
                 report["distributed"] = {"worldSize": self.dist.world, "backend": self.dist.backend,
                                          "syncBatchNorm": bool(settings.get("syncBatchNorm", False))}
-            if fresh and self.dist.main:
-                # The run records what trained it, also when it was prepared on another machine.
-                write_json_atomic(os.path.join(run_dir, "config.json"), {**config, "engine": "pytorch", "backend": report,
-                                                                         "versions": {**config.get("versions", {}), **versions()},
-                                                                         "host": _host()})
             self.log("info", _format_report(report))
 
             cache = DatasetCache(run_dir)
@@ -172,6 +167,15 @@ class RunTrainer:
                     slots = ckpt["slots"]
                     progress.update(step=m["step"], epoch=m["epoch"], epochStep=m["epochStep"])
                     self.log("info", f"Resuming from checkpoint {m['name']}: epoch {m['epoch'] + 1}, step {m['step']}, learning rate and optimizer state as saved.")
+            if (resume is None or resume["step"] == 0) and self.dist.main:
+                # The run records what trained it (from its first step), also when it was prepared
+                # or imported on another machine.
+                write_json_atomic(os.path.join(run_dir, "config.json"), {**config, "engine": "pytorch", "backend": report,
+                                                                         "versions": {**config.get("versions", {}), **versions()},
+                                                                         "host": _host()})
+            elif config.get("engine", "tfjs") != "pytorch":
+                self.log("info", f"Run {self.run_id} was made by the {config.get('engine', 'tfjs')} engine; the PyTorch engine continues it "
+                                 "from its checkpoint (config.json keeps the engine that made it).")
             if settings.get("syncBatchNorm") and self.dist.enabled:
                 raw = convert_sync_batchnorm(raw, self.dist.world, choice.kind)
             raw = raw.to(choice.device, memory_format=dev.memory_format(choice))
