@@ -37,7 +37,9 @@ export function describeTorch(name: string, fn: () => void): void {
 /** The environment a Python child needs to import densenet_torch. */
 export function pythonEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const pythonPath = [PYTORCH_PACKAGE_ROOT, PYTHON_TESTS, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
-  return { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: '1', ...extra };
+  // One compute thread: the tests' nets are tiny, and on a loaded 2-core machine OpenMP's second
+  // thread makes every step wait for a core (3× slower here).
+  return { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: '1', WORKBENCH_TORCH_THREADS: '1', ...extra };
 }
 
 /** Runs the test interpreter; throws with its stderr when it fails. */

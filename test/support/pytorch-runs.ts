@@ -114,11 +114,11 @@ export function protocolTrainer(env: NodeJS.ProcessEnv = {}): { child: ChildProc
   return {
     child, events, stderr: () => err,
     send: (c) => child.stdin!.write(`${JSON.stringify(c)}\n`),
-    waitFor: (p, ms = 120_000) => {
+    waitFor: (p, ms = 60_000) => {
       const seen = events.find(p);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`timed out waiting for an event; stderr:\n${err.slice(-3000)}`)), ms);
+        const t = setTimeout(() => reject(new Error(`timed out waiting for an event; last events: ${events.slice(-5).map((e) => JSON.stringify(e).slice(0, 150)).join(' | ')}; stderr:\n${err.slice(-3000)}`)), ms);
         waiters.push({ p, resolve: (e) => { clearTimeout(t); resolve(e); } });
       });
     },

@@ -62,10 +62,17 @@ class Session:
     def __init__(self, sink: EventSink, schemas: ProtocolSchemas, dist: Optional[Dist] = None):
         self.sink = sink
         self.schemas = schemas
-        self.trainer = RunTrainer(sink, dist=dist)
+        self.trainer = RunTrainer(self._emit, dist=dist)
         self.runs: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()
         self.busy = False
         self.closing = False
+
+    def _emit(self, event: Dict[str, Any]) -> None:
+        # A run is over for the host once it reads `finished`, and the host may send the next start
+        # at once: take it from then on, not only once the training thread has tidied up.
+        if event.get("type") == "finished":
+            self.busy = False
+        self.sink(event)
 
     def now(self) -> float:
         return time.time() * 1000

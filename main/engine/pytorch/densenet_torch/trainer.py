@@ -308,6 +308,8 @@ class RunTrainer:
     def _threads(self, options: Dict[str, Any]) -> Optional[int]:
         if options.get("threads"):
             return int(options["threads"])
+        if os.environ.get("WORKBENCH_TORCH_THREADS"):
+            return int(os.environ["WORKBENCH_TORCH_THREADS"])
         local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
         return max(1, dev.available_cpus() // local_world) if local_world > 1 else None
 
