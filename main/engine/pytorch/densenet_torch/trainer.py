@@ -251,6 +251,10 @@ class RunTrainer:
                 raise UserError(oom_message(choice, err.batch, fits, self.dist.world)) from None
             return self._finish(run_dir, result, started, progress, status)
         except Exception as err:  # noqa: BLE001 - every failure becomes a failed run, with its reason recorded
+            if self.dist.enabled and _peer_lost(err):
+                err = PeerLost(f"Another process of this DistributedDataParallel run ({self.dist.world} processes) stopped "
+                               f"({str(err).strip()}); the run is marked failed and keeps its last checkpoint. Resume it with the same "
+                               "torchrun command, on any number of processes.")
             self.error(err, True)
             message = str(err)
             if config is not None and locked:
@@ -316,6 +320,15 @@ class RunTrainer:
 
 class _Diverged(Exception):
     pass
+
+
+class PeerLost(RuntimeError):
+    """A DDP rank died (killed, its machine gone): the collective this process was in broke."""
+
+
+def _peer_lost(err: BaseException) -> bool:
+    text = str(err)
+    return isinstance(err, RuntimeError) and any(s in text for s in ("gloo", "NCCL", "Connection reset", "Connection closed", "Broken pipe"))
 
 
 def _workers(choice: dev.DeviceChoice, options: Dict[str, Any]) -> int:
