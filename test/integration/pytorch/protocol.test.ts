@@ -77,14 +77,24 @@ describeTorch('the Python trainer over the trainer protocol', () => {
       t.send({ type: 'pause' });
       await t.waitFor((e) => e.type === 'state' && e.state === 'paused');
       expect(readRunStatus(runDir)?.status).toBe('paused');
-      for (const what of ['stats', 'contributions', 'evaluation', 'ablation', 'gradients'] as const) t.send({ type: 'inspect', what });
+      for (const what of ['stats', 'contributions', 'evaluation', 'ablation', 'gradients'] as const) t.send({ type: 'inspect', what, requestId: `r-${what}` });
       t.send({ type: 'inspect', what: 'activations', sample: 3 });
+      t.send({ type: 'inspect', what: 'activations', sample: 99, requestId: 'too-far' });
       t.send({ type: 'snapshot' });
       const activations = await t.waitFor((e) => e.type === 'activations');
       for (const type of ['layerStats', 'contributions', 'evaluation', 'ablation', 'gradients']) await t.waitFor((e) => e.type === type);
       expect(activations).toMatchObject({ sample: 3, layers: expect.arrayContaining([expect.objectContaining({ layer: 'conv1', width: 8, height: 8 })]) });
       const png = Buffer.from((activations as Extract<TrainerEvent, { type: 'activations' }>).layers[0].pngs[0], 'base64');
       expect(png.subarray(1, 4).toString()).toBe('PNG');
+      // Every request ends with one inspectDone; a sample past the split says so.
+      for (const what of ['stats', 'contributions', 'evaluation', 'ablation', 'gradients']) {
+        await t.waitFor((e) => e.type === 'inspectDone' && e.requestId === `r-${what}`);
+      }
+      expect(t.events.find((e) => e.type === 'inspectDone' && e.requestId === 'r-ablation')).toMatchObject({ ok: true, what: 'ablation' });
+      expect(await t.waitFor((e) => e.type === 'inspectDone' && e.requestId === 'too-far')).toMatchObject({
+        ok: false, error: { message: 'Sample 99 is outside the validation split, which has 5 samples (0..4).', user: true },
+      });
+      expect(t.events.find((e) => e.type === 'evaluation')).toMatchObject({ split: 'validation split', loss: expect.any(Number) });
       await until(() => listCheckpoints(runDir).some((c) => c.reason === 'snapshot'));
       expect(listCheckpoints(runDir).find((c) => c.reason === 'snapshot')?.step).toBeGreaterThanOrEqual(2);
       t.send({ type: 'resume' });
@@ -137,6 +147,30 @@ describeTorch('the Python trainer over the trainer protocol', () => {
       for (const [step, loss] of resumed) expect(loss).toBe(reference[step - 1]);
     } finally {
       second.child.kill('SIGKILL');
+    }
+  });
+
+  it('inspects a run that is not training from a checkpoint (inspectRun): the result, inspectDone, and the evaluation recorded in the run', async () => {
+    const runDir = path.join(root, 'reference');
+    const t = protocolTrainer();
+    try {
+      await t.waitFor((e) => e.type === 'ready');
+      t.send({ type: 'inspectRun', runDir, checkpoint: 'latest', what: 'evaluation', requestId: 'e1' });
+      const done = await t.waitFor((e) => e.type === 'inspectDone');
+      expect(done).toMatchObject({ ok: true, requestId: 'e1', what: 'evaluation' });
+      const evaluation = t.events.find((e) => e.type === 'evaluation')!;
+      expect(evaluation).toMatchObject({ checkpoint: 'step-000000018', step: 18 });
+      expect(readMetrics(runDir).events.filter((e) => e.type === 'evaluation').at(-1)).toEqual(evaluation);
+      t.send({ type: 'inspectRun', runDir, checkpoint: 'latest', what: 'gradients', requestId: 'g1' });
+      await t.waitFor((e) => e.type === 'inspectDone' && e.requestId === 'g1');
+      expect(t.events.find((e) => e.type === 'gradients')).toMatchObject({ checkpoint: 'step-000000018', layers: expect.arrayContaining([expect.objectContaining({ layer: 'conv1_conv', updateRatio: null })]) });
+      t.send({ type: 'inspectRun', runDir, checkpoint: 'step-000000003', what: 'stats', requestId: 's1' });
+      expect(await t.waitFor((e) => e.type === 'inspectDone' && e.requestId === 's1')).toMatchObject({ ok: false, error: { message: expect.stringMatching(/has no checkpoint "step-000000003"/) } });
+      t.send({ type: 'cancelInspect', requestId: 'nothing' });
+      expect(await t.waitFor((e) => e.type === 'error')).toMatchObject({ error: { message: 'No inspection nothing is in progress in this trainer; there is nothing to cancel.' } });
+      expectValid(t.events);
+    } finally {
+      t.child.kill('SIGKILL');
     }
   });
 

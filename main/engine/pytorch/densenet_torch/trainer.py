@@ -21,6 +21,8 @@ from .data import DatasetCache, TrainData
 from .distributed import Dist, convert_sync_batchnorm, set_parent_death_signal
 from .errors import UserError, error_data
 from .inspection.inspector import Inspector
+from .inspection.ondemand import OnDemand
+from .inspection.thumbnails import thumbnails
 from .loop import Loop, LoopResult, OutOfMemory
 from .metrics_log import METRICS_FILE, MetricsWriter
 from .model import DenseNet, freeze_features
@@ -47,6 +49,7 @@ class RunTrainer:
         self.dist = dist or Dist()
         self.control: Optional[Control] = None
         self.inspector: Optional[Inspector] = None
+        self.ondemand: Optional[OnDemand] = None
         self.stop_cause = "user"
         self.metrics: Optional[MetricsWriter] = None
         self.run_id: Optional[str] = None
@@ -195,7 +198,8 @@ class RunTrainer:
             to_input = _input_converter(choice)
             autocast = lambda: dev.autocast(choice)  # noqa: E731
             self.inspector = Inspector(self.run_id, raw, model_config, cache.classes, lambda: data.val_plan(), to_input, autocast,
-                                       self.emit, self.now, trained)
+                                       self.emit, self.now, trained, thumbnails=lambda idx: thumbnails(cache, idx))
+            self.ondemand = OnDemand(self.run_id, self.emit, self.now)
             self.inspector.position = {"step": progress["step"], "epoch": progress["epoch"]}
             inspector = self.inspector
 
@@ -268,6 +272,7 @@ class RunTrainer:
             return "failed"
         finally:
             self.inspector = None
+            self.ondemand = None
             self.control = None
             if self.metrics:
                 self.metrics.close()
@@ -296,18 +301,15 @@ class RunTrainer:
         self.state("failed" if final == "failed" else "finished")
         return final
 
-    def inspect(self, what: str, sample: int = 0) -> None:
+    def inspect(self, what: str, sample: int = 0, request_id: Optional[str] = None) -> None:
         """Queues an on-demand probe; it runs on the training thread between steps."""
-        inspector, control = self.inspector, self.control
-        if inspector is None or control is None:
+        inspector, control, ondemand = self.inspector, self.control, self.ondemand
+        if inspector is None or control is None or ondemand is None:
             raise UserError("No run is training in this trainer; inspect a finished run from its checkpoints instead.")
+        control.submit(what, lambda: ondemand.run(inspector, what, sample, request_id))
 
-        def job() -> None:
-            try:
-                inspector.inspect(what, sample)
-            except Exception as err:  # noqa: BLE001 - a failed probe is reported and training goes on
-                self.error(err, False)
-        control.submit(what, job)
+    def cancel_inspect(self, request_id: str) -> bool:
+        return self.ondemand is not None and self.ondemand.cancel(request_id)
 
     def _threads(self, options: Dict[str, Any]) -> Optional[int]:
         if options.get("threads"):
