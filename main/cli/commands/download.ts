@@ -41,8 +41,15 @@ export function registerDownload(program: Command): void {
       }
       if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
       else {
-        const how = result.cached ? 'Already in the cache' : result.resumedFrom > 0 ? `Downloaded (resumed at ${(result.resumedFrom / 1e6).toFixed(1)} MB)` : 'Downloaded';
-        process.stdout.write(`${how}: ${result.file} (${(result.bytes / 1e6).toFixed(1)} MB, sha256 ${result.sha256.slice(0, 12)}…, verified).\n`);
+        const how = result.cached ? 'Already in the cache' : result.resumedFrom > 0 ? `Downloaded (resumed at ${formatBytes(result.resumedFrom)})` : 'Downloaded';
+        process.stdout.write(`${how}: ${result.file} (${formatBytes(result.bytes)}, sha256 ${result.sha256.slice(0, 12)}…, verified).\n`);
       }
     });
+}
+
+/** 12.3 kB, 30.8 MB (SI units, as download sizes are quoted). */
+export function formatBytes(n: number): string {
+  if (n < 1e3) return `${n} bytes`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${(n / 1e6).toFixed(1)} MB`;
 }

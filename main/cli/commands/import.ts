@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
 import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
 import { importRun } from '../../engine/import/import-run';
@@ -78,7 +77,6 @@ export function registerImport(program: Command): void {
           bar.stop();
         }
       }
-      await tf.setBackend('cpu');
       const result = await importRun({
         weights,
         tfjs: flags.tfjs,

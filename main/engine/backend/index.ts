@@ -1,5 +1,6 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { WorkbenchError } from '../../../shared/errors';
 import type { BackendName } from '../../../shared/training';
 import { cudaDeviceName, defaultImport, loadNative, tensorflowUsesGpu, type ImportModule } from './native';
 import { formatBackendReport, type BackendReport, type SkippedBackend } from './report';
@@ -32,13 +33,58 @@ export async function initBackend(requested: BackendName = 'auto', opts: InitBac
     const report = await cached;
     if (tf.getBackend() === report.name) return report;
   }
-  const pending = select(requested, opts);
+  const pending = select(requested, opts).then((report) => {
+    if (!opts.importModule) active = report;
+    return report;
+  });
   if (!opts.importModule) cache.set(key, pending);
   pending.catch(() => cache.delete(key));
   return pending;
 }
 
 const cache = new Map<string, Promise<BackendReport>>();
+
+/** The backend the last successful initBackend started in this process. */
+let active: BackendReport | null = null;
+
+/**
+ * The backend for engine work outside a trainer (inspection, evaluation, export, import, predict).
+ * Every use case that makes tensors calls this first, so none depends on a caller, or an earlier
+ * test, having started a backend. In a long-lived host (serve, Electron) the backend already
+ * running is kept, whatever `preferred` says: switching would strand the tensors of models already
+ * open. In a fresh process `preferred` is started by startBackend.
+ */
+export async function ensureBackend(preferred: BackendName = 'auto', opts: Pick<InitBackendOptions, 'threads'> = {}): Promise<BackendReport> {
+  if (active && tf.getBackend() === active.name) return active;
+  return startBackend(preferred, opts);
+}
+
+/** initBackend for a user's request: a backend asked for by name that cannot start is a user error naming the alternatives. */
+export async function startBackend(name: BackendName, opts: Pick<InitBackendOptions, 'threads'> = {}): Promise<BackendReport> {
+  try {
+    return await initBackend(name, opts.threads !== undefined ? { threads: opts.threads } : {});
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new WorkbenchError(`${reason} Use --backend auto to take the best one available, or --backend cpu.`, { cause: err });
+  }
+}
+
+/**
+ * tfjs-backend-cpu greets its first tensor in Node with a banner recommending tfjs-node. The
+ * workbench has already chosen, and said why (the report's `skipped` lines), so the banner only
+ * clutters the terminal. tfjs prints it through its warn(), which the PROD flag silences; the flag
+ * is raised only around that first write, so tfjs's other warnings still reach the user.
+ */
+function greetCpuQuietly(): void {
+  const env = tf.env();
+  const prod = env.getBool('PROD');
+  env.set('PROD', true);
+  try {
+    tf.tidy(() => tf.scalar(0));
+  } finally {
+    env.set('PROD', prod);
+  }
+}
 
 function cpuModel(): string {
   return os.cpus()[0]?.model?.trim() || `${os.arch()} CPU`;
@@ -82,5 +128,6 @@ async function select(requested: BackendName, opts: InitBackendOptions): Promise
   }
 
   if (!(await tf.setBackend('cpu'))) throw new Error('Even the cpu backend failed to initialise.');
+  greetCpuQuietly();
   return { name: 'cpu', flavour: 'cpu', version: tf.version_core, device: cpuModel(), threads: 1, skipped };
 }

@@ -172,21 +172,24 @@ export function listCheckpoints(runDir: string): CheckpointManifest[] {
   return manifests.sort((a, b) => b.step - a.step);
 }
 
-function bestOf(manifests: CheckpointManifest[]): CheckpointManifest | null {
-  let best: CheckpointManifest | null = null;
-  for (const m of manifests) {
-    const acc = m.metrics.valAccuracy;
-    if (acc === null) continue;
-    if (best === null || acc > (best.metrics.valAccuracy as number)) best = m;
-  }
-  return best;
+/**
+ * The run's best epoch as the training loop recorded it: the first epoch end that reached the
+ * highest validation accuracy. Every manifest carries the record as it stood when it was written,
+ * so the newest one speaks for the run, and `best` means the same step here, in summary.json and
+ * in the UI. (Ranking the checkpoints by their own metrics instead would disagree: an interval
+ * checkpoint carries the previous epoch's validation accuracy, and a later epoch that only ties
+ * the best would displace it.) Null when no validation ran.
+ */
+export function bestRecord(manifests: readonly CheckpointManifest[]): CheckpointManifest['best'] {
+  const newest = manifests[0];
+  return newest?.best?.valAccuracy != null ? newest.best : null;
 }
 
 function prune(dir: string, keep: number, justWritten: string): void {
   const manifests = listCheckpoints(path.dirname(dir));
-  const best = bestOf(manifests);
+  const best = bestRecord(manifests);
   const kept = new Set(manifests.slice(0, keep).map((m) => m.name));
-  if (best) kept.add(best.name);
+  if (best) kept.add(manifestName(best.step));
   // Manifests go first: a manifest without its binary would be a broken checkpoint, the reverse is an orphan.
   for (const m of manifests) {
     if (!kept.has(m.name)) fs.rmSync(path.join(dir, `${m.name}.json`), { force: true });
@@ -227,7 +230,9 @@ function readVerified(dir: string, manifest: CheckpointManifest): LoadedCheckpoi
 
 /**
  * Loads and verifies a checkpoint: `latest` (falling back to older ones if the newest is damaged),
- * `best` (highest validation accuracy; the latest when no validation ran), or a name like `step-000000100`.
+ * `best` (the checkpoint of the best epoch, see bestRecord; the latest when no validation ran), or
+ * a name like `step-000000100`. A best checkpoint that is missing or damaged is an error naming the
+ * checkpoints there are: quietly loading another one would pass it off as the best.
  */
 export function loadCheckpoint(runDir: string, which: 'latest' | 'best' | string = 'latest'): LoadedCheckpoint {
   const dir = checkpointDir(runDir);
@@ -236,8 +241,15 @@ export function loadCheckpoint(runDir: string, which: 'latest' | 'best' | string
   let order: CheckpointManifest[];
   if (which === 'latest') order = manifests;
   else if (which === 'best') {
-    const best = bestOf(manifests);
-    order = best ? [best, ...manifests.filter((m) => m !== best)] : manifests;
+    const best = bestRecord(manifests);
+    const named = best ? manifests.find((m) => m.step === best.step) : undefined;
+    if (best && !named) {
+      throw new WorkbenchError(
+        `Run ${path.basename(runDir)} did not keep the checkpoint of its best epoch (step ${best.step}, validation accuracy ` +
+          `${((best.valAccuracy ?? 0) * 100).toFixed(2)}%); it has ${manifests.map((m) => m.name).join(', ')}. Use latest or one of those names.`,
+      );
+    }
+    order = named ? [named] : manifests;
   } else {
     const named = manifests.find((m) => m.name === which);
     if (!named) {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { formatLr } from '../../../shared/format-number';
 import type { TrainSettings } from '../../../shared/training';
 import type { TrainerEventOf } from '../../../shared/protocol';
 import type { CheckpointState } from '../runs/checkpoint';
@@ -188,8 +189,8 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
         const wantGrads = settings.gradientsEvery > 0 && (step + 1) % settings.gradientsEvery === 0;
         const out = trainStep(batch, wantGrads);
         if (!Number.isFinite(out.loss)) {
-          const message = `The loss became ${out.loss} at step ${step + 1} (epoch ${epoch + 1}) with learning rate ${lr}; ` +
-            `the run stopped and keeps its last good checkpoint. Try a lower learning rate (e.g. ${lr / 10}).`;
+          const message = `The loss became ${out.loss} at step ${step + 1} (epoch ${epoch + 1}) with learning rate ${formatLr(lr)}; ` +
+            `the run stopped and keeps its last good checkpoint. Try a lower learning rate (e.g. ${formatLr(lr / 10)}).`;
           log('warn', message);
           return { reason: 'diverged', step, epoch, best, last, message };
         }

@@ -35,8 +35,8 @@ function probeNchw(): Float32Array {
   return Float32Array.from(fixture.pixels, (p) => Math.fround(p / 255));
 }
 
-function tfjsLogits(runDir: string): Float32Array {
-  const { model } = restoreModel(runDir, 'latest');
+async function tfjsLogits(runDir: string): Promise<Float32Array> {
+  const { model } = await restoreModel(runDir, 'latest');
   try {
     const [n, c, h, w] = fixture.inputShape;
     return tf.tidy(() => (model.predict(tf.tensor4d(probeNchw(), [n, c, h, w]).transpose([0, 2, 3, 1])) as tf.Tensor).dataSync() as Float32Array).slice();
@@ -60,7 +60,7 @@ describe('import .pth → TF.js and ONNX predictions equal PyTorch’s', () => {
       expect(result.headReplaced).toBe(false);
       expect(readImportRecord(out)).toMatchObject({ kind: 'torchvision-pth', headReplaced: false });
       const want = fixture[logits].flat();
-      expect(maxAbsDiff(tfjsLogits(out), want)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(await tfjsLogits(out), want)).toBeLessThan(1e-4);
 
       const onnx = await exportRun(out, { format: 'onnx', checkpoint: 'latest', out: path.join(out, 'onnx') });
       const session = await ort.InferenceSession.create(path.join(onnx.dir, 'model.onnx'));

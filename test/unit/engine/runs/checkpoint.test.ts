@@ -53,9 +53,18 @@ describe('checkpoints', () => {
     expect(Array.from(loaded.slots[0].data)).toEqual(Array.from(s.slots[0].data));
   });
 
+  /** Writes checkpoints with these validation accuracies, carrying the best record as the training loop does (strictly better only). */
+  function train(accs: (number | null)[], keep: number): void {
+    let best: CheckpointState['best'] = null;
+    accs.forEach((a, i) => {
+      const step = (i + 1) * 10;
+      if (a !== null && (best === null || a > (best.valAccuracy ?? -1))) best = { valAccuracy: a, valLoss: 1 - a, epoch: i, step };
+      writeCheckpoint(dir, { ...state(step, a), best }, { keep });
+    });
+  }
+
   it('keeps the last N and the best by validation accuracy, and loads either', () => {
-    const accs = [0.5, 0.9, 0.6, 0.7, 0.65];
-    accs.forEach((a, i) => writeCheckpoint(dir, state((i + 1) * 10, a), { keep: 2 }));
+    train([0.5, 0.9, 0.6, 0.7, 0.65], 2);
     expect(listCheckpoints(dir).map((m) => m.step)).toEqual([50, 40, 20]);
     // Every binary left belongs to a kept manifest: nothing orphaned.
     expect(files().filter((f) => f.endsWith('.bin'))).toHaveLength(3);
@@ -63,6 +72,38 @@ describe('checkpoints', () => {
     expect(loadCheckpoint(dir, 'latest').manifest.step).toBe(50);
     expect(loadCheckpoint(dir, 'step-000000040').manifest.step).toBe(40);
     expect(() => loadCheckpoint(dir, 'step-000000010')).toThrow(/has no checkpoint "step-000000010"/);
+  });
+
+  it('best is the first epoch to reach the top accuracy: later ties do not displace it, and it survives pruning', () => {
+    // A small validation set reaches 100% at step 30 and stays there for 15 more checkpoints.
+    train([0.5, 0.8, 1, ...Array<number>(15).fill(1)], 3);
+    expect(listCheckpoints(dir).map((m) => m.step)).toEqual([180, 170, 160, 30]);
+    expect(loadCheckpoint(dir, 'best').manifest.step).toBe(30);
+  });
+
+  it('an interval checkpoint carrying the previous epoch\'s accuracy is not taken for the best', () => {
+    let best: CheckpointState['best'] = null;
+    for (const [step, acc, epochEnd] of [[10, 0.6, true], [15, 0.6, false], [20, 0.5, true]] as const) {
+      if (epochEnd && (best === null || acc > (best.valAccuracy ?? -1))) best = { valAccuracy: acc, valLoss: null, epoch: step / 10 - 1, step };
+      writeCheckpoint(dir, { ...state(step, acc), best }, { keep: 1 });
+    }
+    expect(listCheckpoints(dir).map((m) => m.step)).toEqual([20, 10]);
+    expect(loadCheckpoint(dir, 'best').manifest.step).toBe(10);
+  });
+
+  it('says so when the best checkpoint is not kept, instead of loading another one', () => {
+    train([0.5, 0.9, 0.6], 3);
+    fs.rmSync(path.join(dir, 'checkpoints', 'step-000000020.json'));
+    expect(() => loadCheckpoint(dir, 'best')).toThrow(
+      /did not keep the checkpoint of its best epoch \(step 20, validation accuracy 90\.00%\); it has step-000000030, step-000000010\. Use latest/,
+    );
+    expect(loadCheckpoint(dir, 'latest').manifest.step).toBe(30);
+  });
+
+  it('best is the latest when the run never validated', () => {
+    train([null, null, null], 2);
+    expect(listCheckpoints(dir).map((m) => m.step)).toEqual([30, 20]);
+    expect(loadCheckpoint(dir, 'best').manifest.step).toBe(30);
   });
 
   it('a full disk during a checkpoint leaves the previous one intact and loadable', () => {
