@@ -87,7 +87,8 @@ export function stemSchematic(config: DenseNetConfig): Schematic {
   const valid = assertValidConfig(config);
   const [h, w, c] = valid.inputShape;
   const k0 = valid.initFeatures;
-  const input: SchematicStep = { op: 'input image', layer: 'input_1', shape: [h, w, c], formula: 'C', value: `${c} (${c === 1 ? 'grayscale' : 'RGB'})` };
+  const channels = `${c} (${c === 1 ? 'grayscale' : 'RGB'})`;
+  const input: SchematicStep = { op: 'input image', layer: 'input_1', shape: [h, w, c], formula: channels, value: channels };
   if (valid.stem === 'cifar') {
     return {
       kind: 'stem', title: 'Stem',
