@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BackendInfo, ExportResult, RunInfo, ScanResult } from '../../shared/api';
 import { WorkbenchError } from '../../shared/errors';
 import type { DatasetSpec } from '../../shared/training';
-import * as store from '../engine/train/run-store';
+import * as store from '../engine/runs/run-store';
 import { TrainerHost } from '../trainer/host';
 import type { EnginePorts, RunStorePort, TrainerPort } from './ports';
 import { builtinThumbnails, fileThumbnails } from './thumbnails';
@@ -159,11 +159,11 @@ export function enginePorts(options: EnginePortsOptions): EnginePorts {
       }
       if (r.format === 'report') {
         // The self-contained HTML report, with the metrics CSV beside it.
-        const { writeRunReport } = await import('../engine/export/report/write-report');
+        const { writeRunReport } = await import('../engine/report/write-report');
         const written = writeRunReport(r.runDir, path.join(r.outDir, 'report.html'));
         return { outDir: r.outDir, files: [written.html, written.csv] };
       }
-      const [{ metricsCsv }, { writeOutputFile }] = await Promise.all([import('../engine/export/report/csv'), import('../engine/export/output-files')]);
+      const [{ metricsCsv }, { writeOutputFile }] = await Promise.all([import('../engine/report/csv'), import('../engine/export/output-files')]);
       const file = path.join(r.outDir, 'metrics.csv');
       writeOutputFile(file, metricsCsv(store.readMetrics(r.runDir).events));
       return { outDir: r.outDir, files: [file] };

@@ -12,7 +12,7 @@ import {
 } from '../../shared/api';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
 import type { TrainerEvent } from '../../shared/protocol';
-import { EventThrottle, type Clock } from '../../shared/throttle';
+import { EventThrottle, type Clock } from './throttle';
 import { assertValidConfig } from '../../shared/validation';
 import type { EnginePorts, TrainerPort } from './ports';
 import type { Roots } from './roots';

@@ -6,8 +6,8 @@ import {
 } from '../../shared/protocol';
 import type { DatasetSpec, TrainSettings } from '../../shared/training';
 import { WorkbenchError } from '../../shared/errors';
-import { METRICS_FILE, MetricsWriter } from '../engine/train/metrics-log';
-import { markRunDead, readRunStatus, releaseRunLock, reserveRun } from '../engine/train/run-store';
+import { METRICS_FILE, MetricsWriter } from '../engine/runs/metrics-log';
+import { markRunDead, readRunStatus, releaseRunLock, reserveRun } from '../engine/runs/run-store';
 import { forkTrainer, type ForkOptions, type TrainerChannel, type TrainerExit } from './channel';
 
 /**

@@ -6,18 +6,18 @@ import { formatBackendReport } from '../engine/backend';
 import { computeNormalization, loadDataset } from '../engine/data';
 import { Inspector } from '../engine/inspect/inspector';
 import { buildDenseNet } from '../engine/model/densenet';
-import { applyImportFreeze } from '../engine/export/freeze';
+import { applyImportFreeze } from '../engine/import/freeze';
 import { selectTrainingBackend } from '../engine/train/backend';
-import { loadCheckpoint, writeCheckpoint, NonFiniteWeightsError, type CheckpointState } from '../engine/train/checkpoint';
+import { loadCheckpoint, writeCheckpoint, NonFiniteWeightsError, type CheckpointState } from '../engine/runs/checkpoint';
 import { TrainControl } from '../engine/train/control';
 import { datasetSource, evalBatches } from '../engine/train/dataset-source';
 import { runTrainingLoop, type LoopResult, type ResumePoint } from '../engine/train/loop';
-import { METRICS_FILE, MetricsWriter } from '../engine/train/metrics-log';
+import { METRICS_FILE, MetricsWriter } from '../engine/runs/metrics-log';
 import { setModelWeights } from '../engine/train/model-weights';
 import {
   acquireRunLock, createRunAt, readRunConfig, readRunStatus, releaseRunLock, writeRunStatus, writeRunSummary,
   type RunConfigFile, type RunStatus,
-} from '../engine/train/run-store';
+} from '../engine/runs/run-store';
 import { SeedPurpose, streamSeed, withSeededRandom } from '../engine/train/seeded';
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The layer table of a DenseNet, computed from its config alone: exactly the layers, names, order
- * and output volumes that main/engine/model/densenet.ts builds (test/unit/architecture.test.ts
+ * and output volumes that main/engine/model/densenet.ts builds (test/unit/shared/architecture.test.ts
  * checks the two against each other), with parameter and multiply-add counts.
  *
  * Counting rules:

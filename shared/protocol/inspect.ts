@@ -12,7 +12,7 @@ import { z } from 'zod';
  * Cadence (TrainSettings): layerStats every `statsEvery` steps and at every epoch end (epochEnd:
  * true); gradients every `gradientsEvery` steps; contributions at every epoch end; all of them, and
  * activations, ablation and evaluation, also on demand (the `inspect` command). The UI throttle
- * (shared/throttle.ts) keeps the latest intermediate layerStats/gradients per window and never
+ * (main/host/throttle.ts) keeps the latest intermediate layerStats/gradients per window and never
  * drops epoch-end layerStats nor the types in NEVER_DROPPED.
  */
 const finite = z.number().finite();

@@ -7,7 +7,7 @@ import { getPreset } from '../../shared/presets';
 import ConnectivityGraph from '../../renderer/src/components/ConnectivityGraph.vue';
 import { drawGraph, type Ctx } from '../../renderer/src/components/graph/draw';
 import { edgeStrengths, hitTest, layoutGraph } from '../../renderer/src/components/graph/layout';
-import { installFakeCanvas, nextFrame, recordingContext } from './fake-canvas';
+import { installFakeCanvas, nextFrame, recordingContext } from '../support/fake-canvas';
 
 const tiny: DenseNetConfig = { variant: 'custom', blocks: [2, 3], growthRate: 4, bottleneck: true, compression: 0.5, initFeatures: 8, stem: 'cifar', dropRate: 0, inputShape: [8, 8, 1], classes: 3 };
 /** ℓ(ℓ+1)/2 per block, with ℓ = n + 1 consumers (n layers and the transition or classifier). */

@@ -5,7 +5,7 @@ import type { ContributionMatrix } from '../../shared/protocol';
 import HeatMap from '../../renderer/src/components/HeatMap.vue';
 import { colorScale } from '../../renderer/src/components/colors';
 import { cellAt, heatCells } from '../../renderer/src/components/heatmap';
-import { installFakeCanvas } from './fake-canvas';
+import { installFakeCanvas } from '../support/fake-canvas';
 
 // Fig. 5 layout: values[target][source]; a target reads only the sources before it.
 const matrix: ContributionMatrix = {

@@ -7,7 +7,7 @@ import { setApi } from '../../renderer/src/api/current';
 import { useAppStore } from '../../renderer/src/stores/app';
 import { useSessionStore } from '../../renderer/src/stores/session';
 import NewRunView from '../../renderer/src/views/NewRunView.vue';
-import { installFakeCanvas } from './fake-canvas';
+import { installFakeCanvas } from '../support/fake-canvas';
 
 /** The New-run screen against a fake WorkbenchApi: live validation, live summary, scan, start. */
 function fakeApi() {

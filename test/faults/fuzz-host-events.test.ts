@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TrainerEventSchema } from '../../shared/protocol';
 import { TrainerHost } from '../../main/trainer/host';
 import type { TrainerChannel, TrainerExit } from '../../main/trainer/channel';
-import { mutated, validish } from './schema-arbitrary';
+import { mutated, validish } from '../support/schema-arbitrary';
 
 /**
  * Issue 9 item 4, host side: whatever a trainer (or something posing as one) sends, the TrainerHost

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHODS, WsRequestSchema } from '../../shared/api';
 import { forkTrainer } from '../../main/trainer/channel';
 import { serve, type Serving } from '../../main/server/serve';
-import { mutated, validish } from './schema-arbitrary';
-import { writePngDataset } from './fault-helpers';
+import { mutated, validish } from '../support/schema-arbitrary';
+import { writePngDataset } from '../support/faults';
 
 /**
  * Issue 9 item 4, WebSocket side: the real browser-mode server (`serve()`: the WorkbenchService over

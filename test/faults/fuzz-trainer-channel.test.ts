@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainerCommandSchema, type TrainerEvent } from '../../shared/protocol';
 import { forkTrainerHost, type TrainerHost } from '../../main/trainer/host';
-import { EventLog, waitGone } from './fault-helpers';
-import { mutated, validish } from './schema-arbitrary';
+import { EventLog, waitGone } from '../support/faults';
+import { mutated, validish } from '../support/schema-arbitrary';
 
 /**
  * Issue 9 item 4, trainer side: arbitrary and near-miss commands sent to a real trainer process over

@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanDataset } from '../../main/engine/data';
 import { serve, type Serving } from '../../main/server/serve';
-import { pngClaiming, solidImage, tempDir, writeTree } from '../unit/data-helpers';
-import { wsCall } from './fault-helpers';
+import { pngClaiming, solidImage, tempDir, writeTree } from '../support/data';
+import { wsCall } from '../support/faults';
 
 /**
- * Issue 9 item 3 through browser mode: the hostile files of test/unit/data-hostile.test.ts (which
+ * Issue 9 item 3 through browser mode: the hostile files of test/unit/engine/data/hostile.test.ts (which
  * covers the data module itself, unreadable files and 2,000 unicode classes included) scanned
  * through the real serve server's `dataset:scan`, thumbnails on, plus what that file does not
  * plant: a JPEG whose header claims 30000×30000, unicode class names and file names, a file whose

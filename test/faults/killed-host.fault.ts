@@ -4,9 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listCheckpoints, loadCheckpoint } from '../../main/engine/train/checkpoint';
-import { readMetrics, readRunStatus } from '../../main/engine/train/run-store';
-import { alive, waitGone, writePngDataset } from './fault-helpers';
+import { listCheckpoints, loadCheckpoint } from '../../main/engine/runs/checkpoint';
+import { readMetrics, readRunStatus } from '../../main/engine/runs/run-store';
+import { alive, waitGone, writePngDataset } from '../support/faults';
 
 /**
  * Issue 9 item 2: SIGKILL the real `densenet-workbench train` host while its trainer child trains.

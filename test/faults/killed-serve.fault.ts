@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../main/engine/train/checkpoint';
-import { readMetrics, readRunStatus } from '../../main/engine/train/run-store';
-import { FAULT_MODEL, alive, faultSettings, waitGone, writePngDataset } from './fault-helpers';
+import { loadCheckpoint } from '../../main/engine/runs/checkpoint';
+import { readMetrics, readRunStatus } from '../../main/engine/runs/run-store';
+import { FAULT_MODEL, alive, faultSettings, waitGone, writePngDataset } from '../support/faults';
 
 /**
  * Issue 9 item 2, browser mode: a real `densenet-workbench serve` trains a run over its WebSocket,

@@ -3,11 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainerEvent } from '../../shared/protocol';
-import { listCheckpoints, loadCheckpoint, checkpointDir } from '../../main/engine/train/checkpoint';
-import { METRICS_FILE } from '../../main/engine/train/metrics-log';
-import { listRuns, openRun, readMetrics } from '../../main/engine/train/run-store';
+import { listCheckpoints, loadCheckpoint, checkpointDir } from '../../main/engine/runs/checkpoint';
+import { METRICS_FILE } from '../../main/engine/runs/metrics-log';
+import { listRuns, openRun, readMetrics } from '../../main/engine/runs/run-store';
 import { forkTrainerHost, type HostExit, type TrainerHost } from '../../main/trainer/host';
-import { EventLog, FAULT_MODEL, faultSettings, seededRandom, sleep, waitGone, writePngDataset } from './fault-helpers';
+import { EventLog, FAULT_MODEL, faultSettings, seededRandom, sleep, waitGone, writePngDataset } from '../support/faults';
 
 /**
  * Issue 9 item 1: SIGKILL the real trainer process, forked through the real TrainerHost, at seeded

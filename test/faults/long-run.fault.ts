@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainerEvent } from '../../shared/protocol';
-import { listCheckpoints } from '../../main/engine/train/checkpoint';
-import { readMetrics } from '../../main/engine/train/run-store';
+import { listCheckpoints } from '../../main/engine/runs/checkpoint';
+import { readMetrics } from '../../main/engine/runs/run-store';
 import { TrainerSession } from '../../main/trainer/session';
-import { FAULT_MODEL, faultSettings, writePngDataset } from './fault-helpers';
+import { FAULT_MODEL, faultSettings, writePngDataset } from '../support/faults';
 
 /**
  * Issue 9 item 5: 1,000 training steps of the tiny net through the trainer's own TrainerSession

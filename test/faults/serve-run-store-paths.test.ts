@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRunAt } from '../../main/engine/train/run-store';
+import { createRunAt } from '../../main/engine/runs/run-store';
 import { serve, type Serving } from '../../main/server/serve';
-import { FAULT_MODEL, faultSettings, wsCall } from './fault-helpers';
+import { FAULT_MODEL, faultSettings, wsCall } from '../support/faults';
 
 /**
  * Issue 9 item 6, the run store side of path traversal (the dataset roots are covered by
- * test/unit/server-security.test.ts): through the real serve server, a run id is a folder name
+ * test/unit/server/security.test.ts): through the real serve server, a run id is a folder name
  * under the store and nothing else. `..`, `.`, ids with separators, and a runs/<id> that is a
  * symlink to a run outside the store are refused for open, events, rename, delete, continue and
  * export; an export folder reached through such a symlink is refused too.

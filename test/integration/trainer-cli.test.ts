@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../main/engine/train/checkpoint';
-import { listRuns } from '../../main/engine/train/run-store';
+import { loadCheckpoint } from '../../main/engine/runs/checkpoint';
+import { listRuns } from '../../main/engine/runs/run-store';
 
 /**
  * `train`, `runs`, `resume` and `eval` as a user runs them: the real bin, a forked trainer, the cpu

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../main/engine/train/checkpoint';
-import { listRuns, readMetrics } from '../../main/engine/train/run-store';
+import { loadCheckpoint } from '../../main/engine/runs/checkpoint';
+import { listRuns, readMetrics } from '../../main/engine/runs/run-store';
 import { forkTrainerHost } from '../../main/trainer/host';
 
 /**

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainerEvent } from '../../shared/protocol';
 import { TrainSettingsSchema } from '../../shared/training';
-import { listCheckpoints, loadCheckpoint } from '../../main/engine/train/checkpoint';
-import { listRuns, openRun, readMetrics } from '../../main/engine/train/run-store';
+import { listCheckpoints, loadCheckpoint } from '../../main/engine/runs/checkpoint';
+import { listRuns, openRun, readMetrics } from '../../main/engine/runs/run-store';
 import { forkTrainerHost, type HostExit, type TrainerHost } from '../../main/trainer/host';
 
 /**

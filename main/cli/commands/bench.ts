@@ -5,7 +5,7 @@ import { BackendNameSchema } from '../../../shared/training';
 import { assertValidConfig } from '../../../shared/validation';
 import { runBenchmark, type BenchResult } from '../../engine/backend/bench';
 import { formatBackendReport } from '../../engine/backend/index';
-import { parseInputShapeArg } from '../../engine/data/spec';
+import { parseInputShapeArg } from '../dataset-args';
 
 /**
  * `densenet-workbench bench --variant NAME --input HxWxC --batch B --steps N [--backend X]

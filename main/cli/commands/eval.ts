@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { BackendNameSchema, type BackendName } from '../../../shared/training';
-import { parseDatasetArg, loadDataset, type DataSplit } from '../../engine/data';
+import { loadDataset, type DataSplit } from '../../engine/data';
+import { parseDatasetArg } from '../dataset-args';
 import { selectTrainingBackend } from '../../engine/train/backend';
 import { evalBatches } from '../../engine/train/dataset-source';
 import { evaluateDetailed, type Batch, type DetailedEvalResult } from '../../engine/train/evaluate';
 import { restoreModel } from '../../engine/train/restore';
-import { resolveRunDir } from '../../engine/train/run-store';
+import { resolveRunDir } from '../../engine/runs/run-store';
 
 /**
  * `densenet-workbench eval RUN [--data]`: accuracy, per-class precision and recall, and the

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
 import { exportRun, type ExportFormat } from '../../engine/export/export-run';
-import { resolveRunDir } from '../../engine/train/run-store';
+import { resolveRunDir } from '../../engine/runs/run-store';
 
 /**
  * `densenet-workbench export RUN --format tfjs|onnx [--out DIR] [--fold-bn] [--checkpoint best]`:

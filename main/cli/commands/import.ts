@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
-import { parseInputShapeArg } from '../../engine/data';
-import { importRun } from '../../engine/export/import-run';
+import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
+import { importRun } from '../../engine/import/import-run';
 
 /**
  * `densenet-workbench import --weights FILE.safetensors --variant densenet121 [--classes N]
@@ -64,7 +64,7 @@ export function registerImport(program: Command): void {
         variant: flags.variant,
         classes,
         inputShape: flags.input ? parseInputShapeArg(flags.input) : undefined,
-        data: flags.data,
+        data: flags.data !== undefined ? parseDatasetArg(flags.data) : undefined,
         freezeFeatures: Boolean(flags.freezeFeatures),
         settings,
         out: flags.out,

@@ -7,7 +7,7 @@ import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
 import { activationSheet } from '../../engine/inspect/activations';
 import { renderHeatmap } from '../../engine/inspect/heatmap';
 import { imageForRun, openForInspection } from '../../engine/inspect/run-context';
-import { readMetrics, resolveRunDir } from '../../engine/train/run-store';
+import { readMetrics, resolveRunDir } from '../../engine/runs/run-store';
 
 /**
  * `densenet-workbench inspect RUN [--checkpoint C] --stats|--gradients|--contributions|--activations IMAGE|--ablation|--evaluation [--out DIR] [--json]`

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { BackendNameSchema } from '../../../shared/training';
 import { initBackend } from '../../engine/backend';
-import { openPredictor, predictFiles } from '../../engine/export/predict';
+import { openPredictor, predictFiles } from '../../engine/predict/predict';
 
 /** `densenet-workbench predict MODEL_DIR IMAGE... [--top K] [--json]`: MODEL_DIR is a run or an export folder. */
 export function registerPredict(program: Command): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { writeRunReport } from '../../engine/export/report/write-report';
-import { resolveRunDir } from '../../engine/train/run-store';
+import { writeRunReport } from '../../engine/report/write-report';
+import { resolveRunDir } from '../../engine/runs/run-store';
 
 /** `densenet-workbench report RUN [--out FILE]`: a self-contained HTML report and a metrics CSV. */
 export function registerReport(program: Command): void {

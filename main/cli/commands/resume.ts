@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
-import { openRun, resolveRunDir } from '../../engine/train/run-store';
-import { driveRun } from '../../trainer/drive';
+import { openRun, resolveRunDir } from '../../engine/runs/run-store';
+import { driveRun } from '../drive';
 import { forkTrainerHost } from '../../trainer/host';
 
 /**

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listRuns, type RunInfo } from '../../engine/train/run-store';
+import { listRuns, type RunInfo } from '../../engine/runs/run-store';
 
 /** `densenet-workbench runs`: the runs under --out with their status, progress and best accuracy. */
 function pct(x: number | null | undefined): string {

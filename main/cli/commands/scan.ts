@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { WorkbenchError } from '../../../shared/errors';
-import { parseDatasetArg, parseInputShapeArg, scanDataset, type ScanReport } from '../../engine/data';
+import { scanDataset, type ScanReport } from '../../engine/data';
+import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
 
 /**
  * `densenet-workbench scan PATH|mnist|fashion-mnist`: prints a dataset's scan report. By default

@@ -3,7 +3,7 @@ import type { DenseNetConfig } from '../../../shared/config';
 import { WorkbenchError } from '../../../shared/errors';
 import { getPreset, findPreset, type PresetOverrides } from '../../../shared/presets';
 import { connectivityGraph, formatCount, formatInteger, formatVolume, stageDerivations, summarize, type ArchitectureSummary } from '../../../shared/architecture';
-import { parseInputShapeArg } from '../../engine/data/spec';
+import { parseInputShapeArg } from '../dataset-args';
 
 /**
  * `densenet-workbench summary --variant NAME [--input HxWxC] [--classes N] [--json]`: the volume

@@ -3,8 +3,9 @@ import { WorkbenchError } from '../../../shared/errors';
 import { DEFAULT_DEMO_PRESET, getPreset } from '../../../shared/presets';
 import { BackendNameSchema, OptimizerSchema, ScheduleSchema, TrainSettingsSchema, type DatasetSpec } from '../../../shared/training';
 import { assertValidConfig } from '../../../shared/validation';
-import { parseDatasetArg, parseInputShapeArg, scanDataset } from '../../engine/data';
-import { driveRun } from '../../trainer/drive';
+import { scanDataset } from '../../engine/data';
+import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
+import { driveRun } from '../drive';
 import { forkTrainerHost } from '../../trainer/host';
 
 /**

@@ -23,7 +23,6 @@ export { BUILTIN_CLASSES } from './builtin';
 export { augmentBatch, type AugmentOptions, type AugmentDraws } from './augment';
 export { applyNormalization, computeNormalization, type Normalization } from './normalize';
 export { batchCount, iterateBatches, type Batch, type BatchOptions } from './batches';
-export { parseDatasetArg, parseInputShapeArg } from './spec';
 
 export interface LoadOptions {
   /** [H, W, C]: every sample is resized to H×W and converted to grayscale (C=1) or RGB (C=3). */

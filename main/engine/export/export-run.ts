@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { WorkbenchError } from '../../../shared/errors';
 import { restoreModel } from '../train/restore';
-import { readMetrics, readRunSummary } from '../train/run-store';
+import { readMetrics, readRunSummary } from '../runs/run-store';
 import { writeOnnx } from './onnx/export-onnx';
 import type { OnnxInputLayout } from './onnx/convert';
 import { prepareOutputDir } from './output-files';

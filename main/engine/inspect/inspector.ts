@@ -15,7 +15,7 @@ import { ablationTargets, contributionSpecs, probePoints, type ProbePoint } from
  * One run's inspection: turns probes into protocol events (shared/protocol/inspect.ts) and plugs
  * into the training loop's hooks (main/engine/train/loop.ts). Every event goes to `emit`, which in
  * the trainer is the same sink as step and epoch events: appended to metrics.jsonl, then sent to
- * the host (which throttles for the UI, shared/throttle.ts).
+ * the host (which throttles for the UI, main/host/throttle.ts).
  *
  * Results are keyed by connectivity-graph node id (`conv2_block3`), except gradient stats, which
  * are per weight layer (`conv2_block3_1_conv`); a node's `layers` lists its weight layers.

@@ -4,7 +4,7 @@
  * Follows the paper (Huang et al., "Densely Connected Convolutional Networks", §3) and names every
  * layer as Keras applications do (`keras/src/applications/densenet.py`), so weights map one-to-one
  * to Keras and, through ./torchvision.ts, to torchvision's state dict. The names are public API:
- * checkpoints, inspectors and exporters key on them, and test/unit/model.test.ts pins them.
+ * checkpoints, inspectors and exporters key on them, and test/unit/engine/model/densenet.test.ts pins them.
  *
  * Layout (b = dense block 1..n, named conv{b+1}; i = layer in the block, 1-based):
  *   stem      imagenet: conv1_pad, conv1_conv (7×7/2), conv1_bn, conv1_relu, pool1_pad, pool1 (3×3/2 max)

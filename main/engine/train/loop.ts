@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainSettings } from '../../../shared/training';
 import type { TrainerEventOf } from '../../../shared/protocol';
-import type { CheckpointState } from './checkpoint';
+import type { CheckpointState } from '../runs/checkpoint';
 import type { TrainControl } from './control';
 import { evaluate, type Batch } from './evaluate';
 import { correctCount, crossEntropy } from './loss';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
-import type { NamedArray } from './checkpoint';
+import type { NamedArray } from '../runs/checkpoint';
 import type { TrainVariable } from './optimizers';
 
 /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
 import type { TrainSettings } from '../../../shared/training';
-import type { NamedArray } from './checkpoint';
+import type { NamedArray } from '../runs/checkpoint';
 
 /**
  * SGD (momentum, Nesterov, weight decay), Adam and AdamW over tf.Variables, with state that can be

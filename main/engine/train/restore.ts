@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { buildDenseNet } from '../model/densenet';
-import { loadCheckpoint, type CheckpointManifest } from './checkpoint';
+import { loadCheckpoint, type CheckpointManifest } from '../runs/checkpoint';
 import { setModelWeights } from './model-weights';
-import { readRunConfig, type RunConfigFile } from './run-store';
+import { readRunConfig, type RunConfigFile } from '../runs/run-store';
 
 /**
  * Rebuilds a run's model from its config.json and loads a checkpoint's weights into it (moving
