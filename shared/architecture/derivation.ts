@@ -128,7 +128,7 @@ export function denseLayerSchematic(config: DenseNetConfig, block: number, layer
   const inputChannels = c0 + k * (layer - 1);
   const previous = layer === 1 ? blockInput(valid, block).layer : `conv${block + 1}_block${layer - 1}_concat`;
   const steps: SchematicStep[] = [
-    { op: 'input: the block input and every earlier layer’s maps', layer: previous, shape: [sh, sw, inputChannels], formula: concatFormula(c0, k, '(l − 1)'), value: `${concatFormula(c0, k, layer - 1)} = ${inputChannels}` },
+    { op: 'input: all earlier maps', layer: previous, shape: [sh, sw, inputChannels], formula: concatFormula(c0, k, '(l − 1)'), value: `${concatFormula(c0, k, layer - 1)} = ${inputChannels}` },
   ];
   if (valid.bottleneck) {
     steps.push({ op: `BN, ReLU, 1×1 conv${dropNote(valid)}`, layer: `${name}_1_conv`, shape: [sh, sw, 4 * k], formula: '4·k', value: `${dot(4, k)} = ${4 * k}` });

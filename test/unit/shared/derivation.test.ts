@@ -36,7 +36,7 @@ describe('volume derivations', () => {
     ]);
     // Without B there is no 1×1 conv; with dropout the op says so.
     const plain = denseLayerSchematic(custom({ bottleneck: false, dropRate: 0.2 }), 2, 1);
-    expect(plain.steps.map((x) => x.op)).toEqual(['input: the block input and every earlier layer’s maps', 'BN, ReLU, 3×3 conv (dropout 0.2 after it)', 'concatenate onto the input']);
+    expect(plain.steps.map((x) => x.op)).toEqual(['input: all earlier maps', 'BN, ReLU, 3×3 conv (dropout 0.2 after it)', 'concatenate onto the input']);
     expect(plain.steps[0]).toMatchObject({ layer: 'pool2_pool', value: '8 + 4·0 = 8' });
   });
 
