@@ -14,6 +14,7 @@ import { WorkbenchError, toErrorData } from '../../shared/errors';
 import type { TrainerEvent } from '../../shared/protocol';
 import { EventThrottle, type Clock } from './throttle';
 import { assertValidConfig } from '../../shared/validation';
+import { InspectJobs, newRequestId } from './inspect-jobs';
 import type { EnginePorts, TrainerPort } from './ports';
 import type { Roots } from './roots';
 
@@ -62,6 +63,9 @@ export class WorkbenchService {
   private readonly throttle: EventThrottle<HostEvent>;
   private active: Active | null = null;
   private disposed = false;
+  private readonly jobs: InspectJobs;
+  /** Requests the live trainer is answering, until their inspectDone. */
+  private readonly liveRequests = new Set<string>();
   private readonly handlers: { [K in ApiMethodName]: Handler<K> };
 
   constructor(private readonly options: WorkbenchServiceOptions) {
@@ -74,6 +78,7 @@ export class WorkbenchService {
       clock: options.clock,
     });
     const { ports } = options;
+    this.jobs = new InspectJobs({ spawn: () => ports.spawnTrainer(), emit: (e) => this.emit(e) });
     this.handlers = {
       appInfo: async () => ({ apiVersion: API_VERSION, version: options.version, mode: options.mode, roots: [...options.roots.real], runsDir: options.runsDir }),
       backendInfo: () => ports.backendInfo(),
@@ -108,10 +113,15 @@ export class WorkbenchService {
         this.emit({ type: 'runsChanged', time: Date.now() });
         return null;
       },
-      inspect: async (r) => {
-        const a = this.requireLive(['running', 'paused']);
-        a.trainer.send({ type: 'inspect', ...r });
-        return null;
+      inspect: (r) => this.inspect(r),
+      cancelInspect: async (r) => {
+        if (this.jobs.cancel(r.requestId)) return null;
+        const a = this.active;
+        if (a && !a.ended && LIVE_STATES.has(a.state) && this.liveRequests.has(r.requestId)) {
+          a.trainer.send({ type: 'cancelInspect', requestId: r.requestId });
+          return null;
+        }
+        throw new WorkbenchError(`No inspection ${r.requestId} is in progress; it may have finished already.`);
       },
       exportRun: async (r) => {
         const stored = await ports.runs.open(r.runId);
@@ -159,6 +169,7 @@ export class WorkbenchService {
       a.ended = true;
       await this.closeTrainer(a, live, graceMs);
     }
+    this.jobs.dispose();
     this.disposed = true;
     this.throttle.close();
     this.subscribers.clear();
@@ -208,6 +219,27 @@ export class WorkbenchService {
       throw new WorkbenchError(`That needs a run that is ${states.join(' or ')}, but ${now}; start or continue one first.`);
     }
     return a;
+  }
+
+  /** The live run goes to its trainer; any other run to a worker, from a checkpoint (./inspect-jobs). */
+  private async inspect(r: z.output<typeof API_METHODS.inspect.request>): Promise<{ requestId: string }> {
+    const a = this.active;
+    const live = a && !a.ended && LIVE_STATES.has(a.state) ? a : null;
+    const runId = r.runId ?? live?.runId ?? null;
+    if (!runId) throw new WorkbenchError('Say which run to inspect: no run is training.');
+    const sample = r.sample !== undefined ? { sample: r.sample } : {};
+    if (live && live.runId === runId) {
+      if (live.state !== 'running' && live.state !== 'paused') {
+        throw new WorkbenchError(`Run ${runId} is ${live.state}; ask again once it is running or paused.`);
+      }
+      const requestId = newRequestId();
+      this.liveRequests.add(requestId);
+      live.trainer.send({ type: 'inspect', what: r.what, ...sample, requestId });
+      return { requestId };
+    }
+    const stored = await this.options.ports.runs.open(runId);
+    const requestId = this.jobs.start({ runId, runDir: stored.dir, what: r.what, checkpoint: r.checkpoint ?? 'best', ...sample });
+    return { requestId };
   }
 
   private command(type: 'pause' | 'resume' | 'stop' | 'snapshot', states: ActiveRun['state'][]): null {
@@ -275,6 +307,8 @@ export class WorkbenchService {
       active.ended = true;
     } else if (event.type === 'error' && event.fatal) {
       active.state = 'failed';
+    } else if (event.type === 'inspectDone' && event.requestId) {
+      this.liveRequests.delete(event.requestId);
     }
     this.emit(event);
   }

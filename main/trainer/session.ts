@@ -3,8 +3,9 @@ import type * as tf from '@tensorflow/tfjs';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
 import { checkpointWrittenMessage, type TrainerCommand, type TrainerEvent, type TrainerEventOf } from '../../shared/protocol';
 import { formatBackendReport } from '../engine/backend';
-import { computeNormalization, loadDataset } from '../engine/data';
+import { computeNormalization, loadDataset, skippedSummary } from '../engine/data';
 import { Inspector } from '../engine/inspect/inspector';
+import { OnDemandInspection } from '../engine/inspect/on-demand';
 import { buildDenseNet } from '../engine/model/densenet';
 import { applyImportFreeze } from '../engine/import/freeze';
 import { selectTrainingBackend } from '../engine/train/backend';
@@ -19,6 +20,7 @@ import {
   type RunConfigFile, type RunStatus,
 } from '../engine/runs/run-store';
 import { SeedPurpose, streamSeed, withSeededRandom } from '../engine/train/seeded';
+import { InspectRunWorker } from './inspect-run';
 
 /**
  * What the trainer process does with each command, independent of the transport (./entry wires it
@@ -38,11 +40,15 @@ export class TrainerSession {
   private control: TrainControl | null = null;
   private running: Promise<void> | null = null;
   private inspector: Inspector | null = null;
+  private onDemand: OnDemandInspection | null = null;
+  private readonly worker: InspectRunWorker;
   private metrics: MetricsWriter | null = null;
   private runId: string | undefined;
   private stopCause: StopCause = 'user';
 
-  constructor(private readonly send: (event: TrainerEvent) => void, private readonly now: () => number = Date.now) {}
+  constructor(private readonly send: (event: TrainerEvent) => void, private readonly now: () => number = Date.now) {
+    this.worker = new InspectRunWorker(send, now);
+  }
 
   get busy(): boolean {
     return this.running !== null;
@@ -74,16 +80,30 @@ export class TrainerSession {
       case 'snapshot':
         return this.withControl('snapshot', (c) => c.requestSnapshot());
       case 'inspect': {
-        const inspector = this.inspector;
+        const onDemand = this.onDemand;
         const control = this.control;
-        if (!inspector || !control) {
+        if (!onDemand || !control) {
           this.error(new WorkbenchError('No run is training in this trainer; inspect a finished run from its checkpoints instead.'), false);
           return;
         }
-        // Held between steps: an ablation zeroes weights and must not overlap a training step.
-        void control.hold(() => inspector.inspect(command.what, command.sample ?? 0)).catch((err) => this.error(err, false));
+        // Held between steps: inspection reads the weights and must not overlap a training step.
+        const request = { what: command.what, ...(command.sample !== undefined ? { sample: command.sample } : {}), ...(command.requestId ? { requestId: command.requestId } : {}) };
+        void control.hold(() => onDemand.run(request)).catch((err) => this.error(err, false));
         return;
       }
+      case 'cancelInspect':
+        if (this.onDemand?.cancel(command.requestId) || this.worker.cancel(command.requestId)) return;
+        this.error(new WorkbenchError(`No inspection ${command.requestId} is in progress in this trainer; there is nothing to cancel.`), false);
+        return;
+      case 'inspectRun':
+        if (this.running) {
+          this.error(new WorkbenchError(`Run ${this.runId ?? ''} is training in this trainer; inspect it with \`inspect\`, or start another trainer.`), false);
+          return;
+        }
+        this.running = this.worker.run(command).finally(() => {
+          this.running = null;
+        });
+        return;
     }
   }
 
@@ -191,6 +211,8 @@ export class TrainerSession {
         this.log('warn', `Dataset ${dataset.name} has changed since run ${this.runId} was created (its fingerprint differs); training continues on the current data.`);
       }
       this.log('info', formatBackendReport(backend));
+      const skipped = skippedSummary(dataset.report);
+      if (skipped) this.log('warn', skipped);
       const cfg = config!;
 
       model = withSeededRandom(streamSeed(settings.seed, SeedPurpose.init), () => buildDenseNet(modelConfig));
@@ -203,8 +225,9 @@ export class TrainerSession {
 
       const shape = dataset.inputShape;
       const val = dataset.val.size > 0 ? () => evalBatches(dataset.val, settings.batchSize, cfg.normalization, shape) : null;
-      this.inspector = new Inspector({ runId: this.runId, model, modelConfig, classes: dataset.classes, val, emit: (e) => this.emit(e), now: this.now });
+      this.inspector = new Inspector({ runId: this.runId, model, modelConfig, classes: dataset.classes, val, valSplit: dataset.val, emit: (e) => this.emit(e), now: this.now });
       this.inspector.setPosition(progress.step, progress.epoch);
+      this.onDemand = new OnDemandInspection(this.inspector, { runId: this.runId, emit: (e) => this.emit(e), now: this.now });
 
       writeStatus('running');
       this.state(control.current === 'paused' ? 'paused' : 'running');
@@ -258,6 +281,8 @@ export class TrainerSession {
       this.emit({ type: 'finished', runId: this.runId!, reason: 'failed', step: progress.step, epoch: progress.epoch, bestValAccuracy: null, time: this.now() });
       this.state('failed');
     } finally {
+      this.onDemand?.cancelAll();
+      this.onDemand = null;
       this.inspector?.dispose();
       this.inspector = null;
       model?.dispose();

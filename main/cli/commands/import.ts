@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
 import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
 import { importRun } from '../../engine/import/import-run';
@@ -57,7 +56,6 @@ export function registerImport(program: Command): void {
         ...(flags.lr !== undefined ? { lr: positive(flags.lr, '--lr', false) } : {}),
         ...(flags.batchSize !== undefined ? { batchSize: positive(flags.batchSize, '--batch-size', true) } : {}),
       };
-      await tf.setBackend('cpu');
       const result = await importRun({
         weights: flags.weights,
         tfjs: flags.tfjs,

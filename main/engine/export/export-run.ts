@@ -40,7 +40,8 @@ export async function exportRun(runDir: string, options: ExportRunOptions): Prom
     throw new WorkbenchError('--fold-bn applies to ONNX exports only; TF.js keeps its BatchNormalization layers so the model can be trained further.');
   }
   const dir = prepareOutputDir(options.out ?? path.join(runDir, 'exports', options.format));
-  const { model, config, manifest } = restoreModel(runDir, options.checkpoint ?? 'best');
+  // Export only reads weights: where no backend runs yet, the pure-JS one is enough and always present.
+  const { model, config, manifest } = await restoreModel(runDir, options.checkpoint ?? 'best', { backend: 'cpu' });
   try {
     const files: string[] = [];
     let layout: 'NHWC' | 'NCHW' = 'NHWC';

@@ -18,6 +18,7 @@ import { loadLayersModelFromFiles } from '../export/tfjs-files';
 import { checkArchitecture, configFromArchitecture, inferTorchvisionArchitecture, mapTorchvisionWeights } from './torchvision-weights';
 import { freezeFeatureLayers } from './freeze';
 import { writeImportRecord, type ImportRecord } from '../runs/import-record';
+import { ensureBackend } from '../backend';
 
 /** torchvision.transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]). */
 export const IMAGENET_NORMALIZATION = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
@@ -66,6 +67,8 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
     throw new WorkbenchError(`--classes must be a whole number ≥ 2; got ${options.classes}.`);
   }
   const dataset = options.data ? await describeDataset(options.data, options.inputShape) : null;
+  // Import only moves weights: where no backend runs yet, the pure-JS one is enough and always present.
+  await ensureBackend('cpu');
   if (dataset && options.classes !== undefined && options.classes !== dataset.classes.length) {
     throw new WorkbenchError(`--classes ${options.classes} disagrees with the ${dataset.classes.length} classes of ${datasetLabel(options.data!)}; leave --classes out.`);
   }

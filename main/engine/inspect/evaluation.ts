@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Evaluation (issue 5, item 6): predictions over a labelled split, then the confusion matrix,
+ * Evaluation: predictions over a labelled split, then the confusion matrix,
  * per-class precision/recall/accuracy and the most confidently misclassified samples.
  * The same predictions drive layer ablation's accuracy, so there is one prediction loop.
  */
@@ -29,12 +29,20 @@ export interface Predictions {
   confidence: Float32Array;
 }
 
-export async function predictAll(model: tf.LayersModel, batches: AsyncIterable<EvalBatch>): Promise<Predictions> {
+export interface PredictOptions {
+  /** Checked before each batch; aborting throws. */
+  signal?: AbortSignal;
+  /** After each batch: samples predicted so far. */
+  onBatch?: (done: number) => void;
+}
+
+export async function predictAll(model: tf.LayersModel, batches: AsyncIterable<EvalBatch>, options: PredictOptions = {}): Promise<Predictions> {
   const shape = model.inputs[0].shape.slice(1) as number[];
   const labels: number[] = [];
   const predicted: number[] = [];
   const confidence: number[] = [];
   for await (const batch of batches) {
+    options.signal?.throwIfAborted();
     // Index and probability packed side by side: one download per batch.
     const packed = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.n, shape[0], shape[1], shape[2]]);
@@ -48,6 +56,7 @@ export async function predictAll(model: tf.LayersModel, batches: AsyncIterable<E
       predicted.push(data[2 * i]);
       confidence.push(data[2 * i + 1]);
     }
+    options.onBatch?.(labels.length);
   }
   if (labels.length === 0) throw new RangeError('Cannot evaluate on an empty split: it has 0 samples.');
   return { labels: Int32Array.from(labels), predicted: Int32Array.from(predicted), confidence: Float32Array.from(confidence) };

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
+import type { BackendName } from '../../../shared/training';
 import { applyNormalization, decodeImage, loadDataset, type LoadedDataset } from '../data';
 import { evalBatches } from '../train/dataset-source';
 import { restoreModel } from '../train/restore';
@@ -11,8 +12,7 @@ import { Inspector } from './inspector';
 import type { TrainerEvent } from '../../../shared/protocol';
 
 /**
- * A finished, stopped or interrupted run opened for inspection from one of its checkpoints (issue 5:
- * "on demand from any checkpoint"): its model with the checkpoint's weights, and its validation
+ * A finished, stopped or interrupted run opened for inspection from one of its checkpoints: its model with the checkpoint's weights, and its validation
  * split loaded and normalized exactly as the trainer did (same spec, input shape, split fraction,
  * seed and stored normalization), so ablation and evaluation see the samples training validated on.
  */
@@ -34,10 +34,12 @@ export interface OpenOptions {
   /** Load the dataset (needed for stats, activations of a sample, ablation, evaluation). Default true. */
   withData?: boolean;
   batchSize?: number;
+  /** The backend to start when none runs yet (a fresh CLI or worker process); default auto. */
+  backend?: BackendName;
 }
 
 export async function openForInspection(runDir: string, options: OpenOptions = {}): Promise<InspectionContext> {
-  const { model, config, manifest } = restoreModel(runDir, options.checkpoint ?? 'best');
+  const { model, config, manifest } = await restoreModel(runDir, options.checkpoint ?? 'best', { backend: options.backend ?? 'auto' });
   const warnings: string[] = [];
   let dataset: LoadedDataset | null = null;
   let val: EvalBatches | null = null;
@@ -74,6 +76,7 @@ export async function openForInspection(runDir: string, options: OpenOptions = {
     inspector(emit) {
       const inspector = new Inspector({
         runId: config.id, model, modelConfig: config.model, classes: config.dataset.classes, val, emit,
+        valSplit: dataset?.val ?? null, checkpoint: manifest.name,
       });
       inspector.setPosition(manifest.step, manifest.epoch);
       inspectors.push(inspector);

@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
+import type { BackendName } from '../../../shared/training';
+import { ensureBackend } from '../backend';
 import { applyNormalization, decodeImage } from '../data';
 import { ImageProblem } from '../data/decode';
 import { restoreModel } from '../train/restore';
@@ -31,13 +33,19 @@ export interface Prediction {
   logits: number[];
 }
 
-export async function openPredictor(target: string, checkpoint = 'best'): Promise<Predictor> {
+export interface PredictorOptions {
+  /** The backend for runs and TF.js exports when none runs yet; default auto. */
+  backend?: BackendName;
+  threads?: number;
+}
+
+export async function openPredictor(target: string, checkpoint = 'best', options: PredictorOptions = {}): Promise<Predictor> {
   if (!fs.existsSync(target) || !fs.statSync(target).isDirectory()) {
     throw new WorkbenchError(`${target} is not a folder; predict takes a run folder or an export folder (with ${PREPROCESSING_FILE}).`);
   }
-  if (fs.existsSync(path.join(target, PREPROCESSING_FILE))) return openExport(target);
+  if (fs.existsSync(path.join(target, PREPROCESSING_FILE))) return openExport(target, options);
   if (fs.existsSync(path.join(target, CONFIG_FILE))) {
-    const { model, config } = restoreModel(target, checkpoint);
+    const { model, config } = await restoreModel(target, checkpoint, options);
     return {
       source: target,
       kind: 'run',
@@ -51,12 +59,13 @@ export async function openPredictor(target: string, checkpoint = 'best'): Promis
   throw new WorkbenchError(`${target} is neither a run (no ${CONFIG_FILE}) nor an export (no ${PREPROCESSING_FILE}).`);
 }
 
-async function openExport(dir: string): Promise<Predictor> {
+async function openExport(dir: string, options: PredictorOptions): Promise<Predictor> {
   const pre = readPreprocessing(dir);
   const inputShape: [number, number, number] = [pre.input.height, pre.input.width, pre.input.channels];
   const base = { source: dir, classes: pre.classes, inputShape, normalization: pre.normalization };
   const file = path.join(dir, pre.model.file);
   if (pre.model.kind === 'tfjs-layers') {
+    await ensureBackend(options.backend ?? 'auto', options.threads !== undefined ? { threads: options.threads } : {});
     const model = await loadLayersModelFromFiles(file);
     return { ...base, kind: 'tfjs-layers', logits: async (x, n) => tfjsLogits(model, x, n, inputShape), dispose: () => model.dispose() };
   }

@@ -1,5 +1,6 @@
 import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
 import { summarize } from '../../../shared/architecture';
+import { formatLr } from '../../../shared/format-number';
 import { formatCount, formatVolume } from '../../../shared/architecture/format';
 import type { RunConfigFile, RunStatusFile, RunSummaryFile } from '../runs/run-store';
 import { escapeXml as esc, heatMap, lineChart } from './svg';
@@ -66,6 +67,7 @@ function finalMetrics(input: ReportInput, epochs: TrainerEventOf<'epoch'>[]): st
     ['Final train loss / accuracy', `${num(s?.last.loss ?? lastEpoch?.loss)} / ${pct(s?.last.accuracy ?? lastEpoch?.accuracy)}`],
     ['Final validation loss / accuracy', `${num(s?.last.valLoss ?? lastEpoch?.valLoss)} / ${pct(s?.last.valAccuracy ?? lastEpoch?.valAccuracy)}`],
     ['Best validation accuracy', s?.best ? `${pct(s.best.valAccuracy)} (epoch ${s.best.epoch}, step ${s.best.step})` : '—'],
+    ['Final learning rate', lastEpoch ? formatLr(lastEpoch.lr) : '—'],
     ['Training time', s ? `${s.seconds.toFixed(1)} s` : '—'],
   ];
   return `<h2>Final metrics</h2><table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
