@@ -129,6 +129,27 @@ describe.skipIf(!hasChromium)('screens at 1280 and 820 px, light and dark', () =
     await expect.poll(state, { timeout: 120_000 }).toMatch(/finished|completed/);
   });
 
+  it('exports the HTML report, whose charts have whole-number step ticks and readable heat maps', async () => {
+    await page.click('[data-nav=dashboard]');
+    await page.click('[data-test=export]');
+    await page.selectOption('.modal select', 'report');
+    await page.getByRole('button', { name: 'Export', exact: true }).click();
+    await expect.poll(() => page.locator('.export-result').count(), { timeout: 60_000 }).toBe(1);
+    const files = await page.locator('.export-result li code').allInnerTexts();
+    const html = files.find((f) => f.endsWith('.html'));
+    expect(html, files.join(', ')).toBeDefined();
+    const dir = await page.locator('.export-result p code').innerText();
+    await page.keyboard.press('Escape');
+    const report = await served!.browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    await report.goto(`file://${path.isAbsolute(html!) ? html : path.join(dir, html!)}`);
+    const ticks = await report.locator('svg.chart text[text-anchor=middle]').allInnerTexts();
+    expect(ticks.filter((t) => /^[\d.]+$/.test(t)).every((t) => /^\d+$/.test(t)), ticks.join(' ')).toBe(true);
+    await report.screenshot({ path: path.join(SHOTS, 'report-1280-light.png'), fullPage: true });
+    await report.setViewportSize({ width: 820, height: 1600 });
+    await report.screenshot({ path: path.join(SHOTS, 'report-820-light.png'), fullPage: true });
+    await report.close();
+  });
+
   for (const theme of THEMES) {
     for (const width of WIDTHS) {
       it(`shows every screen at ${width} px, ${theme}`, async () => {

@@ -1,5 +1,5 @@
 import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
-import { summarize } from '../../../shared/architecture';
+import { stageDerivations, summarize } from '../../../shared/architecture';
 import { formatLr } from '../../../shared/format-number';
 import { formatCount, formatVolume } from '../../../shared/architecture/format';
 import type { RunConfigFile, RunStatusFile, RunSummaryFile } from '../runs/run-store';
@@ -24,7 +24,7 @@ const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width
 h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f5f5f5}
 td:first-child,th:first-child{text-align:left}.muted{color:#777}.charts{display:flex;flex-wrap:wrap;gap:12px}
-svg text{font:10px system-ui,sans-serif;fill:#333}svg text.axis{font-size:11px;fill:#555}svg .grid{stroke:#e5e5e5}svg{max-width:100%;height:auto}pre{background:#f7f7f7;padding:10px;overflow:auto;font-size:12px}
+svg text{font:10px system-ui,sans-serif;fill:#333}svg text.axis{font-size:11px;fill:#555}svg text.chart-title{font-size:13px;font-weight:600;fill:#222}svg .grid{stroke:#e5e5e5}svg{max-width:100%;height:auto}pre{background:#f7f7f7;padding:10px;overflow:auto;font-size:12px}
 .heats{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}figure{margin:0}figcaption{font-size:12px;color:#555}`;
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
@@ -113,8 +113,9 @@ function architecture(config: RunConfigFile): string {
   const m = config.model;
   const head = `<p>${esc(m.variant)}: blocks [${m.blocks.join(', ')}], growth rate k=${m.growthRate}, ${m.bottleneck ? 'bottleneck (B)' : 'no bottleneck'}, compression θ=${m.compression}, ${m.initFeatures} initial features, ${m.stem} stem, input ${formatVolume(m.inputShape)}, ${m.classes} classes.</p>`;
   const totals = `<table><tr><th>parameters</th><td>${formatCount(s.totals.params)}</td></tr><tr><th>trainable</th><td>${formatCount(s.totals.trainableParams)}</td></tr><tr><th>multiply-adds</th><td>${formatCount(s.totals.macs)}</td></tr></table>`;
-  const stages = `<table><tr><th>stage</th><th>layer</th><th>output (H×W×C)</th></tr>${s.stages
-    .map((st) => `<tr><td>${esc(st.label)}</td><td>${esc(st.layer)}</td><td>${esc(formatVolume(st.shape))}</td></tr>`)
+  const derived = stageDerivations(s.config);
+  const stages = `<table><tr><th>stage</th><th>layer</th><th>output (H×W×C)</th><th>channels</th><th>H×W</th></tr>${s.stages
+    .map((st, i) => `<tr><td>${esc(st.label)}</td><td>${esc(st.layer)}</td><td>${esc(formatVolume(st.shape))}</td><td>${esc(derived[i].channels)}</td><td>${esc(derived[i].spatial ?? '')}</td></tr>`)
     .join('')}</table>`;
   return head + totals + stages;
 }

@@ -26,7 +26,8 @@ export function niceTicks(min: number, max: number, count = 5, integer = false):
   const span = max - min || Math.abs(min) || 1;
   const raw = span / Math.max(1, count - 1);
   const power = 10 ** Math.floor(Math.log10(raw));
-  let step = [1, 2, 5, 10].map((f) => f * power).find((v) => v >= raw) ?? 10 * power;
+  // The 1-2-5 step nearest the raw one (in ratio), so there are about `count` ticks, never one or two.
+  let step = [1, 2, 5, 10].map((f) => f * power).reduce((best, v) => (Math.abs(Math.log(v / raw)) < Math.abs(Math.log(best / raw)) ? v : best));
   if (integer) step = Math.max(1, Math.round(step));
   const first = Math.ceil(min / step - 1e-9) * step;
   const ticks: number[] = [];
@@ -38,7 +39,7 @@ export function niceTicks(min: number, max: number, count = 5, integer = false):
 export function lineChart(title: string, xLabel: string, series: Series[], options: { width?: number; height?: number; integerX?: boolean } = {}): string {
   const width = options.width ?? 520;
   const height = options.height ?? 260;
-  const m = { left: 52, right: 12, top: 28, bottom: 40 };
+  const m = { left: 52, right: 12, top: 44, bottom: 40 };
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   if (all.length === 0) return `<svg class="chart" role="img" width="${width}" height="${height}"><text x="10" y="20">${escapeXml(title)}: no data</text></svg>`;
   let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
@@ -52,12 +53,15 @@ export function lineChart(title: string, xLabel: string, series: Series[], optio
   const sy = (y: number) => height - m.bottom - ((y - y0) / (y1 - y0)) * (height - m.top - m.bottom);
   const yTicks = niceTicks(y0, y1, 5);
   const xTicks = niceTicks(x0, x1, 6, options.integerX ?? false);
+  // One number of decimals per axis, from its tick spacing: 1.8, 2.0, 2.2 rather than 1.80, 2, 2.20.
+  const decimals = (ticks: number[]) => (ticks.length > 1 ? Math.max(0, Math.min(6, -Math.floor(Math.log10(ticks[1] - ticks[0]) + 1e-9))) : 2);
+  const [yd, xd] = [decimals(yTicks), decimals(xTicks)];
   const grid = yTicks
     .map((y) => `<line x1="${m.left}" x2="${width - m.right}" y1="${sy(y).toFixed(1)}" y2="${sy(y).toFixed(1)}" class="grid"/>` +
-      `<text x="${m.left - 4}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${fmt(y)}</text>`)
+      `<text x="${m.left - 4}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${y.toFixed(yd)}</text>`)
     .join('') + xTicks
     .map((x) => `<line x1="${sx(x).toFixed(1)}" x2="${sx(x).toFixed(1)}" y1="${height - m.bottom}" y2="${height - m.bottom + 4}" class="grid"/>` +
-      `<text x="${sx(x).toFixed(1)}" y="${height - m.bottom + 16}" text-anchor="middle">${fmt(x)}</text>`)
+      `<text x="${sx(x).toFixed(1)}" y="${height - m.bottom + 16}" text-anchor="middle">${x.toFixed(xd)}</text>`)
     .join('');
   const lines = series
     .filter((s) => s.points.length > 0)
@@ -68,10 +72,10 @@ export function lineChart(title: string, xLabel: string, series: Series[], optio
     })
     .join('');
   const legend = series
-    .map((s, i) => `<rect x="${m.left + i * 130}" y="8" width="10" height="10" fill="${s.color}"/><text x="${m.left + 14 + i * 130}" y="17">${escapeXml(s.label)}</text>`)
+    .map((s, i) => `<rect x="${m.left + i * 130}" y="24" width="10" height="10" fill="${s.color}"/><text x="${m.left + 14 + i * 130}" y="33">${escapeXml(s.label)}</text>`)
     .join('');
   return `<svg class="chart" role="img" aria-label="${escapeXml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">` +
-    `<title>${escapeXml(title)}</title>${grid}${lines}${legend}` +
+    `<title>${escapeXml(title)}</title><text class="chart-title" x="${m.left}" y="14">${escapeXml(title)}</text>${grid}${lines}${legend}` +
     `<text x="${(width + m.left) / 2}" y="${height - 6}" text-anchor="middle">${escapeXml(xLabel)}</text></svg>`;
 }
 
