@@ -120,6 +120,8 @@ describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
     await page.click('[data-test=open-run]');
     await expect.poll(points, { timeout: 10_000 }).toBeGreaterThanOrEqual(stoppedPoints);
     await expect(state()).resolves.toMatch(/stopped|finished/);
+    // A stopped run can be continued from its Dashboard.
+    if ((await state()) === 'stopped') await expect(page.locator('[data-test=continue]').isVisible()).resolves.toBe(true);
     await shot('6-reopened');
   });
 });
