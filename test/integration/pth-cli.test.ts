@@ -54,6 +54,11 @@ describe('densenet-workbench import --weights FILE.pth (real bin)', () => {
     expect(r.stdout).toContain("A custom DenseNet read off the weights' shapes (blocks [2, 2], k=4, 8 initial features, bottleneck, θ=0.5, ImageNet stem), which is none of the presets; --variant overrides.");
     expect(r.stdout).toMatch(/Imported custom \(blocks \[2, 2\], k=4, input 32×32×3, 3 classes\) into /);
     expect(fs.existsSync(path.join(out, 'import.json'))).toBe(true);
+
+    // ... and goes back to PyTorch as a torchvision state dict.
+    const exported = await cli(['export', out, '--format', 'torchvision', '--checkpoint', 'latest', '--out', path.join(root, 'tv')]);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toMatch(/^Exported custom \(step-0+, step 0\) as a torchvision state dict to .*tv:\n.*model\.safetensors\n.*load_densenet\.py\n.*preprocessing\.json\nInput NCHW 32×32×3, 3 classes; see preprocessing\.json\.\n$/);
   });
 
   it('exits 2 with one line for a pickle that names os.system', async () => {
