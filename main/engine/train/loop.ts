@@ -179,6 +179,7 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
         hooks.onEvent?.({
           type: 'step', runId, step, epoch, epochStep, stepsPerEpoch: spe, loss: out.loss, accuracy: out.correct / batch.n,
           lr, imagesPerSec: batch.n / Math.max(1e-6, (t - lastTick) / 1000), time: t,
+          images: batch.n, epochLoss: lossSum / seen, epochAccuracy: correctSum / seen,
         });
         lastTick = t;
         if (settings.statsEvery > 0 && step % settings.statsEvery === 0 && epochStep < spe) {
