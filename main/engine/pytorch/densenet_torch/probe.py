@@ -14,16 +14,19 @@ def probe() -> Dict[str, Any]:
         out["error"] = f"torch is not importable ({type(err).__name__}: {err})"
         return out
     out["torch"] = getattr(torch, "__version__", "unknown")
+    from . import device as dev
+    out["minTorch"] = ".".join(map(str, dev.MIN_TORCH))
+    out["minTorchGpu"] = ".".join(map(str, dev.MIN_TORCH_GPU))
+    out["supported"] = dev.torch_version() >= dev.MIN_TORCH
+    if not out["supported"]:
+        out["error"] = f"torch {out['torch']} is older than {out['minTorch']}, the oldest this engine runs on"
+        return out
     try:
         import torchvision
         out["torchvision"] = torchvision.__version__
     except Exception as err:  # noqa: BLE001
         out["error"] = f"torchvision is not importable ({type(err).__name__}: {err})"
         return out
-    from . import device as dev
-    out["minTorch"] = ".".join(map(str, dev.MIN_TORCH))
-    out["minTorchGpu"] = ".".join(map(str, dev.MIN_TORCH_GPU))
-    out["supported"] = dev.torch_version() >= dev.MIN_TORCH
     out["cuda"] = torch.version.cuda
     out["rocm"] = getattr(torch.version, "hip", None)
     gpus = []
