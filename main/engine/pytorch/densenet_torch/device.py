@@ -18,8 +18,7 @@ import torch
 
 from .errors import UserError
 
-MIN_TORCH = (1, 13)
-MIN_TORCH_GPU = (2, 0)
+from .probe import MIN_TORCH, MIN_TORCH_GPU  # noqa: E402 - the one place the rule's numbers live
 
 
 def torch_version() -> Tuple[int, int]:
