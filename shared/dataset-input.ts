@@ -70,5 +70,5 @@ export function chooseInputShape(stats: ImageStats, model: DenseNetConfig, fallb
   const native: [number, number, number] = [h, w, channels];
   const problem = validateConfig({ ...model, inputShape: native }).find((p) => p.field.startsWith('inputShape'));
   if (problem) return say(fallbackShape, `${preset}, since the most common image size, ${shown}, is too small for this architecture`);
-  return say(native, `the most common image size, ${shown}`);
+  return say(native, total > 0 ? `the most common image size, ${shown}` : `the images' size, ${shown}`);
 }
