@@ -15,6 +15,8 @@ export type { ActiveBackend } from './report';
 export interface InitBackendOptions {
   /** wasm: XNNPACK threads (default: the cores available, at most 8). */
   threads?: number;
+  /** wasm: cap the heap below 4 GiB (tests; see wasm/init.ts). */
+  heapLimitBytes?: number;
   /** Injected module loader, for tests of the fallback path. */
   importModule?: ImportModule;
 }
@@ -27,7 +29,7 @@ export interface InitBackendOptions {
  * Safe to call again; the same request returns the cached report.
  */
 export async function initBackend(requested: BackendName = 'auto', opts: InitBackendOptions = {}): Promise<BackendReport> {
-  const key = `${requested}/${opts.threads ?? ''}`;
+  const key = `${requested}/${opts.threads ?? ''}/${opts.heapLimitBytes ?? ''}`;
   const cached = cache.get(key);
   if (cached && !opts.importModule) {
     const report = await cached;
@@ -117,9 +119,10 @@ async function select(requested: BackendName, opts: InitBackendOptions): Promise
 
   if (want('wasm')) {
     try {
-      const w = await initWasmTraining(opts.threads ?? defaultThreadCount());
+      const w = await initWasmTraining(opts.threads ?? defaultThreadCount(), opts.heapLimitBytes ? { heapLimitBytes: opts.heapLimitBytes } : {});
       if (w.note) skipped.push({ backend: 'wasm threads', reason: w.note });
-      return { name: 'wasm', flavour: 'wasm+training-kernels', version: tf.version_core, device: cpuModel(), threads: w.threads, simd: w.simd, skipped };
+      if (w.kernelsNote) skipped.push({ backend: 'relaxed-SIMD kernels', reason: w.kernelsNote });
+      return { name: 'wasm', flavour: 'wasm+training-kernels', version: tf.version_core, device: cpuModel(), threads: w.threads, simd: w.simd, kernels: w.relaxedSimd ? 'relaxed-simd' : 'simd', heapLimitBytes: w.heapLimitBytes, skipped };
     } catch (err) {
       const reason = (err as Error)?.message ?? String(err);
       if (requested === 'wasm') throw new Error(`The wasm backend is unavailable: ${reason}`);
