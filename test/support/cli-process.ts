@@ -95,7 +95,7 @@ export class CliSandbox {
       stderr += c;
       poke();
     });
-    const limit = options.timeoutMs ?? 120_000;
+    const limit = options.timeoutMs ?? 300_000;
     const timer = setTimeout(() => this.killTree(child, 'SIGKILL'), limit);
     const exited = new Promise<Result>((resolve) => {
       child.on('close', (code, signal) => {
@@ -115,7 +115,7 @@ export class CliSandbox {
         return stderr;
       },
       exited,
-      waitFor(pattern, { stream = 'stdout', timeoutMs = 60_000 } = {}) {
+      waitFor(pattern, { stream = 'stdout', timeoutMs = 150_000 } = {}) {
         return new Promise((resolve, reject) => {
           const check = () => {
             const m = pattern.exec(stream === 'stdout' ? stdout : stderr);
