@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
-import type { TrainerCommand, TrainerEvent, TrainerEventOf } from '../../shared/protocol';
+import { checkpointWrittenMessage, type TrainerCommand, type TrainerEvent, type TrainerEventOf } from '../../shared/protocol';
 import { formatBackendReport } from '../engine/backend';
 import { computeNormalization, loadDataset, skippedSummary } from '../engine/data';
 import { Inspector } from '../engine/inspect/inspector';
@@ -313,8 +313,9 @@ export class TrainerSession {
 
   private checkpoint(runDir: string, state: CheckpointState, keep: number): void {
     try {
-      writeCheckpoint(runDir, state, { keep });
+      const written = writeCheckpoint(runDir, state, { keep });
       this.metrics?.sync();
+      if (state.reason === 'snapshot') this.log('info', checkpointWrittenMessage(state.step, written.name));
     } catch (err) {
       if (err instanceof NonFiniteWeightsError) {
         throw new DivergedError(`${err.message} The weights diverged by step ${state.step}; the run stopped and keeps its last good checkpoint. Try a lower learning rate.`);

@@ -10,15 +10,19 @@ import { restoreModel } from '../train/restore';
 import { CONFIG_FILE } from '../runs/run-store';
 import { PREPROCESSING_FILE, readPreprocessing } from '../export/preprocessing';
 import { loadLayersModelFromFiles } from '../export/tfjs-files';
+import { parseSafetensors } from '../import/safetensors';
+import { mapTorchvisionWeights } from '../import/torchvision-weights';
+import { buildDenseNet } from '../model/densenet';
+import { setModelWeights } from '../train/model-weights';
 
 /**
- * `predict`: classify image files with a run (its best checkpoint) or an export folder (TF.js or
- * ONNX, read through its preprocessing.json). Images go through the data module's decoder and
+ * `predict`: classify image files with a run (its best checkpoint) or an export folder (TF.js,
+ * ONNX or a torchvision state dict, read through its preprocessing.json). Images go through the data module's decoder and
  * normalization, so prediction preprocesses exactly as training did.
  */
 export interface Predictor {
   source: string;
-  kind: 'run' | 'tfjs-layers' | 'onnx';
+  kind: 'run' | 'tfjs-layers' | 'onnx' | 'torchvision';
   classes: string[];
   inputShape: [number, number, number];
   normalization: { mean: number[]; std: number[] } | null;
@@ -68,6 +72,19 @@ async function openExport(dir: string, options: PredictorOptions): Promise<Predi
     await ensureBackend(options.backend ?? 'auto', options.threads !== undefined ? { threads: options.threads } : {});
     const model = await loadLayersModelFromFiles(file);
     return { ...base, kind: 'tfjs-layers', logits: async (x, n) => tfjsLogits(model, x, n, inputShape), dispose: () => model.dispose() };
+  }
+  if (pre.model.kind === 'torchvision') {
+    // The state dict goes back into the workbench's own model, through the import's name map.
+    await ensureBackend(options.backend ?? 'auto', options.threads !== undefined ? { threads: options.threads } : {});
+    const { tensors } = parseSafetensors(readBytes(file), file);
+    const model = buildDenseNet(pre.config);
+    try {
+      setModelWeights(model, mapTorchvisionWeights(tensors, pre.config, model, file).weights);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    return { ...base, kind: 'torchvision', logits: async (x, n) => tfjsLogits(model, x, n, inputShape), dispose: () => model.dispose() };
   }
   let ort: typeof import('onnxruntime-node');
   try {
@@ -150,4 +167,12 @@ export async function predictFiles(predictor: Predictor, files: string[], topK =
     });
   }
   return results;
+}
+
+function readBytes(file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new WorkbenchError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message}.`);
+  }
 }

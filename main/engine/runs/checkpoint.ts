@@ -7,8 +7,12 @@ import { realFs, writeFileAtomic, type AtomicFs } from './atomic-fs';
 import { BestSchema, CHECKPOINT_DIR } from './run-files';
 
 /**
- * Checkpoints: `checkpoints/step-<step>.json` (the manifest) plus the binary it names,
- * `step-<step>-<nonce>.bin` (every tensor as little-endian float32, one after another).
+ * Checkpoints: `checkpoints/step-<step>.json` (the manifest) plus the data file it names,
+ * `step-<step>-<nonce>.safetensors`: a valid safetensors file (huggingface/safetensors "Format": an
+ * 8-byte header length, a JSON header, then the tensors as little-endian float32, one after
+ * another), so any safetensors reader opens a checkpoint. The manifest lists every tensor's
+ * absolute byte offset in the file, which is all this module reads; older runs' `.bin` files (the
+ * same tensors with no header) read the same way. The PyTorch engine writes the same files.
  *
  * Commit protocol: write the binary atomically, then the manifest atomically (temp + fsync + rename +
  * fsync dir). The manifest carries the binary's sha256 and byte length, so a checkpoint exists only
@@ -102,6 +106,22 @@ function assertFinite(arrays: NamedArray[], what: string): void {
   }
 }
 
+/**
+ * The safetensors JSON header for float32 tensors stored one after another, padded with spaces to
+ * a multiple of 8 bytes as the format recommends. (main/engine/import/safetensors.ts parses it.)
+ */
+function safetensorsHeader(arrays: readonly NamedArray[], metadata: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const a of arrays) {
+    header[a.name] = { dtype: 'F32', shape: a.shape, data_offsets: [offset, offset + 4 * a.data.length] };
+    offset += 4 * a.data.length;
+  }
+  const json = JSON.stringify(header);
+  const bytes = Buffer.from(json, 'utf8');
+  return Buffer.concat([bytes, Buffer.alloc((8 - (bytes.length % 8)) % 8, ' ')]);
+}
+
 /** Writes one checkpoint atomically and prunes old ones. Returns its manifest. */
 export function writeCheckpoint(runDir: string, state: CheckpointState, options: WriteCheckpointOptions): CheckpointManifest {
   const fsImpl = options.fs ?? realFs;
@@ -110,14 +130,20 @@ export function writeCheckpoint(runDir: string, state: CheckpointState, options:
   const dir = checkpointDir(runDir);
   fs.mkdirSync(dir, { recursive: true });
   const name = manifestName(state.step);
-  const binName = `${name}-${randomBytes(4).toString('hex')}.bin`;
+  const binName = `${name}-${randomBytes(4).toString('hex')}.safetensors`;
 
   const all: [NamedArray, 'weights' | 'optimizer'][] = [
     ...state.weights.map((w) => [w, 'weights'] as [NamedArray, 'weights']),
     ...state.slots.map((s) => [s, 'optimizer'] as [NamedArray, 'optimizer']),
   ];
   const totalFloats = all.reduce((n, [a]) => n + a.data.length, 0);
-  const buffer = new Float32Array(totalFloats);
+  const header = safetensorsHeader(all.map(([a]) => a), { format: 'densenet-workbench-checkpoint', step: String(state.step) });
+  const dataStart = 8 + header.length;
+  const bytes = new Uint8Array(dataStart + 4 * totalFloats);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+  bytes.set(header, 8);
+  // dataStart is a multiple of 8 (the header is padded), so the floats can be copied in aligned.
+  const buffer = new Float32Array(bytes.buffer, dataStart, totalFloats);
   const tensors: CheckpointManifest['tensors'] = [];
   let at = 0;
   for (const [a, group] of all) {
@@ -126,10 +152,9 @@ export function writeCheckpoint(runDir: string, state: CheckpointState, options:
       throw new WorkbenchError(`Tensor ${a.name} has shape [${a.shape.join(', ')}] (${expected} values) but ${a.data.length} values.`, { user: false });
     }
     buffer.set(a.data, at);
-    tensors.push({ name: a.name, shape: a.shape, group, offset: at * 4, length: a.data.length });
+    tensors.push({ name: a.name, shape: a.shape, group, offset: dataStart + at * 4, length: a.data.length });
     at += a.data.length;
   }
-  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   writeFileAtomic(path.join(dir, binName), bytes, fsImpl);
 
@@ -185,6 +210,11 @@ export function bestRecord(manifests: readonly CheckpointManifest[]): Checkpoint
   return newest?.best?.valAccuracy != null ? newest.best : null;
 }
 
+/** A checkpoint data file: safetensors now, raw float32 `.bin` in runs written before. */
+export function isDataFile(file: string): boolean {
+  return file.endsWith('.safetensors') || file.endsWith('.bin');
+}
+
 function prune(dir: string, keep: number, justWritten: string): void {
   const manifests = listCheckpoints(path.dirname(dir));
   const best = bestRecord(manifests);
@@ -197,7 +227,7 @@ function prune(dir: string, keep: number, justWritten: string): void {
   const referenced = new Set(manifests.filter((m) => kept.has(m.name)).map((m) => m.data.file));
   referenced.add(justWritten);
   for (const file of fs.readdirSync(dir)) {
-    if (file.endsWith('.bin') && !referenced.has(file)) fs.rmSync(path.join(dir, file), { force: true });
+    if (isDataFile(file) && !referenced.has(file)) fs.rmSync(path.join(dir, file), { force: true });
   }
 }
 

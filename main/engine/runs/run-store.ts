@@ -54,7 +54,10 @@ export interface OpenedRun extends RunRef {
   effectiveStatus: RunStatus;
 }
 
-export type NewRunConfig = Omit<RunConfigFile, 'format' | 'id' | 'created' | 'versions' | 'host' | 'name'> & { name?: string };
+export type NewRunConfig = Omit<RunConfigFile, 'format' | 'engine' | 'id' | 'created' | 'versions' | 'host' | 'name'> & {
+  name?: string;
+  engine?: RunConfigFile['engine'];
+};
 
 function newRunId(variant: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -116,6 +119,7 @@ export function createRunAt(dir: string, config: NewRunConfig, now = new Date())
   const id = path.basename(dir);
   const file: RunConfigFile = {
     format: 1,
+    engine: config.engine ?? 'tfjs',
     id,
     name: config.name ?? `${config.model.variant} on ${config.dataset.name}`,
     created: now.toISOString(),

@@ -111,12 +111,12 @@ describe('import: bad safetensors files', () => {
 });
 
 describe('import: weights that do not fit', () => {
-  it('names a tensor whose shape is wrong, with both shapes', async () => {
+  it('names the layer whose shape fits no variant, with both shapes', async () => {
     const file = variantOfFixture('shape.safetensors', (t) => {
       t.set('features.denseblock2.denselayer1.norm1.weight', { shape: [5], data: new Float32Array(5) });
     });
     await expect(importRun({ weights: file, inputShape: [32, 32, 3], out: path.join(root, 'r-shape') }))
-      .rejects.toThrow(/tensor "features.denseblock2.denselayer1.norm1.weight" has shape \[5\] but custom needs \[\d+\] \(for conv3_block1_0_bn\/gamma\)/);
+      .rejects.toThrow(/shape\.safetensors holds a DenseNet \(blocks \[2, 2\], k=4, 8 initial features, bottleneck, θ=0\.5, ImageNet stem\) whose shapes fit no variant the workbench builds: layer features\.denseblock2\.denselayer1\.norm1\.weight has shape \[5\] where that architecture needs \[8\]\./);
   });
 
   it('lists unknown and missing keys', async () => {
