@@ -6,6 +6,7 @@ import { WorkbenchError } from '../../../shared/errors';
 import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
 import { activationSheet } from '../../engine/inspect/activations';
 import { renderHeatmap } from '../../engine/inspect/heatmap';
+import { recordResult } from '../../engine/inspect/record';
 import { imageForRun, openForInspection } from '../../engine/inspect/run-context';
 import { readMetrics, resolveRunDir } from '../../engine/runs/run-store';
 
@@ -172,11 +173,13 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
         },
       });
       write(out, 'ablation.json', JSON.stringify(e, null, 1), written);
+      recordResult(runDir, e);
       report(e);
     }
     if (flags.evaluation) {
       const e = await inspector.evaluation();
       write(out, 'evaluation.json', JSON.stringify(e, null, 1), written);
+      recordResult(runDir, e);
       report(e);
     }
   } catch (err) {
