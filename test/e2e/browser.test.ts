@@ -59,8 +59,10 @@ const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}
 async function shots(name: string): Promise<void> {
   for (const width of [1280, 820]) {
     for (const colorScheme of ['light', 'dark'] as const) {
-      await page.setViewportSize({ width, height: 800 });
+      await page.setViewportSize({ width, height: 1300 });
       await page.emulateMedia({ colorScheme });
+      // The screen scrolls inside its content pane: start each shot at its top.
+      await page.evaluate(() => document.querySelector('main.content')?.scrollTo(0, 0));
       await page.waitForTimeout(150); // charts and the graph redraw on resize
       await page.screenshot({ path: path.join(SHOTS, `${name}-${width}-${colorScheme}.png`), fullPage: true });
     }
