@@ -62,7 +62,7 @@ async function shots(name: string): Promise<void> {
       await page.setViewportSize({ width, height: 1300 });
       await page.emulateMedia({ colorScheme });
       // The screen scrolls inside its content pane: start each shot at its top.
-      await page.evaluate(() => document.querySelector('main.content')?.scrollTo(0, 0));
+      await page.locator('main.content').evaluate((el) => el.scrollTo(0, 0));
       await page.waitForTimeout(150); // charts and the graph redraw on resize
       await page.screenshot({ path: path.join(SHOTS, `${name}-${width}-${colorScheme}.png`), fullPage: true });
     }
