@@ -116,7 +116,12 @@ export const ScanResultSchema = z.object({
   classes: z.array(z.string()),
   counts: z.array(z.number().int().min(0)),
   splits: z.object({ train: z.array(z.number().int()), val: z.array(z.number().int()), test: z.array(z.number().int()) }),
+  /** Source sizes "WxH" → count, the most common first. */
   sizes: z.record(z.string(), z.number().int()),
+  /** Accepted images whose header says grayscale, and those in colour: they choose the input channels. */
+  modes: z.object({ gray: z.number().int().min(0), color: z.number().int().min(0) }).optional(),
+  /** False when only headers were read, so truncated files may still be counted as good. */
+  verified: z.boolean().optional(),
   skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
   errors: z.array(z.string()),
   warnings: z.array(z.string()),

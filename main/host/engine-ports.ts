@@ -6,7 +6,7 @@ import type { DatasetSpec } from '../../shared/training';
 import * as store from '../engine/runs/run-store';
 import { TrainerHost } from '../trainer/host';
 import type { EnginePorts, RunStorePort, TrainerPort } from './ports';
-import { builtinThumbnails, fileThumbnails } from './thumbnails';
+import { builtinThumbnails, fileThumbnails, scanResult } from './thumbnails';
 
 /**
  * The real engine behind the WorkbenchService: the run store on disk, the data module's scanner,
@@ -147,9 +147,10 @@ export function enginePorts(options: EnginePortsOptions): EnginePorts {
       if (dataset.kind === 'builtin') {
         return builtinThumbnails(dataset, thumbnailsPerClass);
       }
+      // The same scan as `densenet-workbench scan` and training: every image decoded, so all three
+      // accept the same files.
       const report = await data.scanDataset(dataset, { inputShape });
-      const thumbnails = await fileThumbnails(report.samples ?? {}, thumbnailsPerClass);
-      return { root: report.root, classes: report.classes, counts: report.counts, splits: report.splits, sizes: report.sizes, skipped: report.skipped, errors: report.errors, warnings: report.warnings, thumbnails };
+      return scanResult(report, await fileThumbnails(report.samples ?? {}, thumbnailsPerClass));
     },
     backendInfo,
     async exportRun(r): Promise<ExportResult> {

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
-import type { TrainerCommand, TrainerEvent, TrainerEventOf } from '../../shared/protocol';
+import { checkpointWrittenMessage, type TrainerCommand, type TrainerEvent, type TrainerEventOf } from '../../shared/protocol';
 import { formatBackendReport } from '../engine/backend';
-import { computeNormalization, loadDataset } from '../engine/data';
+import { computeNormalization, loadDataset, skippedSummary } from '../engine/data';
 import { Inspector } from '../engine/inspect/inspector';
 import { OnDemandInspection } from '../engine/inspect/on-demand';
 import { buildDenseNet } from '../engine/model/densenet';
@@ -211,6 +211,8 @@ export class TrainerSession {
         this.log('warn', `Dataset ${dataset.name} has changed since run ${this.runId} was created (its fingerprint differs); training continues on the current data.`);
       }
       this.log('info', formatBackendReport(backend));
+      const skipped = skippedSummary(dataset.report);
+      if (skipped) this.log('warn', skipped);
       const cfg = config!;
 
       model = withSeededRandom(streamSeed(settings.seed, SeedPurpose.init), () => buildDenseNet(modelConfig));
@@ -311,8 +313,9 @@ export class TrainerSession {
 
   private checkpoint(runDir: string, state: CheckpointState, keep: number): void {
     try {
-      writeCheckpoint(runDir, state, { keep });
+      const written = writeCheckpoint(runDir, state, { keep });
       this.metrics?.sync();
+      if (state.reason === 'snapshot') this.log('info', checkpointWrittenMessage(state.step, written.name));
     } catch (err) {
       if (err instanceof NonFiniteWeightsError) {
         throw new DivergedError(`${err.message} The weights diverged by step ${state.step}; the run stopped and keeps its last good checkpoint. Try a lower learning rate.`);

@@ -130,7 +130,7 @@ describe('a finished run, inspected from a checkpoint', () => {
     setApi(api);
     useSessionStore().show(opened());
     const node = connectivityGraph(model).nodes.find((n) => n.id === 'conv2_block2')!;
-    const wrapper = mount(LayerInspector, { props: { node } });
+    const wrapper = mount(LayerInspector, { props: { node, config: model } });
     await wrapper.find('[data-test=request-stats]').trigger('click');
     await wrapper.find('[data-test=request-gradients]').trigger('click');
     await wrapper.find('[data-test=activation-sample]').setValue('5');

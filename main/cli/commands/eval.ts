@@ -1,16 +1,16 @@
-import type { Command } from 'commander';
 import * as path from 'node:path';
+import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { BackendNameSchema, type BackendName } from '../../../shared/training';
 import { loadDataset, type DataSplit } from '../../engine/data';
 import { parseDatasetArg } from '../dataset-args';
-import { selectTrainingBackend } from '../../engine/train/backend';
 import { evalBatches } from '../../engine/train/dataset-source';
 import { evaluateDetailed, type Batch, type DetailedEvalResult } from '../../engine/train/evaluate';
 import { evaluationEvent, recordResult } from '../../engine/inspect/record';
 import { METRICS_FILE } from '../../engine/runs/metrics-log';
 import { restoreModel } from '../../engine/train/restore';
 import { resolveRunDir } from '../../engine/runs/run-store';
+import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 
 /**
  * `densenet-workbench eval RUN [--data]`: accuracy, per-class precision and recall, and the
@@ -18,8 +18,7 @@ import { resolveRunDir } from '../../engine/runs/run-store';
  * (the test split when the dataset has one, else the validation split, exactly as split in
  * training); with --data it evaluates every image of that dataset, whose classes must be the run's.
  */
-interface EvalFlags {
-  out: string;
+interface EvalFlags extends RunsFlags {
   data?: string;
   checkpoint: string;
   backend: string;
@@ -54,54 +53,52 @@ export function formatEval(r: DetailedEvalResult, title: string): string {
 }
 
 export function registerEval(program: Command): void {
-  program
+  const command = program
     .command('eval')
     .description('Evaluate a run: accuracy, per-class precision and recall, confusion matrix.')
-    .argument('<run>', 'a run id (under --out) or a run folder')
-    .option('--out <dir>', 'run store folder', 'runs')
+    .argument('<run>', 'a run folder, or the id or name of a run under --runs')
     .option('--data <dataset>', 'evaluate every image of this dataset instead of the run\'s held-out split')
     .option('--checkpoint <which>', 'best, latest or a checkpoint name', 'best')
     .option('--backend <name>', `backend: ${BackendNameSchema.options.join(', ')}`, 'auto')
     .option('--batch <n>', 'batch size (default: the run\'s)')
-    .option('--json', 'print the result as JSON')
-    .action(async (runArg: string, flags: EvalFlags) => {
-      const backend = BackendNameSchema.safeParse(flags.backend);
-      if (!backend.success) throw new WorkbenchError(`--backend must be one of ${BackendNameSchema.options.join(', ')}; got "${flags.backend}".`);
-      const batchSize = flags.batch === undefined ? undefined : Number(flags.batch);
-      if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 4096)) {
-        throw new WorkbenchError(`--batch must be an integer in 1..4096; got "${flags.batch}".`);
+    .option('--json', 'print the result as JSON');
+  addRunsOption(command, { legacyOut: true }).action(async (runArg: string, flags: EvalFlags) => {
+    const backend = BackendNameSchema.safeParse(flags.backend);
+    if (!backend.success) throw new WorkbenchError(`--backend must be one of ${BackendNameSchema.options.join(', ')}; got "${flags.backend}".`);
+    const batchSize = flags.batch === undefined ? undefined : Number(flags.batch);
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 4096)) {
+      throw new WorkbenchError(`--batch must be an integer in 1..4096; got "${flags.batch}".`);
+    }
+    const dir = resolveRunDir(runArg, runsDirOf(flags));
+    // One thread: inference on a held-out split is quick, and a short-lived CLI process need not
+    // start wasm's pthread workers.
+    const { model, config, manifest } = await restoreModel(dir, flags.checkpoint, { backend: backend.data as BackendName, threads: 1 });
+    try {
+      const spec = flags.data ? parseDatasetArg(flags.data) : config.dataset.spec;
+      const dataset = await loadDataset(spec, {
+        inputShape: config.dataset.inputShape,
+        valFraction: flags.data ? 0 : config.settings.valFraction,
+        seed: config.seed,
+      });
+      if (dataset.classes.join('\n') !== config.dataset.classes.join('\n')) {
+        throw new WorkbenchError(`Dataset ${dataset.name} has classes [${dataset.classes.slice(0, 8).join(', ')}${dataset.classes.length > 8 ? ', …' : ''}], but run ${config.id} was trained on [${config.dataset.classes.slice(0, 8).join(', ')}${config.dataset.classes.length > 8 ? ', …' : ''}].`);
       }
-      const dir = resolveRunDir(runArg, flags.out);
-      // One thread: inference on a held-out split is quick, and a short-lived CLI process need not
-      // start wasm's pthread workers (earlier builds' workers also kept the process from exiting).
-      await selectTrainingBackend(backend.data as BackendName, { threads: 1 });
-      const { model, config, manifest } = restoreModel(dir, flags.checkpoint);
-      try {
-        const spec = flags.data ? parseDatasetArg(flags.data) : config.dataset.spec;
-        const dataset = await loadDataset(spec, {
-          inputShape: config.dataset.inputShape,
-          valFraction: flags.data ? 0 : config.settings.valFraction,
-          seed: config.seed,
-        });
-        if (dataset.classes.join('\n') !== config.dataset.classes.join('\n')) {
-          throw new WorkbenchError(`Dataset ${dataset.name} has classes [${dataset.classes.slice(0, 8).join(', ')}${dataset.classes.length > 8 ? ', …' : ''}], but run ${config.id} was trained on [${config.dataset.classes.slice(0, 8).join(', ')}${config.dataset.classes.length > 8 ? ', …' : ''}].`);
-        }
-        const heldOut = dataset.test && dataset.test.size > 0 ? { splits: [dataset.test], name: 'test split' } : { splits: [dataset.val], name: 'validation split' };
-        const { splits, name } = flags.data
-          ? { splits: [dataset.train, dataset.val, ...(dataset.test ? [dataset.test] : [])], name: `all of ${dataset.name}` }
-          : heldOut;
-        if (splits.every((s) => s.size === 0)) throw new WorkbenchError(`Run ${config.id} has no held-out images to evaluate on (its validation fraction is 0); pass --data.`);
-        const result = await evaluateDetailed(model, concat(splits, batchSize ?? config.settings.batchSize, config.normalization, dataset.inputShape), dataset.classes);
-        // Kept with the run, like an evaluation in the app: it reopens with it and its report shows it.
-        recordResult(dir, await evaluationEvent(result, { runId: config.id, step: manifest.step, checkpoint: manifest.name, split: name, splits }));
-        if (flags.json) {
-          process.stdout.write(JSON.stringify({ run: config.id, checkpoint: manifest.name, step: manifest.step, data: name, ...result }, null, 2) + '\n');
-        } else {
-          process.stdout.write(formatEval(result, `Run ${config.id}, checkpoint ${manifest.name} (step ${manifest.step}), ${name}`));
-          process.stdout.write(`Recorded in ${path.join(dir, METRICS_FILE)}.\n`);
-        }
-      } finally {
-        model.dispose();
+      const heldOut = dataset.test && dataset.test.size > 0 ? { splits: [dataset.test], name: 'test split' } : { splits: [dataset.val], name: 'validation split' };
+      const { splits, name } = flags.data
+        ? { splits: [dataset.train, dataset.val, ...(dataset.test ? [dataset.test] : [])], name: `all of ${dataset.name}` }
+        : heldOut;
+      if (splits.every((s) => s.size === 0)) throw new WorkbenchError(`Run ${config.id} has no held-out images to evaluate on (its validation fraction is 0); pass --data.`);
+      const result = await evaluateDetailed(model, concat(splits, batchSize ?? config.settings.batchSize, config.normalization, dataset.inputShape), dataset.classes);
+      // Kept with the run, like an evaluation in the app: it reopens with it and its report shows it.
+      recordResult(dir, await evaluationEvent(result, { runId: config.id, step: manifest.step, checkpoint: manifest.name, split: name, splits }));
+      if (flags.json) {
+        process.stdout.write(JSON.stringify({ run: config.id, checkpoint: manifest.name, step: manifest.step, data: name, ...result }, null, 2) + '\n');
+      } else {
+        process.stdout.write(formatEval(result, `Run ${config.id}, checkpoint ${manifest.name} (step ${manifest.step}), ${name}`));
+        process.stdout.write(`Recorded in ${path.join(dir, METRICS_FILE)}.\n`);
       }
-    });
+    } finally {
+      model.dispose();
+    }
+  });
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { DenseNetConfig } from '../../../shared/config';
-import { WorkbenchError } from '../../../shared/errors';
 import { getPreset, findPreset, type PresetOverrides } from '../../../shared/presets';
-import { connectivityGraph, formatCount, formatInteger, formatVolume, summarize, type ArchitectureSummary } from '../../../shared/architecture';
+import { connectivityGraph, formatCount, formatInteger, formatVolume, stageDerivations, summarize, type ArchitectureSummary } from '../../../shared/architecture';
 import { parseInputShapeArg } from '../dataset-args';
+import { addArchitectureOptions, architectureOverrides, numberFlag, type ArchitectureFlags } from '../architecture-flags';
 
 /**
  * `densenet-workbench summary --variant NAME [--input HxWxC] [--classes N] [--json]`: the volume
@@ -12,51 +12,25 @@ import { parseInputShapeArg } from '../dataset-args';
  * preset and make the variant `custom`. --json prints the summary and the connectivity graph.
  */
 
-interface SummaryFlags {
+interface SummaryFlags extends ArchitectureFlags {
   variant: string;
   input?: string;
   classes?: string;
-  blocks?: string;
-  growthRate?: string;
-  bottleneck?: boolean;
-  compression?: string;
-  initFeatures?: string;
-  stem?: string;
-  dropRate?: string;
   json?: boolean;
-}
-
-/** A number flag; the value's range is left to validateConfig, which names what is accepted. */
-function numberFlag(text: string, flag: string, example: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new WorkbenchError(`${flag} must be a number, e.g. ${flag} ${example}; got "${text}".`);
-  return value;
-}
-
-function blocksFlag(text: string): number[] {
-  if (!/^\s*\d+(\s*[,-]\s*\d+)*\s*$/.test(text)) {
-    throw new WorkbenchError(`--blocks must be layer counts separated by commas, e.g. --blocks 6,12,24,16; got "${text}".`);
-  }
-  return text.split(/[,-]/).map((s) => Number(s.trim()));
 }
 
 /** The config the flags describe: the preset, with --input, --classes and architecture overrides. */
 export function configFromFlags(flags: Omit<SummaryFlags, 'json'>): DenseNetConfig {
-  const overrides: PresetOverrides = {};
+  const overrides: PresetOverrides = architectureOverrides(flags);
   if (flags.input !== undefined) overrides.inputShape = parseInputShapeArg(flags.input);
   if (flags.classes !== undefined) overrides.classes = numberFlag(flags.classes, '--classes', '10');
-  if (flags.blocks !== undefined) overrides.blocks = blocksFlag(flags.blocks);
-  if (flags.growthRate !== undefined) overrides.growthRate = numberFlag(flags.growthRate, '--growth-rate', '12');
-  if (flags.bottleneck !== undefined) overrides.bottleneck = flags.bottleneck;
-  if (flags.compression !== undefined) overrides.compression = numberFlag(flags.compression, '--compression', '0.5');
-  if (flags.initFeatures !== undefined) overrides.initFeatures = numberFlag(flags.initFeatures, '--init-features', '24');
-  // Left unchecked here: validation names the accepted stems.
-  if (flags.stem !== undefined) overrides.stem = flags.stem as DenseNetConfig['stem'];
-  if (flags.dropRate !== undefined) overrides.dropRate = numberFlag(flags.dropRate, '--drop-rate', '0.2');
   return getPreset(flags.variant, overrides);
 }
 
-/** The readable table: one row per stage, with the trainable parameters and multiply-adds spent reaching it. */
+/**
+ * The readable table: one row per stage, with the trainable parameters and multiply-adds spent
+ * reaching it, and how its channels and size follow from the config (64 + 32·6 = 256, ⌊0.5·256⌋).
+ */
 export function formatSummary(s: ArchitectureSummary): string {
   const c = s.config;
   const title = findPreset(c.variant)?.title ?? 'Custom DenseNet';
@@ -69,25 +43,29 @@ export function formatSummary(s: ArchitectureSummary): string {
   out.push('');
 
   // Each layer counts towards the first stage at or after it; the classifier gets its own row.
-  const rows = s.stages.map((st) => ({
+  const derived = stageDerivations(c);
+  const rows = s.stages.map((st, i) => ({
     label: st.kind === 'block' && st.block !== null ? `${st.label} (${s.blocks[st.block - 1].layers} layers)` : st.label,
     layer: st.layer,
     shape: st.shape,
     params: 0,
     macs: 0,
+    channels: derived[i].channels,
+    size: derived[i].spatial ?? '',
   }));
-  rows.push({ label: 'Classifier', layer: 'predictions', shape: [c.classes], params: 0, macs: 0 });
+  rows.push({ label: 'Classifier', layer: 'predictions', shape: [c.classes], params: 0, macs: 0, channels: `classes = ${c.classes}`, size: '' });
   let row = 0;
   for (const layer of s.layers) {
     rows[row].params += layer.trainableParams;
     rows[row].macs += layer.macs;
     if (layer.name === rows[row].layer) row++;
   }
-  const header = ['Stage', 'Layer', 'Output', 'Params', 'Mult-adds'];
-  const table = [header, ...rows.map((r) => [r.label, r.layer, formatVolume(r.shape), r.params ? formatCount(r.params) : '-', r.macs ? formatCount(r.macs) : '-'])];
+  const header = ['Stage', 'Layer', 'Output', 'Params', 'Mult-adds', 'Channels', 'H×W'];
+  const table = [header, ...rows.map((r) => [r.label, r.layer, formatVolume(r.shape), r.params ? formatCount(r.params) : '-', r.macs ? formatCount(r.macs) : '-', r.channels, r.size])];
   const widths = header.map((_, i) => Math.max(...table.map((t) => t[i].length)));
-  for (const t of table) out.push(t.map((cell, i) => (i >= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd());
+  for (const t of table) out.push(t.map((cell, i) => (i === 3 || i === 4 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd());
   out.push('');
+  out.push(`Channels: the stem gives k0 = ${c.initFeatures}; dense layer l of a block adds k = ${c.growthRate} (k0 + k·l); a transition keeps ⌊θ·m⌋ of m, θ = ${c.compression}, and halves H×W.`);
   const t = s.totals;
   out.push(`Parameters: ${formatCount(t.trainableParams)} trainable (${formatInteger(t.trainableParams)}), plus ${formatInteger(t.nonTrainableParams)} non-trainable BN statistics`);
   out.push(`Multiply-adds: ${formatCount(t.macs)} per image (convolutions and the classifier)`);
@@ -95,26 +73,19 @@ export function formatSummary(s: ArchitectureSummary): string {
 }
 
 export function registerSummary(program: Command): void {
-  program
+  const command = program
     .command('summary')
     .description('Print a DenseNet variant’s volumes after every stage, parameters and multiply-adds.')
     .requiredOption('--variant <name>', 'preset name (see `densenet-workbench variants`)')
     .option('--input <HxWxC>', 'input shape, e.g. 28x28x1 (default: the preset’s)')
-    .option('--classes <n>', 'number of classes (default: the preset’s)')
-    .option('--blocks <list>', 'layers per dense block, e.g. 6,12,24,16')
-    .option('--growth-rate <k>', 'growth rate k')
-    .option('--bottleneck', 'use bottleneck layers (B)')
-    .option('--no-bottleneck', 'no bottleneck layers')
-    .option('--compression <theta>', 'transition compression θ in (0, 1]')
-    .option('--init-features <n>', 'channels out of the stem')
-    .option('--stem <stem>', 'imagenet or cifar')
-    .option('--drop-rate <p>', 'dropout after each conv, in [0, 1)')
+    .option('--classes <n>', 'number of classes (default: the preset’s)');
+  addArchitectureOptions(command)
     .option('--json', 'print the summary and the connectivity graph as JSON')
     .action((flags: SummaryFlags) => {
       const config = configFromFlags(flags);
       const summary = summarize(config);
       if (flags.json) {
-        process.stdout.write(JSON.stringify({ ...summary, graph: connectivityGraph(config) }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ ...summary, derivations: stageDerivations(config), graph: connectivityGraph(config) }, null, 2) + '\n');
       } else {
         process.stdout.write(formatSummary(summary));
       }

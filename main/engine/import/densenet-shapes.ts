@@ -130,24 +130,36 @@ export function expectedShapes(config: Pick<DenseNetConfig, 'blocks' | 'growthRa
   return out;
 }
 
+type ShapeConfig = Parameters<typeof expectedShapes>[0];
+
+/**
+ * The tensors present in `tensors` whose shapes disagree with `config`'s, as sentence fragments in
+ * model order. The classifier may have another class count (it is replaced then).
+ */
+export function shapeMismatches(tensors: Map<string, Shaped>, config: ShapeConfig): string[] {
+  const out: string[] = [];
+  for (const [key, shape] of expectedShapes(config)) {
+    const t = tensors.get(key);
+    if (!t) continue;
+    const same = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+    const otherClassCount = key.startsWith('classifier.') && t.shape.length === shape.length && t.shape.slice(1).join() === shape.slice(1).join();
+    if (!same && !otherClassCount) out.push(`layer ${key} has shape [${t.shape.join(', ')}] where that architecture needs [${shape.join(', ')}]`);
+  }
+  return out;
+}
+
 /**
  * The first way `tensors` disagree with `config`'s keys and shapes, as a sentence fragment, or
- * null when every key is there with its shape. The classifier may be absent or of another class
- * count (it is replaced then), and `num_batches_tracked` buffers are ignored.
+ * null when every key is there with its shape: a wrong shape first, then a missing tensor, then
+ * tensors the architecture lacks. The classifier may be absent (a feature extractor), and
+ * `num_batches_tracked` buffers are ignored.
  */
-export function firstMismatch(tensors: Map<string, Shaped>, config: Parameters<typeof expectedShapes>[0]): string | null {
+export function firstMismatch(tensors: Map<string, Shaped>, config: ShapeConfig): string | null {
+  const shapes = shapeMismatches(tensors, config);
+  if (shapes.length) return shapes[0];
   const expected = expectedShapes(config);
-  const head = (key: string) => key.startsWith('classifier.');
   for (const [key, shape] of expected) {
-    const t = tensors.get(key);
-    if (!t) {
-      if (head(key)) continue;
-      return `it has no tensor ${key}, which that architecture needs (shape [${shape.join(', ')}])`;
-    }
-    const same = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
-    if (!same && !(head(key) && t.shape.length === shape.length && t.shape.slice(1).join() === shape.slice(1).join())) {
-      return `layer ${key} has shape [${t.shape.join(', ')}] where that architecture needs [${shape.join(', ')}]`;
-    }
+    if (!tensors.has(key) && !key.startsWith('classifier.')) return `it has no tensor ${key}, which that architecture needs (shape [${shape.join(', ')}])`;
   }
   const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !/(^|\.)num_batches_tracked$/.test(k));
   if (extra.length) return `it has ${extra.length} tensors that architecture lacks, e.g. ${extra.slice(0, 3).join(', ')}`;

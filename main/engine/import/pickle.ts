@@ -1,4 +1,8 @@
 import { WorkbenchError } from '../../../shared/errors';
+import { allowed, reduce } from './pickle-globals';
+import { PyDict, PyGlobal, PyTuple, isKey, typeName, type PyValue, type StorageRef } from './pickle-values';
+
+export * from './pickle-values';
 
 /**
  * A restricted unpickler for the pickles inside PyTorch checkpoints (`torch.save`).
@@ -14,111 +18,6 @@ import { WorkbenchError } from '../../../shared/errors';
  * Written here because no maintained npm package fits: the pickle parsers on npm are unmaintained
  * one-release packages, and both build objects for any global they meet, where this must refuse.
  */
-
-/** A Python value as the unpickler hands it over. */
-export type PyValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | PyValue[]
-  | PyTuple
-  | PyDict
-  | PyGlobal
-  | TensorRef
-  | StorageRef;
-
-export type PyKey = string | number | bigint | boolean | null;
-
-/** A tuple (kept apart from lists: persistent ids and tensor sizes are tuples). */
-export class PyTuple {
-  constructor(readonly items: PyValue[]) {}
-}
-
-/** A dict or OrderedDict, in insertion order. `attributes` holds a BUILD state (e.g. a state dict's `_metadata`). */
-export class PyDict {
-  readonly entries = new Map<PyKey, PyValue>();
-  attributes: PyValue = null;
-}
-
-/** One of the allowed globals, resolved by name only. */
-export class PyGlobal {
-  constructor(readonly module: string, readonly name: string) {}
-  get qualified(): string {
-    return `${this.module}.${this.name}`;
-  }
-}
-
-/** A storage a tensor views: what `persistent_load` returns for a `('storage', ...)` id. */
-export interface StorageRef {
-  kind: 'storage';
-  /** The storage class, e.g. `torch.FloatStorage`. */
-  type: string;
-  /** The record key: `data/<key>` in a zip checkpoint, the key of a legacy one. */
-  key: string;
-  /** Elements in the storage (legacy views: in the viewed range). */
-  numel: number;
-  /** Legacy storage views: the offset into the root storage, in elements. */
-  viewOffset: number;
-}
-
-/** A tensor as `torch._utils._rebuild_tensor(_v2)` describes it: a strided view of a storage. */
-export interface TensorRef {
-  kind: 'tensor';
-  storage: StorageRef;
-  /** In elements. */
-  offset: number;
-  size: number[];
-  stride: number[];
-}
-
-export function isTensor(v: PyValue): v is TensorRef {
-  return typeof v === 'object' && v !== null && (v as TensorRef).kind === 'tensor';
-}
-
-/**
- * The storage classes a checkpoint may name, with their dtype and element size in bytes. Every
- * storage class is allowed by name so that a tensor of an unsupported dtype gets an error naming
- * its dtype rather than "unknown global", and so that a legacy file's records can be skipped.
- */
-export const STORAGE_TYPES: Record<string, { dtype: string; bytes: number }> = {
-  FloatStorage: { dtype: 'float32', bytes: 4 },
-  HalfStorage: { dtype: 'float16', bytes: 2 },
-  BFloat16Storage: { dtype: 'bfloat16', bytes: 2 },
-  DoubleStorage: { dtype: 'float64', bytes: 8 },
-  LongStorage: { dtype: 'int64', bytes: 8 },
-  IntStorage: { dtype: 'int32', bytes: 4 },
-  ShortStorage: { dtype: 'int16', bytes: 2 },
-  CharStorage: { dtype: 'int8', bytes: 1 },
-  ByteStorage: { dtype: 'uint8', bytes: 1 },
-  BoolStorage: { dtype: 'bool', bytes: 1 },
-  ComplexFloatStorage: { dtype: 'complex64', bytes: 8 },
-  ComplexDoubleStorage: { dtype: 'complex128', bytes: 16 },
-  QInt8Storage: { dtype: 'qint8', bytes: 1 },
-  QUInt8Storage: { dtype: 'quint8', bytes: 1 },
-  QInt32Storage: { dtype: 'qint32', bytes: 4 },
-  QUInt4x2Storage: { dtype: 'quint4x2', bytes: 1 },
-};
-
-/** The entry for a storage global's qualified name (`torch.FloatStorage`). */
-export function storageType(qualified: string): { dtype: string; bytes: number } | undefined {
-  const name = qualified.replace(/^torch\./, '');
-  return Object.hasOwn(STORAGE_TYPES, name) ? STORAGE_TYPES[name] : undefined;
-}
-
-const CALLABLE = new Set([
-  'collections.OrderedDict',
-  'torch._utils._rebuild_tensor',
-  'torch._utils._rebuild_tensor_v2',
-  'torch._utils._rebuild_parameter',
-  'torch.Size',
-]);
-
-function allowed(module: string, name: string): boolean {
-  return CALLABLE.has(`${module}.${name}`) || (module === 'torch' && Object.hasOwn(STORAGE_TYPES, name));
-}
 
 export interface UnpickleOptions {
   /** Called for BINPERSID with the id (a tuple); returns the storage it names. */
@@ -367,68 +266,6 @@ const OPCODE_NAMES: Record<number, string> = {
   0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS', 0x91: 'FROZENSET', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
 };
 
-function reduce(fn: PyGlobal, args: PyValue[], fail: (what: string) => Error): PyValue {
-  const name = fn.qualified;
-  switch (name) {
-    case 'collections.OrderedDict': {
-      const dict = new PyDict();
-      if (args.length > 0) {
-        const pairs = args[0];
-        if (!Array.isArray(pairs)) throw fail('OrderedDict() takes no arguments or a list of pairs here');
-        // Python 2 pickled an OrderedDict as OrderedDict([[key, value], ...]): lists, not tuples.
-        for (const pair of pairs) {
-          const kv = pair instanceof PyTuple ? pair.items : Array.isArray(pair) ? pair : null;
-          if (!kv || kv.length !== 2 || !isKey(kv[0])) throw fail('OrderedDict() got an item that is not a (key, value) pair');
-          dict.entries.set(kv[0], kv[1]);
-        }
-      }
-      return dict;
-    }
-    case 'torch.Size': {
-      const items = args[0];
-      if (!(items instanceof PyTuple) || !items.items.every(isIndex)) throw fail('torch.Size() takes a tuple of sizes');
-      return items;
-    }
-    case 'torch._utils._rebuild_parameter': {
-      // (data, requires_grad, backward_hooks): a Parameter is its data here.
-      if (!isTensor(args[0] ?? null)) throw fail('_rebuild_parameter() needs a tensor');
-      return args[0];
-    }
-    case 'torch._utils._rebuild_tensor':
-    case 'torch._utils._rebuild_tensor_v2': {
-      // (storage, storage_offset, size, stride[, requires_grad, backward_hooks[, metadata]])
-      const [storage, offset, size, stride] = args;
-      if (!isStorage(storage ?? null)) throw fail(`${fn.name}() needs a storage first`);
-      if (!isIndex(offset ?? null)) throw fail(`${fn.name}() has a storage offset that is not a non-negative integer`);
-      const dims = sizes(size ?? null);
-      const steps = sizes(stride ?? null);
-      if (!dims || !steps || dims.length !== steps.length) throw fail(`${fn.name}() needs a size and a stride tuple of the same length`);
-      return { kind: 'tensor', storage: storage as StorageRef, offset: Number(offset), size: dims, stride: steps };
-    }
-    default:
-      // A storage class or other allowed name that is only a value, never called.
-      throw fail(`${name} cannot be called`);
-  }
-}
-
-function isStorage(v: PyValue): v is StorageRef {
-  return typeof v === 'object' && v !== null && (v as StorageRef).kind === 'storage';
-}
-
-function isIndex(v: PyValue): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
-
-function sizes(v: PyValue): number[] | null {
-  if (!(v instanceof PyTuple) && !Array.isArray(v)) return null;
-  const items = v instanceof PyTuple ? v.items : v;
-  return items.every(isIndex) ? (items as number[]) : null;
-}
-
-function isKey(v: PyValue): v is PyKey {
-  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean';
-}
-
 /** Little-endian two's complement, as pickle's LONG1/LONG4; a number when it is safe. */
 function decodeLong(raw: Uint8Array): number | bigint {
   if (raw.length === 0) return 0;
@@ -442,17 +279,6 @@ function latin1(raw: Uint8Array): string {
   let s = '';
   for (const b of raw) s += String.fromCharCode(b);
   return s;
-}
-
-export function typeName(v: PyValue | undefined): string {
-  if (v === null || v === undefined) return 'None';
-  if (Array.isArray(v)) return 'list';
-  if (v instanceof PyTuple) return 'tuple';
-  if (v instanceof PyDict) return 'dict';
-  if (v instanceof PyGlobal) return `global ${v.qualified}`;
-  if (v instanceof Uint8Array) return 'bytes';
-  if (typeof v === 'object') return v.kind;
-  return typeof v === 'bigint' ? 'int' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float') : typeof v === 'string' ? 'str' : 'bool';
 }
 
 function describePid(pid: PyValue): string {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
+import type { BackendName } from '../../../shared/training';
 import { applyNormalization, decodeImage, loadDataset, type LoadedDataset } from '../data';
 import { evalBatches } from '../train/dataset-source';
 import { restoreModel } from '../train/restore';
@@ -33,10 +34,12 @@ export interface OpenOptions {
   /** Load the dataset (needed for stats, activations of a sample, ablation, evaluation). Default true. */
   withData?: boolean;
   batchSize?: number;
+  /** The backend to start when none runs yet (a fresh CLI or worker process); default auto. */
+  backend?: BackendName;
 }
 
 export async function openForInspection(runDir: string, options: OpenOptions = {}): Promise<InspectionContext> {
-  const { model, config, manifest } = restoreModel(runDir, options.checkpoint ?? 'best');
+  const { model, config, manifest } = await restoreModel(runDir, options.checkpoint ?? 'best', { backend: options.backend ?? 'auto' });
   const warnings: string[] = [];
   let dataset: LoadedDataset | null = null;
   let val: EvalBatches | null = null;

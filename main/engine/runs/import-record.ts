@@ -12,7 +12,7 @@ export const IMPORT_FILE = 'import.json';
 export const ImportRecordSchema = z.object({
   format: z.literal(1),
   source: z.string(),
-  kind: z.enum(['torchvision-safetensors', 'tfjs-layers']),
+  kind: z.enum(['torchvision-safetensors', 'torchvision-pth', 'tfjs-layers']),
   headReplaced: z.boolean(),
   freezeFeatures: z.boolean(),
   ignoredKeys: z.array(z.string()),

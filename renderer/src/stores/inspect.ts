@@ -3,6 +3,7 @@ import { computed, ref } from 'vue';
 import type { HostEvent } from '../../../shared/api';
 import type { InspectWhat } from '../../../shared/protocol';
 import { api } from '../api/current';
+import { requestInspection } from './requests';
 import { useSessionStore } from './session';
 
 /**
@@ -52,14 +53,12 @@ export const useInspectStore = defineStore('inspect', () => {
     if (!runId) return;
     const job: InspectJob = { requestId: '', runId, what, state: 'running', done: 0, total: 0, message: 'Requested…', error: null };
     jobs.value = [...jobs.value.slice(-19), job];
-    try {
-      const { requestId } = await api().inspect({
-        runId, what, ...(sample !== undefined ? { sample } : {}), ...(live.value ? {} : { checkpoint: checkpoint.value }),
-      });
-      update(job, { requestId });
-    } catch (err) {
-      update(job, { state: 'failed', error: err instanceof Error ? err.message : String(err) });
-    }
+    // Through the request banners (./requests), which also settle when the inspection ends.
+    const ticket = await requestInspection({
+      runId, what, ...(sample !== undefined ? { sample } : {}), ...(live.value ? {} : { checkpoint: checkpoint.value }),
+    });
+    if (ticket) update(job, { requestId: ticket.requestId });
+    else update(job, { state: 'failed', error: 'The request could not be sent; see the message above.' });
   }
 
   async function cancel(job: InspectJob): Promise<void> {
