@@ -9,8 +9,10 @@ import { parseInputShapeArg } from '../dataset-args';
 
 /**
  * `densenet-workbench bench --variant NAME --input HxWxC --batch B --steps N [--backend X]
- * [--warmup W] [--threads T] [--classes K] [--json]`: training and forward-only images/s and peak
- * memory on synthetic data, after warm-up (paper recipe: SGD, Nesterov 0.9, weight decay 1e-4).
+ * [--warmup W] [--threads T] [--classes K] [--memory-efficient auto|on|off] [--micro-batch N]
+ * [--profile] [--json]`: training and forward-only images/s and peak memory on synthetic data,
+ * after warm-up (paper recipe: SGD, Nesterov 0.9, weight decay 1e-4), with the memory plan the
+ * trainer would use and, with --profile, where one step's time goes per kernel.
  */
 interface BenchFlags {
   variant: string;
@@ -21,6 +23,9 @@ interface BenchFlags {
   backend: string;
   threads?: string;
   classes: string;
+  memoryEfficient: string;
+  microBatch: string;
+  profile?: boolean;
   json?: boolean;
 }
 
@@ -33,13 +38,25 @@ function positiveInt(name: string, text: string, max: number): number {
 const mb = (bytes: number | null) => (bytes == null ? 'n/a' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
 
 export function formatBench(r: BenchResult): string {
-  return [
+  const m = r.memory;
+  const mode = `${m.memoryEfficient ? 'memory-efficient' : 'plain'} dense layers${m.microBatch < r.batch ? `, micro-batches of ${m.microBatch}` : ''}`;
+  const lines = [
     formatBackendReport(r.backend),
     `model: ${r.variant} (${r.parameters.toLocaleString('en-US')} parameters), input ${r.config.inputShape.join('x')}, batch ${r.batch}, ${r.steps} timed steps after ${r.warmup} warm-up`,
+    `memory plan:  ${mode}; step estimated at ${mb(m.estimatedPeakBytes)} (plain: ${mb(m.plainEstimatedPeakBytes)})${m.heapLimitBytes ? ` of a ${mb(m.heapLimitBytes)} heap` : ''}`,
+    ...m.notes.map((n) => `  ${n}`),
     `training:     ${r.trainImagesPerSec.toFixed(2)} images/s (${r.trainStepMs.toFixed(0)} ms a step)`,
     `forward only: ${r.forwardImagesPerSec.toFixed(2)} images/s`,
-    `peak memory:  ${mb(r.vmHwmBytes)} VmHWM, ${mb(r.peakRssBytes)} sampled RSS`,
-  ].join('\n');
+    `peak memory:  ${mb(r.vmHwmBytes)} VmHWM, ${mb(r.peakRssBytes)} sampled RSS${m.heapPeakBytes != null ? `, ${mb(m.heapPeakBytes)} held by tensors on the wasm heap` : ''}`,
+  ];
+  if (r.profile) {
+    const total = r.profile.kernels.reduce((a, k) => a + k.ms, 0);
+    lines.push(`profile of one training step (${r.profile.stepMs.toFixed(0)} ms with profiling; kernels ${total.toFixed(0)} ms):`);
+    for (const k of r.profile.kernels.filter((k) => k.ms >= 0.005 * total)) {
+      lines.push(`  ${k.kernel.padEnd(24)} ${k.ms.toFixed(1).padStart(9)} ms ${((100 * k.ms) / total).toFixed(1).padStart(5)}%  ${String(k.calls).padStart(5)} calls`);
+    }
+  }
+  return lines.join('\n');
 }
 
 export function registerBench(program: Command): void {
@@ -54,12 +71,19 @@ export function registerBench(program: Command): void {
     .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
     .option('--threads <n>', 'wasm threads (default: all cores)')
     .option('--classes <n>', 'output classes', '10')
+    .option('--memory-efficient <mode>', 'memory-efficient dense layers: auto (where the plain ones would not fit), on or off', 'auto')
+    .option('--micro-batch <n>', 'at most N images a forward/backward pass, gradients summed over the batch (0: only when nothing else fits)', '0')
+    .option('--profile', 'also time every kernel of one more training step')
     .option('--json', 'print one JSON object instead of text')
     .action(async (flags: BenchFlags) => {
       const backend = BackendNameSchema.safeParse(flags.backend);
       if (!backend.success) throw new WorkbenchError(`--backend must be one of auto, tensorflow, wasm, cpu; got "${flags.backend}".`);
       const config = assertValidConfig(getPreset(flags.variant, { inputShape: parseInputShapeArg(flags.input), classes: positiveInt('classes', flags.classes, 100_000) }));
+      if (!['auto', 'on', 'off'].includes(flags.memoryEfficient)) throw new WorkbenchError(`--memory-efficient must be one of auto, on, off; got "${flags.memoryEfficient}".`);
       const result = await runBenchmark({
+        memoryEfficient: flags.memoryEfficient as 'auto' | 'on' | 'off',
+        microBatch: flags.microBatch === '0' ? 0 : positiveInt('micro-batch', flags.microBatch, 4096),
+        ...(flags.profile ? { profile: true } : {}),
         config,
         batch: positiveInt('batch', flags.batch, 4096),
         steps: positiveInt('steps', flags.steps, 100_000),
