@@ -19,6 +19,8 @@ import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
  * training); with --data it evaluates every image of that dataset, whose classes must be the run's.
  */
 interface EvalFlags extends RunsFlags {
+  /** The run store's old spelling. */
+  out?: string;
   data?: string;
   checkpoint: string;
   backend: string;
@@ -69,7 +71,7 @@ export function registerEval(program: Command): void {
     if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 4096)) {
       throw new WorkbenchError(`--batch must be an integer in 1..4096; got "${flags.batch}".`);
     }
-    const dir = resolveRunDir(runArg, runsDirOf(flags));
+    const dir = resolveRunDir(runArg, runsDirOf(flags, flags.out));
     // One thread: inference on a held-out split is quick, and a short-lived CLI process need not
     // start wasm's pthread workers.
     const { model, config, manifest } = await restoreModel(dir, flags.checkpoint, { backend: backend.data as BackendName, threads: 1 });

@@ -109,7 +109,7 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
   }
   const backend = BackendNameSchema.safeParse(flags.backend);
   if (!backend.success) throw new WorkbenchError(`--backend must be one of ${BackendNameSchema.options.join(', ')}; got "${flags.backend}".`);
-  const runDir = resolveRunDir(run, runsDirOf(flags));
+  const runDir = resolveRunDir(run, runsDirOf({ runs: flags.runs }));
   const out = path.resolve(flags.out ?? path.join(runDir, 'inspect'));
   const written: string[] = [];
   const events: TrainerEvent[] = [];
