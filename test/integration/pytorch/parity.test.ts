@@ -76,6 +76,18 @@ describeTorch('the PyTorch engine matches the TF.js engine', () => {
     expect(v).toBe(py.val.length);
   });
 
+  it('DataLoader workers (how GPU runs are fed) give the same batches: 2 workers train exactly as none', async () => {
+    const a = path.join(root, 'workers-0');
+    const b = path.join(root, 'workers-2');
+    await preparePtRun(a, { settings: ptSettings({ epochs: 2 }), limit: 40 });
+    fs.cpSync(a, b, { recursive: true });
+    for (const [dir, workers] of [[a, '0'], [b, '2']]) {
+      const r = trainStandalone(dir, ['--workers', workers]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    expect(stepLosses(b)).toEqual(stepLosses(a));
+  });
+
   it('builds every preset and custom B/θ/blocks with the TF.js model\'s parameter counts and maps every weight to its Keras name', () => {
     const configs = [...presetNames().map((n) => getPreset(n, { classes: 10 })),
       tinyConfig({ bottleneck: false, compression: 0.7, blocks: [3, 1, 2], growthRate: 5, initFeatures: 7, inputShape: [9, 9, 3] }),
