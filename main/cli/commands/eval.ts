@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { BackendNameSchema, type BackendName } from '../../../shared/training';
-import { loadDataset, type DataSplit } from '../../engine/data';
-import { parseDatasetArg } from '../dataset-args';
-import { selectTrainingBackend } from '../../engine/train/backend';
-import { evalBatches } from '../../engine/train/dataset-source';
-import { evaluateDetailed, type Batch, type DetailedEvalResult } from '../../engine/train/evaluate';
-import { restoreModel } from '../../engine/train/restore';
+import type { Batch } from '../../engine/data';
+import { evaluateDetailed, type DetailedEvalResult } from '../../engine/inspect/evaluation';
+import { openRun, type OpenedRun } from '../../engine/run/open-run';
 import { resolveRunDir } from '../../engine/runs/run-store';
+import { selectTrainingBackend } from '../../engine/train/backend';
+import { parseDatasetArg } from '../dataset-args';
 
 /**
  * `densenet-workbench eval RUN [--data]`: accuracy, per-class precision and recall, and the
@@ -24,8 +23,8 @@ interface EvalFlags {
   json?: boolean;
 }
 
-async function* concat(splits: DataSplit[], batchSize: number, norm: Parameters<typeof evalBatches>[2], shape: [number, number, number]): AsyncGenerator<Batch> {
-  for (const s of splits) if (s.size > 0) yield* evalBatches(s, batchSize, norm, shape);
+async function* concat(run: OpenedRun, splits: Parameters<OpenedRun['batches']>[0][], batchSize: number | undefined): AsyncGenerator<Batch> {
+  for (const s of splits) if (s.size > 0) yield* run.batches(s, batchSize);
 }
 
 function pct(x: number): string {
@@ -72,14 +71,11 @@ export function registerEval(program: Command): void {
       // One thread: inference on a held-out split is quick, and a short-lived CLI process need not
       // start wasm's pthread workers (earlier builds' workers also kept the process from exiting).
       await selectTrainingBackend(backend.data as BackendName, { threads: 1 });
-      const { model, config, manifest } = restoreModel(dir, flags.checkpoint);
+      const run = openRun(dir);
+      const { config } = run;
+      const { model, manifest } = run.restoreModel(flags.checkpoint);
       try {
-        const spec = flags.data ? parseDatasetArg(flags.data) : config.dataset.spec;
-        const dataset = await loadDataset(spec, {
-          inputShape: config.dataset.inputShape,
-          valFraction: flags.data ? 0 : config.settings.valFraction,
-          seed: config.seed,
-        });
+        const { dataset } = await run.loadData(flags.data ? { spec: parseDatasetArg(flags.data), valFraction: 0 } : {});
         if (dataset.classes.join('\n') !== config.dataset.classes.join('\n')) {
           throw new WorkbenchError(`Dataset ${dataset.name} has classes [${dataset.classes.slice(0, 8).join(', ')}${dataset.classes.length > 8 ? ', …' : ''}], but run ${config.id} was trained on [${config.dataset.classes.slice(0, 8).join(', ')}${config.dataset.classes.length > 8 ? ', …' : ''}].`);
         }
@@ -88,7 +84,7 @@ export function registerEval(program: Command): void {
           ? { splits: [dataset.train, dataset.val, ...(dataset.test ? [dataset.test] : [])], name: `all of ${dataset.name}` }
           : heldOut;
         if (splits.every((s) => s.size === 0)) throw new WorkbenchError(`Run ${config.id} has no held-out images to evaluate on (its validation fraction is 0); pass --data.`);
-        const result = await evaluateDetailed(model, concat(splits, batchSize ?? config.settings.batchSize, config.normalization, dataset.inputShape), dataset.classes);
+        const result = await evaluateDetailed(model, concat(run, splits, batchSize), dataset.classes);
         if (flags.json) {
           process.stdout.write(JSON.stringify({ run: config.id, checkpoint: manifest.name, step: manifest.step, data: name, ...result }, null, 2) + '\n');
         } else {

@@ -6,7 +6,7 @@ import { WorkbenchError } from '../../../shared/errors';
 import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
 import { activationSheet } from '../../engine/inspect/activations';
 import { renderHeatmap } from '../../engine/inspect/heatmap';
-import { imageForRun, openForInspection } from '../../engine/inspect/run-context';
+import { imageForRun, openForInspection } from '../../engine/run/inspect-run';
 import { readMetrics, resolveRunDir } from '../../engine/runs/run-store';
 
 /**

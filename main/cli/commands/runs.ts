@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { shownEpoch, statusLabel } from '../../../shared/run/lifecycle';
 import { listRuns, type RunInfo } from '../../engine/runs/run-store';
 
 /** `densenet-workbench runs`: the runs under --out with their status, progress and best accuracy. */
@@ -9,7 +10,7 @@ function pct(x: number | null | undefined): string {
 export function formatRuns(runs: RunInfo[], root: string): string {
   if (runs.length === 0) return `No runs under ${root}.\n`;
   const rows = runs.map((r) => [
-    r.id, r.name, r.status, `${Math.min(r.progress.epoch + (r.progress.epochStep > 0 ? 1 : 0), r.progress.epochs)}/${r.progress.epochs} (${Math.round(r.progress.fraction * 100)}%)`,
+    r.id, r.name, statusLabel(r.status, r.reason), `${shownEpoch(r.progress, r.progress.epochs)}/${r.progress.epochs} (${Math.round(r.progress.fraction * 100)}%)`,
     pct(r.best?.valAccuracy), r.created.replace('T', ' ').slice(0, 19),
   ]);
   const header = ['id', 'name', 'status', 'epoch', 'best val acc', 'created'];

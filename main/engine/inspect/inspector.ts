@@ -6,7 +6,8 @@ import type { LoopHooks } from '../train/loop';
 import { ablateLayers } from './ablation';
 import { encodeActivationMaps, rawActivationMaps } from './activations';
 import { contributionMatrices, kernelFromModel, type ContributionBlockSpec } from './contributions';
-import { accuracyOf, evaluate, predictAll, type EvalBatches } from './evaluation';
+import { accuracyOf, predictAll } from '../train/evaluate';
+import { evaluationMetrics, type EvalBatches } from './evaluation';
 import { FeatureProbe } from './feature-probe';
 import { captureGradients, type PendingGradients } from './gradients';
 import { ablationTargets, contributionSpecs, probePoints, type ProbePoint } from './probe-points';
@@ -171,7 +172,7 @@ export class Inspector {
 
   async evaluation(topMisclassified = 16): Promise<TrainerEventOf<'evaluation'>> {
     const val = this.requireVal('Evaluation');
-    const r = evaluate(await predictAll(this.options.model, val()), this.options.classes.length, topMisclassified);
+    const r = evaluationMetrics(await predictAll(this.options.model, val()), this.options.classes.length, topMisclassified);
     return { type: 'evaluation', runId: this.options.runId, step: this.position.step, classes: [...this.options.classes], ...r, time: this.now() };
   }
 

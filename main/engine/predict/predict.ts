@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
 import { applyNormalization, decodeImage } from '../data';
 import { ImageProblem } from '../data/decode';
-import { restoreModel } from '../train/restore';
+import { restoreModel } from '../run/open-run';
 import { CONFIG_FILE } from '../runs/run-store';
 import { PREPROCESSING_FILE, readPreprocessing } from '../export/preprocessing';
 import { loadLayersModelFromFiles } from '../export/tfjs-files';
