@@ -56,8 +56,23 @@ export type RunRef = z.infer<typeof RunRefSchema>;
 export const RenameRunRequestSchema = z.object({ runId, name: z.string().trim().min(1).max(200) });
 export type RenameRunRequest = z.input<typeof RenameRunRequestSchema>;
 
-export const InspectRequestSchema = InspectCommandSchema.omit({ type: true });
+/**
+ * Inspect a run. The live run (running or paused) is inspected by its trainer, on its current
+ * weights. Any other run is inspected from a checkpoint (`best` by default, as `eval` and export
+ * do) by a short-lived worker process; its evaluations and ablations are recorded in the run.
+ * Progress and the result arrive as events with the answer's `requestId`, then `inspectDone`.
+ */
+export const InspectRequestSchema = InspectCommandSchema.omit({ type: true, requestId: true }).extend({
+  /** The run to inspect; default the live run. */
+  runId: runId.optional(),
+  /** `latest`, `best` or a checkpoint name, for a run that is not training. */
+  checkpoint: z.string().min(1).max(200).regex(/^[A-Za-z0-9._-]+$/, 'Checkpoint names use letters, digits, ".", "_" and "-" only.').optional(),
+});
 export type InspectRequest = z.input<typeof InspectRequestSchema>;
+export const InspectTicketSchema = z.object({ requestId: z.string() });
+export type InspectTicket = z.infer<typeof InspectTicketSchema>;
+export const CancelInspectRequestSchema = z.object({ requestId: z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/) });
+export type CancelInspectRequest = z.input<typeof CancelInspectRequestSchema>;
 
 export const ExportFormatSchema = z.enum(['tfjs', 'onnx', 'report', 'csv']);
 export const ExportRequestSchema = z.object({
@@ -103,7 +118,12 @@ export const ScanResultSchema = z.object({
   classes: z.array(z.string()),
   counts: z.array(z.number().int().min(0)),
   splits: z.object({ train: z.array(z.number().int()), val: z.array(z.number().int()), test: z.array(z.number().int()) }),
+  /** Source sizes "WxH" → count, the most common first. */
   sizes: z.record(z.string(), z.number().int()),
+  /** Accepted images whose header says grayscale, and those in colour: they choose the input channels. */
+  modes: z.object({ gray: z.number().int().min(0), color: z.number().int().min(0) }).optional(),
+  /** False when only headers were read, so truncated files may still be counted as good. */
+  verified: z.boolean().optional(),
   skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
   errors: z.array(z.string()),
   warnings: z.array(z.string()),
@@ -208,7 +228,9 @@ export const API_METHODS = {
   openRun: { channel: 'run:open', request: RunRefSchema, response: OpenedRunSchema },
   renameRun: { channel: 'run:rename', request: RenameRunRequestSchema, response: RunInfoSchema },
   deleteRun: { channel: 'run:delete', request: RunRefSchema, response: NoResponse },
-  inspect: { channel: 'inspect:request', request: InspectRequestSchema, response: NoResponse },
+  inspect: { channel: 'inspect:request', request: InspectRequestSchema, response: InspectTicketSchema },
+  /** Stops an inspection in progress; the request ends with a cancelled `inspectDone`. */
+  cancelInspect: { channel: 'inspect:cancel', request: CancelInspectRequestSchema, response: NoResponse },
   exportRun: { channel: 'export:run', request: ExportRequestSchema, response: ExportResultSchema },
 } as const;
 
@@ -259,7 +281,8 @@ export interface WorkbenchApi {
   openRun(request: RunRef): Promise<OpenedRun>;
   renameRun(request: RenameRunRequest): Promise<RunInfo>;
   deleteRun(request: RunRef): Promise<null>;
-  inspect(request: InspectRequest): Promise<null>;
+  inspect(request: InspectRequest): Promise<InspectTicket>;
+  cancelInspect(request: CancelInspectRequest): Promise<null>;
   exportRun(request: ExportRequest): Promise<ExportResult>;
   onEvent(listener: (event: HostEvent) => void): () => void;
   /** Desktop app only: a native folder picker; resolves to the chosen folder, or null if cancelled. */

@@ -13,8 +13,20 @@ export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
 
 export const OptimizerSchema = z.enum(['sgd', 'adam', 'adamw']);
 export const ScheduleSchema = z.enum(['multistep', 'step', 'cosine', 'onecycle', 'constant']);
+/** A TF.js backend (`auto`: the best that starts): what eval, predict and bench --backend take. */
 export const BackendNameSchema = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendNameSchema>;
+/**
+ * What trains a run: a TF.js backend, or `pytorch`, the PyTorch engine (a Python trainer). `auto`
+ * takes PyTorch when it finds a usable GPU, else the best TF.js backend.
+ */
+export const TrainBackendSchema = z.enum([...BackendNameSchema.options, 'pytorch']);
+export type TrainBackendName = z.infer<typeof TrainBackendSchema>;
+/** The PyTorch engine's device: `auto` is a GPU when PyTorch has a usable one, else the CPU. */
+export const DeviceSchema = z.enum(['auto', 'cuda', 'mps', 'cpu']);
+export type DeviceName = z.infer<typeof DeviceSchema>;
+/** Mixed precision of the PyTorch engine on a GPU (torch.autocast; fp16 with a gradient scaler). */
+export const PrecisionSchema = z.enum(['fp32', 'bf16', 'fp16']);
 
 export const TrainSettingsSchema = z.object({
   epochs: z.number().int().min(1).max(100_000).default(10),
@@ -40,7 +52,13 @@ export const TrainSettingsSchema = z.object({
   augment: z.object({ padCrop: z.boolean().default(true), flip: z.boolean().default(true) }).default({ padCrop: true, flip: true }),
   normalize: z.boolean().default(true),
   valFraction: z.number().min(0).lt(1).default(0.1),
-  backend: BackendNameSchema.default('auto'),
+  backend: TrainBackendSchema.default('auto'),
+  /** PyTorch engine only (the TF.js engine ignores them): device, mixed precision, channels_last memory format. */
+  device: DeviceSchema.default('auto'),
+  precision: PrecisionSchema.default('fp32'),
+  channelsLast: z.boolean().default(false),
+  /** PyTorch engine under torchrun: batch-norm statistics over every process's share of the batch (CUDA only). */
+  syncBatchNorm: z.boolean().default(false),
   /** Checkpoint every N steps (and at every epoch end); keep the last `keepCheckpoints` plus the best. */
   checkpointEvery: z.number().int().min(1).default(200),
   keepCheckpoints: z.number().int().min(1).default(3),

@@ -1,5 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { WorkbenchError } from '../../shared/errors';
+import { formatLr } from '../../shared/format-number';
 import type { TrainerEvent, TrainerEventOf } from '../../shared/protocol';
 import type { HostExit, TrainerHost } from '../trainer/host';
 
@@ -89,7 +90,7 @@ export async function driveRun(host: TrainerHost, run: { runId: string; runDir: 
         break;
       }
       case 'epoch':
-        print(`epoch ${e.epoch + 1}/${options.epochs}: loss ${e.loss.toFixed(4)}, acc ${pct(e.accuracy)}, val loss ${e.valLoss?.toFixed(4) ?? '–'}, val acc ${pct(e.valAccuracy)}, lr ${e.lr}, ${e.seconds.toFixed(1)} s`);
+        print(`epoch ${e.epoch + 1}/${options.epochs}: loss ${e.loss.toFixed(4)}, acc ${pct(e.accuracy)}, val loss ${e.valLoss?.toFixed(4) ?? '–'}, val acc ${pct(e.valAccuracy)}, lr ${formatLr(e.lr)}, ${e.seconds.toFixed(1)} s`);
         break;
       case 'log':
         if (e.level !== 'debug') print(e.level === 'info' ? e.message : `${e.level}: ${e.message}`);

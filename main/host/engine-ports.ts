@@ -8,7 +8,7 @@ import * as store from '../engine/runs/run-store';
 import type { TrainerChannel } from '../trainer/channel';
 import { TrainerHost } from '../trainer/host';
 import type { EnginePorts, RunStorePort, TrainerPort } from './ports';
-import { builtinThumbnails, fileThumbnails } from './thumbnails';
+import { builtinThumbnails, fileThumbnails, scanResult } from './thumbnails';
 
 /**
  * The real engine behind the WorkbenchService: the run store on disk, the data module's scanner,
@@ -116,7 +116,7 @@ export interface EnginePortsOptions {
    * Starts one trainer process for a run with these settings (fork for serve/CLI, utilityProcess
    * for Electron); the settings say which engine it should be.
    */
-  createChannel(settings: TrainSettings): TrainerChannel;
+  createChannel(settings?: TrainSettings): TrainerChannel;
 }
 
 export function enginePorts(options: EnginePortsOptions): EnginePorts {
@@ -129,9 +129,10 @@ export function enginePorts(options: EnginePortsOptions): EnginePorts {
       if (dataset.kind === 'builtin') {
         return builtinThumbnails(dataset, thumbnailsPerClass);
       }
+      // The same scan as `densenet-workbench scan` and training: every image decoded, so all three
+      // accept the same files.
       const report = await data.scanDataset(dataset, { inputShape });
-      const thumbnails = await fileThumbnails(report.samples ?? {}, thumbnailsPerClass);
-      return { root: report.root, classes: report.classes, counts: report.counts, splits: report.splits, sizes: report.sizes, skipped: report.skipped, errors: report.errors, warnings: report.warnings, thumbnails };
+      return scanResult(report, await fileThumbnails(report.samples ?? {}, thumbnailsPerClass));
     },
     backendInfo() {
       // The host's own view of the backends; the trainer reports the one it used in each run's config.

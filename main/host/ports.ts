@@ -53,8 +53,11 @@ export interface RunStorePort {
 }
 
 export interface EnginePorts {
-  /** A trainer process for a run with these settings (they say which engine). */
-  spawnTrainer(settings: TrainSettings): TrainerPort;
+  /**
+   * A trainer process for a run with these settings (they say which engine); without settings, the
+   * built-in TF.js trainer (inspection workers: it reads a run folder whichever engine wrote it).
+   */
+  spawnTrainer(settings?: TrainSettings): TrainerPort;
   runs: RunStorePort;
   /** The scan report plus thumbnails; folder paths are already checked against the roots. */
   scan(dataset: DatasetSpec, inputShape: [number, number, number] | undefined, thumbnailsPerClass: number): Promise<ScanResult>;

@@ -1,5 +1,6 @@
 import type { ScanResult } from '../../shared/api';
 import type { DatasetSpec } from '../../shared/training';
+import type { ScanReport } from '../engine/data';
 
 /** Scan-report thumbnails for the dataset picker, as PNG data URLs (sharp does the encoding). */
 const SIZE = 48;
@@ -51,6 +52,14 @@ export async function builtinThumbnails(spec: Extract<DatasetSpec, { kind: 'buil
       }),
     );
   }
-  const r = ds.report;
-  return { root: r.root, classes: r.classes, counts: r.counts, splits: r.splits, sizes: r.sizes, skipped: r.skipped, errors: r.errors, warnings: r.warnings, thumbnails };
+  return scanResult(ds.report, thumbnails);
+}
+
+/** The data module's scan report as the API carries it, whatever the dataset kind. */
+export function scanResult(r: ScanReport, thumbnails: Record<string, string[]>): ScanResult {
+  return {
+    root: r.root, classes: r.classes, counts: r.counts, splits: r.splits, sizes: r.sizes,
+    ...(r.modes ? { modes: r.modes } : {}), verified: r.verified ?? true,
+    skipped: r.skipped, errors: r.errors, warnings: r.warnings, thumbnails,
+  };
 }

@@ -12,5 +12,5 @@ export type TrainerEventOf<T extends TrainerEvent['type']> = Extract<TrainerEven
 
 /** Epoch-level events are never dropped by the UI throttle. */
 export const NEVER_DROPPED: ReadonlySet<TrainerEvent['type']> = new Set([
-  'ready', 'state', 'epoch', 'log', 'error', 'finished', 'contributions', 'activations', 'ablation', 'evaluation',
+  'ready', 'state', 'epoch', 'log', 'error', 'finished', 'contributions', 'activations', 'ablation', 'evaluation', 'inspectDone',
 ]);

@@ -16,6 +16,11 @@ import { z } from 'zod';
  * drops epoch-end layerStats nor the types in NEVER_DROPPED.
  */
 const finite = z.number().finite();
+/**
+ * The checkpoint an on-demand result was computed from (`step-000000090`), when it came from a
+ * saved checkpoint rather than the live weights between training steps.
+ */
+const checkpoint = z.string().min(1).max(200).optional();
 
 export const LayerStatSchema = z.object({
   /**
@@ -49,6 +54,7 @@ export const LayerStatsEventSchema = z.object({
   /** True when computed at an epoch end (never dropped by the throttle). */
   epochEnd: z.boolean(),
   layers: z.array(LayerStatSchema),
+  checkpoint,
   time: finite,
 });
 
@@ -57,8 +63,11 @@ export const GradientStatSchema = z.object({
   layer: z.string(),
   /** L2 norm of the weight gradients of this layer. */
   gradNorm: finite,
-  /** ‖Δw‖ / ‖w‖ of this step's update as applied (momentum and weight decay included); ‖w‖ before it. */
-  updateRatio: finite,
+  /**
+   * ‖Δw‖ / ‖w‖ of this step's update as applied (momentum and weight decay included); ‖w‖ before
+   * it. Null for gradients computed on request from a checkpoint, where no update was applied.
+   */
+  updateRatio: finite.nullable(),
   weightNorm: finite,
 });
 export const GradientsEventSchema = z.object({
@@ -67,6 +76,7 @@ export const GradientsEventSchema = z.object({
   step: z.number().int().min(0),
   epoch: z.number().int().min(0),
   layers: z.array(GradientStatSchema),
+  checkpoint,
   time: finite,
 });
 
@@ -112,6 +122,7 @@ export const ActivationsEventSchema = z.object({
   sample: z.number().int().min(0),
   label: z.string().optional(),
   layers: z.array(ActivationMapSchema),
+  checkpoint,
   time: finite,
 });
 
@@ -123,6 +134,11 @@ export const AblationEventSchema = z.object({
   baselineAccuracy: finite,
   /** Per dense layer (graph node id): accuracy with its k new maps zeroed; drop = baseline − accuracy. */
   layers: z.array(z.object({ layer: z.string(), accuracy: finite, drop: finite })),
+  checkpoint,
+  /** Validation samples every accuracy is over. */
+  samples: z.number().int().min(0).optional(),
+  /** Wall time the whole ablation took. */
+  seconds: finite.optional(),
   time: finite,
 });
 
@@ -136,8 +152,56 @@ export const EvaluationEventSchema = z.object({
   confusion: z.array(z.array(z.number().int().min(0))),
   /** Per class: precision and recall (0 where undefined), one-vs-rest accuracy, number of samples. */
   perClass: z.array(z.object({ precision: finite, recall: finite, accuracy: finite, support: z.number().int().min(0) })),
-  /** The most confidently wrong validation samples, most confident first; `index` is the sample's. */
-  misclassified: z.array(z.object({ index: z.number().int().min(0), actual: z.number().int(), predicted: z.number().int(), confidence: finite })),
+  /** The most confidently wrong samples, most confident first; `index` is the sample's in the split. */
+  misclassified: z.array(z.object({
+    index: z.number().int().min(0),
+    actual: z.number().int(),
+    predicted: z.number().int(),
+    confidence: finite,
+    /** Where the image came from: its path relative to the dataset folder, or a built-in image's class and number. */
+    file: z.string().max(1000).optional(),
+    /** The image as the model saw it (resized, before normalization), as a small base64 PNG. */
+    thumbnail: z.string().max(64 * 1024).optional(),
+  })),
+  checkpoint,
+  /** What was evaluated: `validation split`, `test split`, `all of mnist`, …; the validation split when absent. */
+  split: z.string().max(200).optional(),
+  /** Mean cross-entropy over the samples, when computed. */
+  loss: finite.optional(),
+  time: finite,
+});
+
+export const InspectWhatSchema = z.enum(['stats', 'gradients', 'contributions', 'activations', 'ablation', 'evaluation']);
+export type InspectWhat = z.infer<typeof InspectWhatSchema>;
+
+/**
+ * How far an on-demand inspection is (ablation and evaluation take a while): `done` of `total`
+ * units of work, with a sentence. `requestId` echoes the request's.
+ */
+export const InspectProgressEventSchema = z.object({
+  type: z.literal('inspectProgress'),
+  runId: z.string(),
+  requestId: z.string().max(100).optional(),
+  what: InspectWhatSchema,
+  done: z.number().min(0),
+  total: z.number().min(0),
+  message: z.string().max(500).optional(),
+  time: finite,
+});
+
+/**
+ * An on-demand inspection is over: its result event came before this one (`ok`), or it failed or
+ * was cancelled, and `error` says why. Every request ends with exactly one of these.
+ */
+export const InspectDoneEventSchema = z.object({
+  type: z.literal('inspectDone'),
+  runId: z.string(),
+  requestId: z.string().max(100).optional(),
+  what: InspectWhatSchema,
+  ok: z.boolean(),
+  cancelled: z.boolean().optional(),
+  error: z.object({ name: z.string(), message: z.string(), user: z.boolean().optional() }).optional(),
+  seconds: finite.optional(),
   time: finite,
 });
 
@@ -148,4 +212,6 @@ export const InspectEventSchemas = [
   ActivationsEventSchema,
   AblationEventSchema,
   EvaluationEventSchema,
+  InspectProgressEventSchema,
+  InspectDoneEventSchema,
 ] as const;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LiveStatusSchema, RunEndSchema } from '../run/lifecycle';
 import { DatasetSpecSchema, TrainSettingsSchema } from '../training';
 import { ValidDenseNetConfigSchema } from '../validation';
+import { InspectWhatSchema } from './inspect';
 
 /**
  * Messages between a host (CLI, serve, Electron main) and the trainer process.
@@ -34,12 +35,30 @@ export const PauseCommandSchema = z.object({ type: z.literal('pause') });
 export const ResumeCommandSchema = z.object({ type: z.literal('resume') });
 export const StopCommandSchema = z.object({ type: z.literal('stop') });
 export const SnapshotCommandSchema = z.object({ type: z.literal('snapshot') });
+const requestId = z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/);
 export const InspectCommandSchema = z.object({
   type: z.literal('inspect'),
-  what: z.enum(['stats', 'gradients', 'contributions', 'activations', 'ablation', 'evaluation']),
+  what: InspectWhatSchema,
   /** Index of a validation sample, for activations. */
   sample: z.number().int().min(0).optional(),
+  /** Echoed in the progress and done events of this request. */
+  requestId: requestId.optional(),
 });
+/**
+ * Inspects a run that is not training, from one of its checkpoints: sent to a fresh trainer
+ * process, which answers with the result event and `inspectDone`, then is closed by its host.
+ */
+export const InspectRunCommandSchema = z.object({
+  type: z.literal('inspectRun'),
+  runDir: z.string().min(1),
+  /** `latest`, `best` or a checkpoint name. */
+  checkpoint: z.string().min(1).max(200),
+  what: InspectWhatSchema,
+  sample: z.number().int().min(0).optional(),
+  requestId,
+});
+/** Stops an on-demand inspection in progress (an ablation, an evaluation) at its next chunk. */
+export const CancelInspectCommandSchema = z.object({ type: z.literal('cancelInspect'), requestId });
 
 export const TrainerCommandSchema = z.discriminatedUnion('type', [
   StartCommandSchema,
@@ -49,6 +68,8 @@ export const TrainerCommandSchema = z.discriminatedUnion('type', [
   StopCommandSchema,
   SnapshotCommandSchema,
   InspectCommandSchema,
+  InspectRunCommandSchema,
+  CancelInspectCommandSchema,
 ]);
 export type TrainerCommand = z.infer<typeof TrainerCommandSchema>;
 

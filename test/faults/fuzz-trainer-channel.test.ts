@@ -25,10 +25,13 @@ afterAll(async () => {
   if (host.pid) await waitGone(host.pid, 10_000);
 });
 
-/** Valid `start` and `resumeRun` commands would really train; everything else is fair game. */
+/**
+ * Valid `start` and `resumeRun` commands would really train, and a valid `inspectRun` really opens
+ * a run (test/integration/inspect-worker.test.ts covers it); everything else is fair game.
+ */
 function harmless(m: unknown): boolean {
   const parsed = TrainerCommandSchema.safeParse(m);
-  return !parsed.success || (parsed.data.type !== 'start' && parsed.data.type !== 'resumeRun');
+  return !parsed.success || !['start', 'resumeRun', 'inspectRun'].includes(parsed.data.type);
 }
 
 async function answer(m: unknown): Promise<Extract<TrainerEvent, { type: 'error' }>> {
@@ -62,7 +65,7 @@ describe('a real trainer process fed malformed commands', () => {
         const err = await answer(m);
         expect(err.fatal).toBe(false);
         if (bad) expect(err.error).toMatchObject({ name: 'ProtocolError', message: expect.stringMatching(/^Rejected a malformed command/) });
-        else expect(err.error.message).toMatch(/No run is training/);
+        else expect(err.error.message).toMatch(/No run is training|No inspection \S+ is in progress/);
       }),
       { numRuns: 1500, seed: 4 },
     );

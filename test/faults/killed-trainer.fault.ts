@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainerEvent } from '../../shared/protocol';
-import { listCheckpoints, loadCheckpoint, checkpointDir } from '../../main/engine/runs/checkpoint';
+import { checkpointDir, isDataFile, listCheckpoints, loadCheckpoint } from '../../main/engine/runs/checkpoint';
 import { METRICS_FILE } from '../../main/engine/runs/metrics-log';
 import { listRuns, readMetrics, readRun } from '../../main/engine/runs/run-store';
 import { forkTrainerHost, type HostExit, type TrainerHost } from '../../main/trainer/host';
@@ -161,7 +161,7 @@ describe('a trainer killed with SIGKILL at random points', () => {
       const files = fs.readdirSync(checkpointDir(runDir));
       tally.tmpLeftInCheckpoints += files.filter((f) => f.endsWith('.tmp')).length;
       const referenced = new Set(ckpts.map((m) => m.data.file));
-      tally.orphanBins += files.filter((f) => f.endsWith('.bin') && !referenced.has(f)).length;
+      tally.orphanBins += files.filter((f) => isDataFile(f) && !referenced.has(f)).length;
       // Every fourth trial also tears the last line (the host's TrainerExit note) in half, as a
       // power cut during the write would: it must be skipped on read, and the next writer must
       // start a fresh line instead of gluing its first event onto the torn one.

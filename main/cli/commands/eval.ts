@@ -5,8 +5,8 @@ import type { Batch } from '../../engine/data';
 import { evaluateDetailed, type DetailedEvalResult } from '../../engine/inspect/evaluation';
 import { openRun, type OpenedRun } from '../../engine/run/open-run';
 import { resolveRunDir } from '../../engine/runs/run-store';
-import { selectTrainingBackend } from '../../engine/train/backend';
 import { parseDatasetArg } from '../dataset-args';
+import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 
 /**
  * `densenet-workbench eval RUN [--data]`: accuracy, per-class precision and recall, and the
@@ -14,8 +14,7 @@ import { parseDatasetArg } from '../dataset-args';
  * (the test split when the dataset has one, else the validation split, exactly as split in
  * training); with --data it evaluates every image of that dataset, whose classes must be the run's.
  */
-interface EvalFlags {
-  out: string;
+interface EvalFlags extends RunsFlags {
   data?: string;
   checkpoint: string;
   backend: string;
@@ -50,48 +49,47 @@ export function formatEval(r: DetailedEvalResult, title: string): string {
 }
 
 export function registerEval(program: Command): void {
-  program
+  const command = program
     .command('eval')
     .description('Evaluate a run: accuracy, per-class precision and recall, confusion matrix.')
-    .argument('<run>', 'a run id (under --out) or a run folder')
-    .option('--out <dir>', 'run store folder', 'runs')
+    .argument('<run>', 'a run folder, or the id or name of a run under --runs')
     .option('--data <dataset>', 'evaluate every image of this dataset instead of the run\'s held-out split')
     .option('--checkpoint <which>', 'best, latest or a checkpoint name', 'best')
     .option('--backend <name>', `backend: ${BackendNameSchema.options.join(', ')}`, 'auto')
     .option('--batch <n>', 'batch size (default: the run\'s)')
-    .option('--json', 'print the result as JSON')
-    .action(async (runArg: string, flags: EvalFlags) => {
-      const backend = BackendNameSchema.safeParse(flags.backend);
-      if (!backend.success) throw new WorkbenchError(`--backend must be one of ${BackendNameSchema.options.join(', ')}; got "${flags.backend}".`);
-      const batchSize = flags.batch === undefined ? undefined : Number(flags.batch);
-      if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 4096)) {
-        throw new WorkbenchError(`--batch must be an integer in 1..4096; got "${flags.batch}".`);
+    .option('--json', 'print the result as JSON');
+  addRunsOption(command, { legacyOut: true }).action(async (runArg: string, flags: EvalFlags) => {
+    const backend = BackendNameSchema.safeParse(flags.backend);
+    if (!backend.success) throw new WorkbenchError(`--backend must be one of ${BackendNameSchema.options.join(', ')}; got "${flags.backend}".`);
+    const batchSize = flags.batch === undefined ? undefined : Number(flags.batch);
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 4096)) {
+      throw new WorkbenchError(`--batch must be an integer in 1..4096; got "${flags.batch}".`);
+    }
+    const dir = resolveRunDir(runArg, runsDirOf(flags));
+    // One thread: inference on a held-out split is quick, and a short-lived CLI process need not
+    // start wasm's pthread workers.
+    const run = openRun(dir);
+    const { config } = run;
+    const { model, manifest } = await run.restoreModel(flags.checkpoint, { backend: backend.data as BackendName, threads: 1 });
+    try {
+      // The run's held-out data as training split it, or all of another dataset.
+      const { dataset } = await run.loadData(flags.data ? { spec: parseDatasetArg(flags.data), valFraction: 0 } : {});
+      if (dataset.classes.join('\n') !== config.dataset.classes.join('\n')) {
+        throw new WorkbenchError(`Dataset ${dataset.name} has classes [${dataset.classes.slice(0, 8).join(', ')}${dataset.classes.length > 8 ? ', …' : ''}], but run ${config.id} was trained on [${config.dataset.classes.slice(0, 8).join(', ')}${config.dataset.classes.length > 8 ? ', …' : ''}].`);
       }
-      const dir = resolveRunDir(runArg, flags.out);
-      // One thread: inference on a held-out split is quick, and a short-lived CLI process need not
-      // start wasm's pthread workers (earlier builds' workers also kept the process from exiting).
-      await selectTrainingBackend(backend.data as BackendName, { threads: 1 });
-      const run = openRun(dir);
-      const { config } = run;
-      const { model, manifest } = run.restoreModel(flags.checkpoint);
-      try {
-        const { dataset } = await run.loadData(flags.data ? { spec: parseDatasetArg(flags.data), valFraction: 0 } : {});
-        if (dataset.classes.join('\n') !== config.dataset.classes.join('\n')) {
-          throw new WorkbenchError(`Dataset ${dataset.name} has classes [${dataset.classes.slice(0, 8).join(', ')}${dataset.classes.length > 8 ? ', …' : ''}], but run ${config.id} was trained on [${config.dataset.classes.slice(0, 8).join(', ')}${config.dataset.classes.length > 8 ? ', …' : ''}].`);
-        }
-        const heldOut = dataset.test && dataset.test.size > 0 ? { splits: [dataset.test], name: 'test split' } : { splits: [dataset.val], name: 'validation split' };
-        const { splits, name } = flags.data
-          ? { splits: [dataset.train, dataset.val, ...(dataset.test ? [dataset.test] : [])], name: `all of ${dataset.name}` }
-          : heldOut;
-        if (splits.every((s) => s.size === 0)) throw new WorkbenchError(`Run ${config.id} has no held-out images to evaluate on (its validation fraction is 0); pass --data.`);
-        const result = await evaluateDetailed(model, concat(run, splits, batchSize), dataset.classes);
-        if (flags.json) {
-          process.stdout.write(JSON.stringify({ run: config.id, checkpoint: manifest.name, step: manifest.step, data: name, ...result }, null, 2) + '\n');
-        } else {
-          process.stdout.write(formatEval(result, `Run ${config.id}, checkpoint ${manifest.name} (step ${manifest.step}), ${name}`));
-        }
-      } finally {
-        model.dispose();
+      const heldOut = dataset.test && dataset.test.size > 0 ? { splits: [dataset.test], name: 'test split' } : { splits: [dataset.val], name: 'validation split' };
+      const { splits, name } = flags.data
+        ? { splits: [dataset.train, dataset.val, ...(dataset.test ? [dataset.test] : [])], name: `all of ${dataset.name}` }
+        : heldOut;
+      if (splits.every((s) => s.size === 0)) throw new WorkbenchError(`Run ${config.id} has no held-out images to evaluate on (its validation fraction is 0); pass --data.`);
+      const result = await evaluateDetailed(model, concat(run, splits, batchSize), dataset.classes);
+      if (flags.json) {
+        process.stdout.write(JSON.stringify({ run: config.id, checkpoint: manifest.name, step: manifest.step, data: name, ...result }, null, 2) + '\n');
+      } else {
+        process.stdout.write(formatEval(result, `Run ${config.id}, checkpoint ${manifest.name} (step ${manifest.step}), ${name}`));
       }
-    });
+    } finally {
+      model.dispose();
+    }
+  });
 }

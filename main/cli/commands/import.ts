@@ -1,15 +1,18 @@
 import type { Command } from 'commander';
-import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
 import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
 import { importRun } from '../../engine/import/import-run';
+import { fetchCheckpoint, findPretrained } from '../../engine/import/pretrained';
+import { downloadBar } from '../download-progress';
 
 /**
- * `densenet-workbench import --weights FILE.safetensors --variant densenet121 [--classes N]
- * [--freeze-features] --out RUN` (or `--tfjs model.json`): a new run holding pretrained weights.
+ * `densenet-workbench import --weights FILE.pth|FILE.safetensors [--variant densenet121]
+ * [--classes N] [--freeze-features] --out RUN` (or `--pretrained densenet121`, downloaded into the
+ * torch hub cache first, or `--tfjs model.json`): a new run holding pretrained weights.
  */
 interface ImportFlags {
   weights?: string;
+  pretrained?: string;
   tfjs?: string;
   variant: string;
   classes?: string;
@@ -34,8 +37,9 @@ function positive(text: string | undefined, flag: string, integer: boolean): num
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('Create a run from torchvision DenseNet weights (.safetensors) or a TF.js model.json, to inspect, export or fine-tune.')
-    .option('--weights <file>', 'a torchvision DenseNet state dict saved as .safetensors')
+    .description('Create a run from torchvision DenseNet weights (.pth or .safetensors, or ImageNet weights by name) or a TF.js model.json, to inspect, export or fine-tune.')
+    .option('--weights <file>', 'a torchvision DenseNet state dict: a torch.save .pth/.pt file or .safetensors')
+    .option('--pretrained <name>', "torchvision's ImageNet weights: densenet121, densenet169, densenet201 or densenet161 (downloaded once into the torch hub cache)")
     .option('--tfjs <model.json>', 'a TF.js Layers model.json (e.g. a workbench export)')
     .option('--variant <name>', 'preset the weights are (densenet121, densenet169, ...), or auto to read it off the weights', 'auto')
     .option('--classes <n>', 'classes of the new run; a different count replaces the classifier with a fresh one')
@@ -57,11 +61,26 @@ export function registerImport(program: Command): void {
         ...(flags.lr !== undefined ? { lr: positive(flags.lr, '--lr', false) } : {}),
         ...(flags.batchSize !== undefined ? { batchSize: positive(flags.batchSize, '--batch-size', true) } : {}),
       };
-      await tf.setBackend('cpu');
+      if (flags.pretrained !== undefined && (flags.weights !== undefined || flags.tfjs !== undefined)) {
+        throw new WorkbenchError('Give one source: --pretrained NAME, --weights FILE or --tfjs model.json.');
+      }
+      let weights = flags.weights;
+      let variant = flags.variant;
+      if (flags.pretrained !== undefined) {
+        const pre = findPretrained(flags.pretrained);
+        if (variant !== 'auto' && variant !== pre.name) throw new WorkbenchError(`--pretrained ${pre.name} holds ${pre.name}; leave --variant out or give --variant ${pre.name}.`);
+        variant = pre.name;
+        const bar = downloadBar(`Downloading ${pre.fileName}`);
+        try {
+          weights = (await fetchCheckpoint(pre.name, { onProgress: bar.onProgress })).file;
+        } finally {
+          bar.stop();
+        }
+      }
       const result = await importRun({
-        weights: flags.weights,
+        weights,
         tfjs: flags.tfjs,
-        variant: flags.variant,
+        variant,
         classes,
         inputShape: flags.input ? parseInputShapeArg(flags.input) : undefined,
         data: flags.data !== undefined ? parseDatasetArg(flags.data) : undefined,
@@ -71,6 +90,7 @@ export function registerImport(program: Command): void {
       });
       const c = result.config;
       process.stdout.write(
+        result.notes.map((n) => `${n}\n`).join('') +
         `Imported ${c.variant} (blocks [${c.blocks.join(', ')}], k=${c.growthRate}, input ${c.inputShape.join('×')}, ${c.classes} classes) into ${result.runDir}.\n` +
           (result.headReplaced ? 'The classifier was re-initialized for the new class count.\n' : '') +
           (flags.freezeFeatures ? `Features frozen: ${result.trainableParams.toLocaleString('en-US')} of ${result.totalParams.toLocaleString('en-US')} parameters train.\n` : '') +

@@ -8,6 +8,7 @@ import { registerServe } from './serve';
 import { registerExport } from './export';
 import { registerReport } from './report';
 import { registerImport } from './import';
+import { registerDownload } from './download';
 import { registerPredict } from './predict';
 import { registerTrain } from './train';
 import { registerResume } from './resume';
@@ -27,6 +28,7 @@ export const commands: RegisterCommand[] = [
   registerExport,
   registerReport,
   registerImport,
+  registerDownload,
   registerPredict,
   registerTrain,
   registerResume,

@@ -4,10 +4,12 @@ import type { Command } from 'commander';
 import sharp from 'sharp';
 import { WorkbenchError } from '../../../shared/errors';
 import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
+import { BackendNameSchema } from '../../../shared/training';
 import { activationSheet } from '../../engine/inspect/activations';
 import { renderHeatmap } from '../../engine/inspect/heatmap';
 import { imageForRun, openForInspection } from '../../engine/run/inspect-run';
 import { readMetrics, resolveRunDir } from '../../engine/runs/run-store';
+import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 
 /**
  * `densenet-workbench inspect RUN [--checkpoint C] --stats|--gradients|--contributions|--activations IMAGE|--ablation|--evaluation [--out DIR] [--json]`
@@ -17,9 +19,9 @@ import { readMetrics, resolveRunDir } from '../../engine/runs/run-store';
  * flow heat map (layers × recorded steps), and one activation sheet per layer. Prints a readable
  * summary, or with --json one event per line.
  */
-interface InspectFlags {
+interface InspectFlags extends RunsFlags {
   checkpoint: string;
-  runs: string;
+  backend: string;
   stats?: boolean;
   gradients?: boolean;
   contributions?: boolean;
@@ -52,7 +54,7 @@ function describe(event: TrainerEvent): string {
       return [
         `Gradient flow at step ${event.step}:`,
         `  ${'layer'.padEnd(24)} ${'‖g‖'.padStart(10)} ${'‖w‖'.padStart(10)} ${'‖Δw‖/‖w‖'.padStart(10)}`,
-        ...event.layers.map((l) => `  ${l.layer.padEnd(24)} ${num(l.gradNorm).padStart(10)} ${num(l.weightNorm).padStart(10)} ${num(l.updateRatio).padStart(10)}`),
+        ...event.layers.map((l) => `  ${l.layer.padEnd(24)} ${num(l.gradNorm).padStart(10)} ${num(l.weightNorm).padStart(10)} ${(l.updateRatio === null ? '–' : num(l.updateRatio)).padStart(10)}`),
       ].join('\n');
     case 'contributions':
       return event.blocks
@@ -104,7 +106,9 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
   if (wanted.length === 0) {
     throw new WorkbenchError('Say what to inspect: one or more of --stats, --gradients, --contributions, --activations IMAGE, --ablation, --evaluation.');
   }
-  const runDir = resolveRunDir(run, flags.runs);
+  const backend = BackendNameSchema.safeParse(flags.backend);
+  if (!backend.success) throw new WorkbenchError(`--backend must be one of ${BackendNameSchema.options.join(', ')}; got "${flags.backend}".`);
+  const runDir = resolveRunDir(run, runsDirOf(flags));
   const out = path.resolve(flags.out ?? path.join(runDir, 'inspect'));
   const written: string[] = [];
   const events: TrainerEvent[] = [];
@@ -127,7 +131,7 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
   const needsModel = wanted.some((w) => w !== 'gradients');
   if (!needsModel) return finish(written, flags);
   const needsData = wanted.some((w) => w === 'stats' || w === 'ablation' || w === 'evaluation' || (w === 'activations' && /^\d+$/.test(flags.activations ?? '')));
-  const ctx = await openForInspection(runDir, { checkpoint: flags.checkpoint, withData: needsData });
+  const ctx = await openForInspection(runDir, { checkpoint: flags.checkpoint, withData: needsData, backend: backend.data });
   try {
     for (const w of ctx.warnings) process.stderr.write(`Warning: ${w}\n`);
     const inspector = ctx.inspector(() => {});
@@ -161,8 +165,15 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
       report(e);
     }
     if (flags.ablation) {
-      const e = await inspector.ablation((done, total, layer) => {
-        if (!flags.json) process.stderr.write(`  ablated ${layer} (${done}/${total})\n`);
+      let shown = -1;
+      const e = await inspector.ablation({
+        onProgress: (done, total) => {
+          const pctDone = total ? Math.floor((100 * done) / total) : 0;
+          if (!flags.json && pctDone >= shown + 10) {
+            shown = pctDone;
+            process.stderr.write(`  ablation ${pctDone}% done\n`);
+          }
+        },
       });
       write(out, 'ablation.json', JSON.stringify(e, null, 1), written);
       report(e);
@@ -187,19 +198,19 @@ function finish(written: string[], flags: InspectFlags): void {
 }
 
 export function registerInspect(program: Command): void {
-  program
+  const command = program
     .command('inspect')
     .description('Inspect a run from a checkpoint: layer stats, gradient flow, contributions (paper Fig. 5), activation maps, layer ablation, evaluation.')
-    .argument('<run>', 'a run folder, or a run id under --runs')
+    .argument('<run>', 'a run folder, or the id or name of a run under --runs')
     .option('--checkpoint <name>', 'latest, best, or a checkpoint name', 'best')
-    .option('--runs <dir>', 'the run store', 'runs')
     .option('--stats', 'feature-map statistics of every layer on a fixed validation batch')
     .option('--gradients', 'the gradient flow recorded during training (norms per layer over steps)')
     .option('--contributions', 'per-block contribution matrices (the paper\'s Fig. 5) as JSON and heat maps')
     .option('--activations <image>', 'top feature maps of every layer for an image file, or a validation sample index')
     .option('--ablation', 'validation accuracy with each dense layer\'s new feature maps zeroed, one at a time')
     .option('--evaluation', 'confusion matrix, per-class precision/recall and the most confident mistakes')
+    .option('--backend <name>', `backend: ${BackendNameSchema.options.join(', ')}`, 'auto')
     .option('--out <dir>', 'where to write JSON and PNG files (default RUN/inspect)')
-    .option('--json', 'print one JSON event per line instead of tables')
-    .action((run: string, flags: InspectFlags) => runInspect(run, flags));
+    .option('--json', 'print one JSON event per line instead of tables');
+  addRunsOption(command).action((run: string, flags: InspectFlags) => runInspect(run, flags));
 }

@@ -1,40 +1,41 @@
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { BackendNameSchema } from '../../../shared/training';
-import { initBackend } from '../../engine/backend';
 import { openPredictor, predictFiles } from '../../engine/predict/predict';
+import { resolveRunDir } from '../../engine/runs/run-store';
+import { addRunsOption, runsDirOf } from '../runs-option';
 
 /** `densenet-workbench predict MODEL_DIR IMAGE... [--top K] [--json]`: MODEL_DIR is a run or an export folder. */
 export function registerPredict(program: Command): void {
-  program
+  const command = program
     .command('predict')
     .description('Classify image files with a run (its best checkpoint) or an export folder (TF.js or ONNX, with preprocessing.json).')
-    .argument('<model-dir>', 'a run folder or an export folder')
+    .argument('<model-dir>', 'a run folder, an export folder, or the id or name of a run under --runs')
     .argument('<images...>', 'image files (PNG, JPEG, WebP, GIF, BMP)')
     .option('--top <k>', 'how many classes to show per image', '5')
     .option('--checkpoint <which>', 'for a run: best, latest or a checkpoint name', 'best')
     .option('--backend <name>', 'auto, tensorflow, wasm or cpu (TF.js models and runs)', 'auto')
-    .option('--json', 'print the predictions as JSON')
-    .action(async (modelDir: string, images: string[], flags: { top: string; checkpoint: string; backend: string; json?: boolean }) => {
-      const top = Number(flags.top);
-      if (!Number.isInteger(top) || top < 1) throw new WorkbenchError(`--top must be a whole number ≥ 1; got "${flags.top}".`);
-      const backend = BackendNameSchema.safeParse(flags.backend);
-      if (!backend.success) throw new WorkbenchError(`--backend must be auto, tensorflow, wasm or cpu; got "${flags.backend}".`);
-      // One wasm thread: a few images don't need more, and the threaded build's pthread workers
-      // keep Node's event loop alive after the command is done.
-      await initBackend(backend.data, { threads: 1 });
-      const predictor = await openPredictor(modelDir, flags.checkpoint);
-      try {
-        const results = await predictFiles(predictor, images, top);
-        if (flags.json) {
-          process.stdout.write(JSON.stringify({ model: predictor.source, kind: predictor.kind, predictions: results }, null, 2) + '\n');
-          return;
-        }
-        for (const r of results) {
-          process.stdout.write(`${r.file}\n${r.top.map((t) => `  ${(t.probability * 100).toFixed(2).padStart(6)}%  ${t.label}`).join('\n')}\n`);
-        }
-      } finally {
-        predictor.dispose();
+    .option('--json', 'print the predictions as JSON');
+  addRunsOption(command).action(async (modelDir: string, images: string[], flags: { top: string; checkpoint: string; backend: string; runs?: string; json?: boolean }) => {
+    const top = Number(flags.top);
+    if (!Number.isInteger(top) || top < 1) throw new WorkbenchError(`--top must be a whole number ≥ 1; got "${flags.top}".`);
+    const backend = BackendNameSchema.safeParse(flags.backend);
+    if (!backend.success) throw new WorkbenchError(`--backend must be auto, tensorflow, wasm or cpu; got "${flags.backend}".`);
+    // One wasm thread: a few images don't need more.
+    const target = fs.existsSync(modelDir) ? modelDir : resolveRunDir(modelDir, runsDirOf({ runs: flags.runs }));
+    const predictor = await openPredictor(target, flags.checkpoint, { backend: backend.data, threads: 1 });
+    try {
+      const results = await predictFiles(predictor, images, top);
+      if (flags.json) {
+        process.stdout.write(JSON.stringify({ model: predictor.source, kind: predictor.kind, predictions: results }, null, 2) + '\n');
+        return;
       }
-    });
+      for (const r of results) {
+        process.stdout.write(`${r.file}\n${r.top.map((t) => `  ${(t.probability * 100).toFixed(2).padStart(6)}%  ${t.label}`).join('\n')}\n`);
+      }
+    } finally {
+      predictor.dispose();
+    }
+  });
 }

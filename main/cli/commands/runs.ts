@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import path from 'node:path';
 import { shownEpoch, statusLabel } from '../../../shared/run/lifecycle';
 import { listRuns, type RunInfo } from '../../engine/runs/run-store';
+import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 
-/** `densenet-workbench runs`: the runs under --out with their status, progress and best accuracy. */
+/** `densenet-workbench runs`: the runs under --runs with their status, progress and best accuracy. */
 function pct(x: number | null | undefined): string {
   return x === null || x === undefined ? '–' : `${(x * 100).toFixed(2)}%`;
 }
@@ -22,13 +24,13 @@ export function formatRuns(runs: RunInfo[], root: string): string {
 }
 
 export function registerRuns(program: Command): void {
-  program
+  const command = program
     .command('runs')
     .description('List runs with their status (running, paused, finished, stopped, failed, interrupted).')
-    .option('--out <dir>', 'run store folder', 'runs')
-    .option('--json', 'print the list as JSON')
-    .action((flags: { out: string; json?: boolean }) => {
-      const runs = listRuns(flags.out);
-      process.stdout.write(flags.json ? JSON.stringify(runs, null, 2) + '\n' : formatRuns(runs, flags.out));
-    });
+    .option('--json', 'print the list as JSON');
+  addRunsOption(command, { legacyOut: true }).action((flags: RunsFlags & { json?: boolean }) => {
+    const root = runsDirOf(flags);
+    const runs = listRuns(root);
+    process.stdout.write(flags.json ? JSON.stringify(runs, null, 2) + '\n' : formatRuns(runs, path.resolve(root)));
+  });
 }

@@ -76,7 +76,7 @@ export function registerScan(program: Command): void {
         inputShape,
         valFraction,
         seed,
-        verify: !flags.quick,
+        quick: Boolean(flags.quick),
         onProgress: (done, total) => {
           if (!bar) return;
           if (!started) bar.start(total, 0);

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { DenseNetConfig } from '../../../shared/config';
-import { WorkbenchError } from '../../../shared/errors';
 import { getPreset, findPreset, type PresetOverrides } from '../../../shared/presets';
 import { connectivityGraph, formatCount, formatInteger, formatVolume, summarize, type ArchitectureSummary } from '../../../shared/architecture';
 import { parseInputShapeArg } from '../dataset-args';
+import { addArchitectureOptions, architectureOverrides, numberFlag, type ArchitectureFlags } from '../architecture-flags';
 
 /**
  * `densenet-workbench summary --variant NAME [--input HxWxC] [--classes N] [--json]`: the volume
@@ -12,47 +12,18 @@ import { parseInputShapeArg } from '../dataset-args';
  * preset and make the variant `custom`. --json prints the summary and the connectivity graph.
  */
 
-interface SummaryFlags {
+interface SummaryFlags extends ArchitectureFlags {
   variant: string;
   input?: string;
   classes?: string;
-  blocks?: string;
-  growthRate?: string;
-  bottleneck?: boolean;
-  compression?: string;
-  initFeatures?: string;
-  stem?: string;
-  dropRate?: string;
   json?: boolean;
-}
-
-/** A number flag; the value's range is left to validateConfig, which names what is accepted. */
-function numberFlag(text: string, flag: string, example: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new WorkbenchError(`${flag} must be a number, e.g. ${flag} ${example}; got "${text}".`);
-  return value;
-}
-
-function blocksFlag(text: string): number[] {
-  if (!/^\s*\d+(\s*[,-]\s*\d+)*\s*$/.test(text)) {
-    throw new WorkbenchError(`--blocks must be layer counts separated by commas, e.g. --blocks 6,12,24,16; got "${text}".`);
-  }
-  return text.split(/[,-]/).map((s) => Number(s.trim()));
 }
 
 /** The config the flags describe: the preset, with --input, --classes and architecture overrides. */
 export function configFromFlags(flags: Omit<SummaryFlags, 'json'>): DenseNetConfig {
-  const overrides: PresetOverrides = {};
+  const overrides: PresetOverrides = architectureOverrides(flags);
   if (flags.input !== undefined) overrides.inputShape = parseInputShapeArg(flags.input);
   if (flags.classes !== undefined) overrides.classes = numberFlag(flags.classes, '--classes', '10');
-  if (flags.blocks !== undefined) overrides.blocks = blocksFlag(flags.blocks);
-  if (flags.growthRate !== undefined) overrides.growthRate = numberFlag(flags.growthRate, '--growth-rate', '12');
-  if (flags.bottleneck !== undefined) overrides.bottleneck = flags.bottleneck;
-  if (flags.compression !== undefined) overrides.compression = numberFlag(flags.compression, '--compression', '0.5');
-  if (flags.initFeatures !== undefined) overrides.initFeatures = numberFlag(flags.initFeatures, '--init-features', '24');
-  // Left unchecked here: validation names the accepted stems.
-  if (flags.stem !== undefined) overrides.stem = flags.stem as DenseNetConfig['stem'];
-  if (flags.dropRate !== undefined) overrides.dropRate = numberFlag(flags.dropRate, '--drop-rate', '0.2');
   return getPreset(flags.variant, overrides);
 }
 
@@ -95,20 +66,13 @@ export function formatSummary(s: ArchitectureSummary): string {
 }
 
 export function registerSummary(program: Command): void {
-  program
+  const command = program
     .command('summary')
     .description('Print a DenseNet variant’s volumes after every stage, parameters and multiply-adds.')
     .requiredOption('--variant <name>', 'preset name (see `densenet-workbench variants`)')
     .option('--input <HxWxC>', 'input shape, e.g. 28x28x1 (default: the preset’s)')
-    .option('--classes <n>', 'number of classes (default: the preset’s)')
-    .option('--blocks <list>', 'layers per dense block, e.g. 6,12,24,16')
-    .option('--growth-rate <k>', 'growth rate k')
-    .option('--bottleneck', 'use bottleneck layers (B)')
-    .option('--no-bottleneck', 'no bottleneck layers')
-    .option('--compression <theta>', 'transition compression θ in (0, 1]')
-    .option('--init-features <n>', 'channels out of the stem')
-    .option('--stem <stem>', 'imagenet or cifar')
-    .option('--drop-rate <p>', 'dropout after each conv, in [0, 1)')
+    .option('--classes <n>', 'number of classes (default: the preset’s)');
+  addArchitectureOptions(command)
     .option('--json', 'print the summary and the connectivity graph as JSON')
     .action((flags: SummaryFlags) => {
       const config = configFromFlags(flags);

@@ -3,9 +3,13 @@ import { WorkbenchError } from '../../../shared/errors';
 import { DEFAULT_DEMO_PRESET, getPreset } from '../../../shared/presets';
 import { BackendNameSchema, OptimizerSchema, ScheduleSchema, TrainSettingsSchema, type DatasetSpec } from '../../../shared/training';
 import { assertValidConfig } from '../../../shared/validation';
+import { chooseInputShape, type ImageStats } from '../../../shared/dataset-input';
+import { formatLr } from '../../../shared/format-number';
 import { scanDataset } from '../../engine/data';
+import { addArchitectureOptions, architectureOverrides, type ArchitectureFlags } from '../architecture-flags';
 import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
 import { driveRun } from '../drive';
+import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 import { forkTrainerHost } from '../../trainer/host';
 
 /**
@@ -14,7 +18,7 @@ import { forkTrainerHost } from '../../trainer/host';
  * Fashion-MNIST with a short recipe sized for a 2-core CPU. Every flag left out keeps the paper's
  * recipe from shared/training.ts (SGD, Nesterov 0.9, wd 1e-4, lr ÷10 at 50% and 75%).
  */
-interface TrainFlags {
+interface TrainFlags extends ArchitectureFlags, RunsFlags {
   variant: string;
   data: string;
   input?: string;
@@ -24,7 +28,6 @@ interface TrainFlags {
   schedule?: string;
   optimizer?: string;
   backend?: string;
-  out: string;
   seed?: string;
   limit?: string;
   json?: boolean;
@@ -32,7 +35,6 @@ interface TrainFlags {
   warmup?: string;
   labelSmoothing?: string;
   weightDecay?: string;
-  dropRate?: string;
   valFraction?: string;
   augment: boolean;
 }
@@ -58,81 +60,92 @@ function parseEnum<T extends string>(text: string | undefined, flag: string, val
   return text as T;
 }
 
-async function classCount(spec: DatasetSpec, inputShape: [number, number, number]): Promise<number> {
-  if (spec.kind === 'builtin') return 10;
-  const report = await scanDataset(spec, { inputShape });
+/** The built-ins are 28×28 grayscale digits and garments, 10 classes. */
+const BUILTIN_IMAGES: ImageStats & { classes: number } = { sizes: { '28x28': 0 }, modes: { gray: 1, color: 0 }, classes: 10 };
+
+/**
+ * What the dataset says about the model: its classes, and the sizes and colour modes that choose
+ * the input when --input is not given. Headers are enough here; the trainer decodes every image
+ * and says which files it skipped.
+ */
+async function datasetImages(spec: DatasetSpec): Promise<ImageStats & { classes: number }> {
+  if (spec.kind === 'builtin') return BUILTIN_IMAGES;
+  const report = await scanDataset(spec, { quick: true });
   if (report.errors.length > 0) throw new WorkbenchError(`Dataset ${report.root} cannot be trained on: ${report.errors.join(' ')}`);
-  return report.classes.length;
+  return { sizes: report.sizes, ...(report.modes ? { modes: report.modes } : {}), classes: report.classes.length };
 }
 
 export function registerTrain(program: Command): void {
-  program
+  const command = program
     .command('train')
     .description('Train a DenseNet; with no arguments, the demo: a small DenseNet-BC on Fashion-MNIST.')
     .option('--variant <name>', 'a preset (see `variants`)', DEFAULT_DEMO_PRESET)
     .option('--data <dataset>', 'fashion-mnist, mnist, an image folder (one subfolder per class) or a path,label CSV', 'fashion-mnist')
-    .option('--input <HxWxC>', 'input shape (default: the preset\'s; 28x28x1 for demo presets)')
+    .option('--input <HxWxC>', 'input shape (default: from the images: their most common size, or the preset\'s, and their colour mode)')
     .option('--epochs <n>', 'epochs')
     .option('--batch <n>', 'batch size')
     .option('--lr <x>', 'base learning rate')
     .option('--schedule <name>', `learning-rate schedule: ${ScheduleSchema.options.join(', ')}`)
     .option('--optimizer <name>', `optimizer: ${OptimizerSchema.options.join(', ')}`)
     .option('--backend <name>', `backend: ${BackendNameSchema.options.join(', ')}`)
-    .option('--out <dir>', 'run store folder', 'runs')
     .option('--seed <n>', 'seed of the split, initialisation, shuffling, augmentation and dropout')
     .option('--limit <n>', 'built-in datasets: use only the first N images (balanced over classes)')
     .option('--name <text>', 'a name for the run')
     .option('--warmup <epochs>', 'linear warm-up, in epochs')
     .option('--label-smoothing <x>', 'label smoothing in [0, 1)')
     .option('--weight-decay <x>', 'weight decay')
-    .option('--drop-rate <x>', 'dropout after each dense-layer conv')
     .option('--val-fraction <x>', 'validation fraction when the data has no val split')
     .option('--no-augment', 'turn off pad-and-crop and flip augmentation')
-    .option('--json', 'print one JSON event per line instead of a progress bar')
-    .action(async (flags: TrainFlags, cmd: Command) => {
-      const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
-      const demo = !given('variant') && !given('data');
-      const limit = parseNumber(flags.limit, '--limit', 'a positive integer', (v) => Number.isInteger(v) && v > 0);
-      const spec = parseDatasetArg(flags.data, limit);
-      if (limit !== undefined && spec.kind !== 'builtin') throw new WorkbenchError(`--limit applies to mnist and fashion-mnist only; got --data ${flags.data}.`);
-      const base = getPreset(flags.variant);
-      const inputShape = flags.input ? parseInputShapeArg(flags.input) : spec.kind === 'builtin' ? ([28, 28, 1] as [number, number, number]) : base.inputShape;
-      const dropRate = parseNumber(flags.dropRate, '--drop-rate', 'a number in [0, 1)', (v) => v >= 0 && v < 1);
-      const classes = await classCount(spec, inputShape);
-      const model = assertValidConfig(getPreset(flags.variant, { inputShape, classes, ...(dropRate !== undefined ? { dropRate } : {}) }));
+    .option('--json', 'print one JSON event per line instead of a progress bar');
+  addArchitectureOptions(command);
+  addRunsOption(command, { legacyOut: true });
+  command.action(async (flags: TrainFlags, cmd: Command) => {
+    const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+    const demo = !given('variant') && !given('data');
+    const limit = parseNumber(flags.limit, '--limit', 'a positive integer', (v) => Number.isInteger(v) && v > 0);
+    const spec = parseDatasetArg(flags.data, limit);
+    if (limit !== undefined && spec.kind !== 'builtin') throw new WorkbenchError(`--limit applies to mnist and fashion-mnist only; got --data ${flags.data}.`);
+    const runsDir = runsDirOf(flags);
+    const architecture = architectureOverrides(flags);
+    const base = getPreset(flags.variant, architecture);
+    const images = await datasetImages(spec);
+    const choice = flags.input ? null : chooseInputShape(images, base, base.inputShape);
+    const inputShape = flags.input ? parseInputShapeArg(flags.input) : choice!.inputShape;
+    const model = assertValidConfig(getPreset(flags.variant, { ...architecture, inputShape, classes: images.classes }));
 
-      const raw: Record<string, unknown> = demo ? { ...DEMO_RECIPE } : {};
-      const set = (key: string, value: unknown) => {
-        if (value !== undefined) raw[key] = value;
-      };
-      set('epochs', parseNumber(flags.epochs, '--epochs', 'a positive integer', (v) => Number.isInteger(v) && v > 0));
-      set('batchSize', parseNumber(flags.batch, '--batch', 'an integer in 1..4096', (v) => Number.isInteger(v) && v >= 1 && v <= 4096));
-      set('lr', parseNumber(flags.lr, '--lr', 'a number in (0, 10]', (v) => v > 0 && v <= 10));
-      set('schedule', parseEnum(flags.schedule, '--schedule', ScheduleSchema.options));
-      set('optimizer', parseEnum(flags.optimizer, '--optimizer', OptimizerSchema.options));
-      set('backend', parseEnum(flags.backend, '--backend', BackendNameSchema.options));
-      set('seed', parseNumber(flags.seed, '--seed', 'an integer in 0..2147483647', (v) => Number.isInteger(v) && v >= 0 && v <= 2 ** 31 - 1));
-      set('warmupEpochs', parseNumber(flags.warmup, '--warmup', 'a number ≥ 0', (v) => v >= 0));
-      set('labelSmoothing', parseNumber(flags.labelSmoothing, '--label-smoothing', 'a number in [0, 1)', (v) => v >= 0 && v < 1));
-      set('weightDecay', parseNumber(flags.weightDecay, '--weight-decay', 'a number in [0, 1]', (v) => v >= 0 && v <= 1));
-      set('valFraction', parseNumber(flags.valFraction, '--val-fraction', 'a number in [0, 1)', (v) => v >= 0 && v < 1));
-      if (!flags.augment) raw.augment = { padCrop: false, flip: false };
-      if (raw.optimizer === 'adam' || raw.optimizer === 'adamw') {
-        // The paper's lr 0.1 is an SGD rate; Adam's usual default is 1e-3.
-        if (raw.lr === undefined) raw.lr = 1e-3;
-      }
-      const settings = TrainSettingsSchema.parse(raw);
+    const raw: Record<string, unknown> = demo ? { ...DEMO_RECIPE } : {};
+    const set = (key: string, value: unknown) => {
+      if (value !== undefined) raw[key] = value;
+    };
+    set('epochs', parseNumber(flags.epochs, '--epochs', 'a positive integer', (v) => Number.isInteger(v) && v > 0));
+    set('batchSize', parseNumber(flags.batch, '--batch', 'an integer in 1..4096', (v) => Number.isInteger(v) && v >= 1 && v <= 4096));
+    set('lr', parseNumber(flags.lr, '--lr', 'a number in (0, 10]', (v) => v > 0 && v <= 10));
+    set('schedule', parseEnum(flags.schedule, '--schedule', ScheduleSchema.options));
+    set('optimizer', parseEnum(flags.optimizer, '--optimizer', OptimizerSchema.options));
+    set('backend', parseEnum(flags.backend, '--backend', BackendNameSchema.options));
+    set('seed', parseNumber(flags.seed, '--seed', 'an integer in 0..2147483647', (v) => Number.isInteger(v) && v >= 0 && v <= 2 ** 31 - 1));
+    set('warmupEpochs', parseNumber(flags.warmup, '--warmup', 'a number ≥ 0', (v) => v >= 0));
+    set('labelSmoothing', parseNumber(flags.labelSmoothing, '--label-smoothing', 'a number in [0, 1)', (v) => v >= 0 && v < 1));
+    set('weightDecay', parseNumber(flags.weightDecay, '--weight-decay', 'a number in [0, 1]', (v) => v >= 0 && v <= 1));
+    set('valFraction', parseNumber(flags.valFraction, '--val-fraction', 'a number in [0, 1)', (v) => v >= 0 && v < 1));
+    if (!flags.augment) raw.augment = { padCrop: false, flip: false };
+    if (raw.optimizer === 'adam' || raw.optimizer === 'adamw') {
+      // The paper's lr 0.1 is an SGD rate; Adam's usual default is 1e-3.
+      if (raw.lr === undefined) raw.lr = 1e-3;
+    }
+    const settings = TrainSettingsSchema.parse(raw);
 
-      const host = forkTrainerHost();
-      try {
-        await host.ready;
-        const run = host.start({ runsDir: flags.out, name: flags.name ?? (demo ? 'demo' : undefined), model, settings, dataset: spec });
-        if (!flags.json) {
-          process.stdout.write(`${demo ? 'Demo: ' : ''}training ${model.variant} on ${flags.data} (${settings.epochs} epochs, batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.lr}, ${settings.schedule}) as run ${run.runId}\n`);
-        }
-        await driveRun(host, run, { json: Boolean(flags.json), epochs: settings.epochs });
-      } finally {
-        await host.close();
+    const host = forkTrainerHost();
+    try {
+      await host.ready;
+      const run = host.start({ runsDir, name: flags.name ?? (demo ? 'demo' : undefined), model, settings, dataset: spec });
+      if (!flags.json) {
+        process.stdout.write(`${demo ? 'Demo: ' : ''}training ${model.variant} on ${flags.data} (${settings.epochs} epochs, batch ${settings.batchSize}, ${settings.optimizer} lr ${formatLr(settings.lr)}, ${settings.schedule}) as run ${run.runId}\n`);
+        if (choice) process.stdout.write(`${choice.reason} Give --input to choose another.\n`);
       }
-    });
+      await driveRun(host, run, { json: Boolean(flags.json), epochs: settings.epochs });
+    } finally {
+      await host.close();
+    }
+  });
 }

@@ -23,13 +23,18 @@ export interface BackendReport {
   threads: number;
   /** wasm only: whether the SIMD binary runs. */
   simd?: boolean;
+  /** wasm only: which build of this project's training kernels runs (relaxed SIMD has fused multiply-add). */
+  kernels?: 'relaxed-simd' | 'simd';
+  /** wasm only: the most its heap can hold (wasm32: 4 GiB). */
+  heapLimitBytes?: number;
   skipped: SkippedBackend[];
 }
 
 export function formatBackendReport(report: BackendReport): string {
   const simd = report.simd === undefined ? '' : report.simd ? ', SIMD' : ', no SIMD';
+  const kernels = report.kernels ? `, ${report.kernels === 'relaxed-simd' ? 'relaxed-SIMD' : 'plain-SIMD'} training kernels` : '';
   const threads = `${report.threads} thread${report.threads === 1 ? '' : 's'}`;
-  const lines = [`backend: ${report.name} (${report.flavour} ${report.version}) on ${report.device}, ${threads}${simd}`];
+  const lines = [`backend: ${report.name} (${report.flavour} ${report.version}) on ${report.device}, ${threads}${simd}${kernels}`];
   for (const s of report.skipped) lines.push(`  skipped ${s.backend}: ${s.reason}`);
   return lines.join('\n');
 }

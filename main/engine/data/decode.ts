@@ -26,6 +26,8 @@ export interface ImageHeader {
   width: number;
   height: number;
   format: string;
+  /** False when the header says grayscale (with or without alpha); palette and BMP images count as colour. */
+  color: boolean;
 }
 
 function describeSharpError(err: unknown): string {
@@ -54,7 +56,7 @@ export async function probeImage(buf: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS
     try {
       const { width, height } = bmpSize(buf);
       checkPixels(width, height, maxPixels);
-      return { width, height, format: 'bmp' };
+      return { width, height, format: 'bmp', color: true };
     } catch (err) {
       if (err instanceof ImageProblem) throw err;
       throw new ImageProblem(`is not a valid BMP (${(err as Error).message})`);
@@ -70,7 +72,8 @@ export async function probeImage(buf: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS
   // For an animated GIF, metadata's height is one frame's (pageHeight) unless pages are joined.
   const height = meta.pageHeight ?? meta.height;
   checkPixels(meta.width, height, maxPixels);
-  return { width: meta.width, height, format: meta.format ?? 'unknown' };
+  const gray = meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels !== undefined && meta.channels <= 2);
+  return { width: meta.width, height, format: meta.format ?? 'unknown', color: !gray };
 }
 
 /**

@@ -25,9 +25,16 @@ export interface ExamineOptions {
 export interface Examined {
   /** Per candidate: true when usable. */
   ok: boolean[];
-  /** Source sizes of the usable files, "WxH" → count. */
+  /** Source sizes of the usable files, "WxH" → count, the most common first. */
   sizes: Record<string, number>;
+  /** Usable files whose header says grayscale, and those in colour. */
+  modes: { gray: number; color: number };
   skipped: Skipped[];
+}
+
+/** A size histogram with its keys in order of count (most common first; ties by name), as every report shows it. */
+export function sortSizes(sizes: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(sizes).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }
 
 /** Reads a file, bounded in size; a vanished or unreadable file is an ImageProblem. */
@@ -57,6 +64,7 @@ export async function readImageFile(path: string): Promise<Uint8Array> {
 export async function examineFiles(candidates: readonly Candidate[], opts: ExamineOptions): Promise<Examined> {
   const ok = new Array<boolean>(candidates.length).fill(false);
   const sizeOf = new Array<string>(candidates.length);
+  const colorOf = new Array<boolean>(candidates.length);
   const problems = new Array<string | undefined>(candidates.length);
   let done = 0;
   await forEachLimited(
@@ -72,6 +80,7 @@ export async function examineFiles(candidates: readonly Candidate[], opts: Exami
           header = decoded.header;
         } else header = await probeImage(buf, opts.maxPixels);
         sizeOf[i] = `${header.width}x${header.height}`;
+        colorOf[i] = header.color;
         ok[i] = true;
       } catch (err) {
         if (!(err instanceof ImageProblem)) throw err;
@@ -82,10 +91,13 @@ export async function examineFiles(candidates: readonly Candidate[], opts: Exami
     opts.signal,
   );
   const sizes: Record<string, number> = {};
+  const modes = { gray: 0, color: 0 };
   const skipped: Skipped[] = [];
   for (let i = 0; i < candidates.length; i++) {
-    if (ok[i]) sizes[sizeOf[i]] = (sizes[sizeOf[i]] ?? 0) + 1;
-    else skipped.push({ path: candidates[i].rel, reason: problems[i] ?? 'could not be examined' });
+    if (ok[i]) {
+      sizes[sizeOf[i]] = (sizes[sizeOf[i]] ?? 0) + 1;
+      modes[colorOf[i] ? 'color' : 'gray']++;
+    } else skipped.push({ path: candidates[i].rel, reason: problems[i] ?? 'could not be examined' });
   }
-  return { ok, sizes, skipped };
+  return { ok, sizes: sortSizes(sizes), modes, skipped };
 }

@@ -5,7 +5,7 @@ import { DatasetSpecSchema, type DatasetSpec } from '../../../shared/training';
 import { BUILTIN_CLASSES, builtinSample, readBuiltin, selectBuiltin } from './builtin';
 import { collectFiles, type Collected } from './collect';
 import { checkInputShape, decodeImage, DEFAULT_MAX_PIXELS, ImageProblem, type InputShape } from './decode';
-import { examineFiles, readImageFile } from './examine';
+import { examineFiles, readImageFile, type Examined } from './examine';
 import { assignSplits, buildReport, reportErrorMessage } from './report';
 import { DEFAULT_MEMORY_BUDGET, makeSplit, SampleStore } from './store';
 import type { LoadedDataset, ScanReport } from './types';
@@ -13,7 +13,8 @@ import type { LoadedDataset, ScanReport } from './types';
 /**
  * Datasets: the public API the trainer and the server use.
  * - loadDataset: file list → full decode (every file opened once, unusable ones reported) → splits.
- * - scanDataset: the report alone; quick by default (headers only), for the dataset picker.
+ * - scanDataset: the report alone. It decodes every image as loadDataset does, so the picker in the
+ *   UI, `scan` and training accept the same files; `quick` reads headers only, and says so.
  */
 
 export type { DataSplit, LoadedDataset, ScanReport } from './types';
@@ -23,6 +24,8 @@ export { BUILTIN_CLASSES } from './builtin';
 export { augmentBatch, type AugmentOptions, type AugmentDraws } from './augment';
 export { applyNormalization, computeNormalization, type Normalization } from './normalize';
 export { batchCount, iterateBatches, type Batch, type BatchOptions } from './batches';
+export { skippedSummary } from './report';
+export { sortSizes } from './examine';
 
 export interface LoadOptions {
   /** [H, W, C]: every sample is resized to H×W and converted to grayscale (C=1) or RGB (C=3). */
@@ -40,8 +43,11 @@ export interface LoadOptions {
 }
 
 export interface ScanOptions extends Partial<Omit<LoadOptions, 'memoryBudgetBytes'>> {
-  /** Decode every image fully (slow, catches truncated files); default false: headers only. */
-  verify?: boolean;
+  /**
+   * Read image headers only: fast, but a truncated file passes (its header is intact), so the
+   * report's `verified` is false. Default false: every image is decoded at `inputShape`.
+   */
+  quick?: boolean;
 }
 
 /** Thrown when a dataset's report has errors; the report rides along for the UI. */
@@ -100,17 +106,19 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions): Promise
       labels,
       assigned,
       sizes: { '28x28': picked.length },
+      modes: { gray: picked.length, color: 0 },
       skipped: data.skipped,
       errors: [],
       verified: true,
     });
     const fingerprint = `sha256:${createHash('sha256').update(`builtin:${s.name}@${data.version}:limit=${s.limit ?? 'all'}`).digest('hex')}`;
+    const nameOf = (i: number) => `${s.name} ${BUILTIN_CLASSES[s.name][picked[i].cls]} #${picked[i].index}`;
     return {
       name: s.name,
       classes: report.classes,
       inputShape,
-      train: makeSplit(store, assigned.train, labels, inputShape),
-      val: makeSplit(store, assigned.val, labels, inputShape),
+      train: makeSplit(store, assigned.train, labels, inputShape, nameOf),
+      val: makeSplit(store, assigned.val, labels, inputShape, nameOf),
       test: null,
       report,
       fingerprint,
@@ -140,20 +148,21 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions): Promise
   });
   const { report, labels, assigned } = judge(collected, examined, valFraction, seed, true);
   if (report.errors.length > 0) throw new DatasetError(report);
+  const nameOf = (i: number) => collected.candidates[i].rel;
   return {
     name: path.basename(collected.root),
     classes: report.classes,
     inputShape,
-    train: makeSplit(store, assigned.train, labels, inputShape),
-    val: makeSplit(store, assigned.val, labels, inputShape),
-    test: assigned.test ? makeSplit(store, assigned.test, labels, inputShape) : null,
+    train: makeSplit(store, assigned.train, labels, inputShape, nameOf),
+    val: makeSplit(store, assigned.val, labels, inputShape, nameOf),
+    test: assigned.test ? makeSplit(store, assigned.test, labels, inputShape, nameOf) : null,
     report,
     fingerprint: collected.fingerprint,
     cached: store.cached,
   };
 }
 
-function judge(collected: Collected, examined: { ok: boolean[]; sizes: Record<string, number>; skipped: ScanReport['skipped'] }, valFraction: number, seed: number, verified: boolean) {
+function judge(collected: Collected, examined: Examined, valFraction: number, seed: number, verified: boolean) {
   const classIndex = new Map(collected.classes.map((c, i) => [c, i]));
   const labels = Int32Array.from(collected.candidates, (c, i) => (examined.ok[i] ? classIndex.get(c.cls)! : -1));
   const skippedPerClass = new Array<number>(collected.classes.length).fill(0);
@@ -175,6 +184,7 @@ function judge(collected: Collected, examined: { ok: boolean[]; sizes: Record<st
     labels,
     assigned,
     sizes: examined.sizes,
+    modes: examined.modes,
     skipped: [...collected.skipped, ...examined.skipped],
     errors: collected.errors,
     verified,
@@ -193,12 +203,12 @@ export async function scanDataset(spec: DatasetSpec, opts: ScanOptions = {}): Pr
     return ds.report;
   }
   const collected = await collectFiles(s, opts.signal);
-  const inputShape = opts.verify ? shapeOrThrow(opts.inputShape ?? [32, 32, 3]) : undefined;
+  const inputShape = opts.quick ? undefined : shapeOrThrow(opts.inputShape ?? [32, 32, 3]);
   const examined = await examineFiles(collected.candidates, {
     inputShape,
     maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS,
     signal: opts.signal,
     onProgress: opts.onProgress,
   });
-  return judge(collected, examined, valFraction, seed, Boolean(opts.verify)).report;
+  return judge(collected, examined, valFraction, seed, !opts.quick).report;
 }

@@ -58,6 +58,7 @@ export interface ReportInput {
   labels: Int32Array;
   assigned: Assigned;
   sizes: Record<string, number>;
+  modes: { gray: number; color: number };
   skipped: ScanReport['skipped'];
   errors: string[];
   verified: boolean;
@@ -123,6 +124,7 @@ export function buildReport(input: ReportInput): ScanReport {
     counts,
     splits,
     sizes: input.sizes,
+    modes: input.modes,
     skipped: input.skipped,
     errors,
     warnings,
@@ -136,4 +138,16 @@ export function buildReport(input: ReportInput): ScanReport {
 export function reportErrorMessage(report: ScanReport): string {
   const lines = report.errors.map((e) => `  - ${e}`);
   return `The dataset at ${report.root} cannot be used:\n${lines.join('\n')}`;
+}
+
+/**
+ * One sentence for a run's log: how many files the dataset left out and why (the first few), so
+ * that training says what it did not train on. Null when nothing was skipped.
+ */
+export function skippedSummary(report: ScanReport, shown = 5): string | null {
+  const n = report.skipped.length;
+  if (n === 0) return null;
+  const used = report.counts.reduce((a, b) => a + b, 0);
+  const list = report.skipped.slice(0, shown).map((s) => `${s.path} ${s.reason}`).join('; ');
+  return `${n} file${n === 1 ? ' was' : 's were'} skipped and ${n === 1 ? 'is' : 'are'} not trained on (${used} images are used): ${list}${n > shown ? `; and ${n - shown} more (see the scan report)` : ''}.`;
 }

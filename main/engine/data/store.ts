@@ -100,14 +100,26 @@ export async function forEachLimited(n: number, limit: number, fn: (i: number) =
 /** byte → byte/255 as float32: a table lookup is cheaper than a division per value. */
 const TO_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
-/** A split: a list of indices into a store, with their labels. */
-export function makeSplit(store: SampleStore, indices: readonly number[], allLabels: Int32Array, sampleShape: [number, number, number]): DataSplit {
+/** A split: a list of indices into a store, with their labels; `nameOf` names a store index. */
+export function makeSplit(
+  store: SampleStore,
+  indices: readonly number[],
+  allLabels: Int32Array,
+  sampleShape: [number, number, number],
+  nameOf?: (storeIndex: number) => string,
+): DataSplit {
   const labels = Int32Array.from(indices, (i) => allLabels[i]);
   const bytes = store.sampleBytes;
   return {
     size: indices.length,
     labels,
     sampleShape,
+    ...(nameOf ? {
+      name: (j: number) => {
+        if (!(Number.isInteger(j) && j >= 0 && j < indices.length)) throw new RangeError(`Split index must be an integer in [0, ${indices.length}); got ${j}.`);
+        return nameOf(indices[j]);
+      },
+    } : {}),
     async read(which: readonly number[]): Promise<Float32Array> {
       const out = new Float32Array(which.length * bytes);
       await forEachLimited(which.length, READ_CONCURRENCY, async (k) => {

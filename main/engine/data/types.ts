@@ -9,8 +9,10 @@ export interface ScanReport {
   counts: number[];
   /** Per split, in `classes` order. */
   splits: { train: number[]; val: number[]; test: number[] };
-  /** Histogram of source image sizes, e.g. { "28x28": 6000 }. */
+  /** Histogram of source image sizes ("WxH"), the most common first, e.g. { "28x28": 6000 }. */
   sizes: Record<string, number>;
+  /** Accepted images whose header says grayscale, and those in colour: what decides the input channels. */
+  modes?: { gray: number; color: number };
   /** Every file left out, with a sentence saying why. */
   skipped: { path: string; reason: string }[];
   /** Problems that stop training (fewer than 2 classes, an empty class, ...). Empty when usable. */
@@ -20,8 +22,8 @@ export interface ScanReport {
   /** Where the data came from. */
   kind?: 'builtin' | 'folder' | 'csv';
   /**
-   * True when every accepted image was fully decoded (loadDataset, `scan` without --quick); false
-   * when only headers were read (scanDataset's quick mode), so truncated files may still hide.
+   * True when every accepted image was fully decoded (loadDataset, scanDataset, `scan`); false when
+   * only headers were read (`quick`, e.g. `scan --quick`), so truncated files may still hide.
    */
   verified?: boolean;
   /** A few absolute file paths per class, for thumbnails (folder and CSV datasets only). */
@@ -36,6 +38,11 @@ export interface DataSplit {
   readonly sampleShape?: [number, number, number];
   /** Reads samples `indices` into one N×H×W×C float32 array in [0, 1]. */
   read(indices: readonly number[]): Promise<Float32Array>;
+  /**
+   * Where sample `i` came from, for people: its file path relative to the dataset root, or a
+   * built-in image's class and index. Absent for in-memory splits.
+   */
+  name?(i: number): string;
 }
 
 export interface LoadedDataset {

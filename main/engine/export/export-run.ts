@@ -4,11 +4,18 @@ import { restoreModel } from '../run/open-run';
 import { readMetrics, readRunSummary } from '../runs/run-store';
 import { writeOnnx } from './onnx/export-onnx';
 import type { OnnxInputLayout } from './onnx/convert';
-import { prepareOutputDir } from './output-files';
+import type * as tf from '@tensorflow/tfjs';
+import type { RunConfigFile } from '../runs/run-files';
+import { encodeSafetensors } from '../import/safetensors';
+import { prepareOutputDir, writeOutputFile } from './output-files';
+import { torchvisionSnippet, SNIPPET_FILE } from './torchvision-snippet';
+import { torchvisionStateDict } from './torchvision-state-dict';
 import { buildPreprocessing, writePreprocessing, type Preprocessing } from './preprocessing';
 import { saveLayersModel } from './tfjs-files';
 
-export type ExportFormat = 'tfjs' | 'onnx';
+export type ExportFormat = 'tfjs' | 'onnx' | 'torchvision';
+
+const FORMATS: ExportFormat[] = ['tfjs', 'onnx', 'torchvision'];
 
 export interface ExportRunOptions {
   format: ExportFormat;
@@ -17,7 +24,7 @@ export interface ExportRunOptions {
   foldBn?: boolean;
   /** `best` (default), `latest` or a checkpoint name like `step-000000100`. */
   checkpoint?: string;
-  /** ONNX input layout; TF.js is always NHWC. */
+  /** ONNX input layout; TF.js is always NHWC, torchvision NCHW. */
   layout?: OnnxInputLayout;
 }
 
@@ -33,19 +40,23 @@ export interface ExportResult {
  * restoreModel), so the export is exactly what `eval` measures.
  */
 export async function exportRun(runDir: string, options: ExportRunOptions): Promise<ExportResult> {
-  if (options.format !== 'tfjs' && options.format !== 'onnx') {
-    throw new WorkbenchError(`Export format must be tfjs or onnx; got ${JSON.stringify(options.format)}.`);
+  if (!FORMATS.includes(options.format)) {
+    throw new WorkbenchError(`Export format must be tfjs, onnx or torchvision; got ${JSON.stringify(options.format)}.`);
   }
   if (options.foldBn && options.format !== 'onnx') {
     throw new WorkbenchError('--fold-bn applies to ONNX exports only; TF.js keeps its BatchNormalization layers so the model can be trained further.');
   }
   const dir = prepareOutputDir(options.out ?? path.join(runDir, 'exports', options.format));
-  const { model, config, manifest } = restoreModel(runDir, options.checkpoint ?? 'best');
+  // Export only reads weights: where no backend runs yet, the pure-JS one is enough and always present.
+  const { model, config, manifest } = await restoreModel(runDir, options.checkpoint ?? 'best', { backend: 'cpu' });
   try {
     const files: string[] = [];
     let layout: 'NHWC' | 'NCHW' = 'NHWC';
     if (options.format === 'tfjs') {
       files.push(await saveLayersModel(model, dir), path.join(dir, 'weights.bin'));
+    } else if (options.format === 'torchvision') {
+      layout = 'NCHW';
+      files.push(...writeTorchvision(model, config, dir));
     } else {
       layout = options.layout ?? 'NCHW';
       const file = path.join(dir, 'model.onnx');
@@ -59,7 +70,7 @@ export async function exportRun(runDir: string, options: ExportRunOptions): Prom
     }
     const summary = readRunSummary(runDir);
     const pre = buildPreprocessing({
-      kind: options.format === 'tfjs' ? 'tfjs-layers' : 'onnx',
+      kind: options.format === 'tfjs' ? 'tfjs-layers' : options.format,
       layout,
       foldedBatchNorm: options.foldBn ?? false,
       config: config.model,
@@ -75,6 +86,16 @@ export async function exportRun(runDir: string, options: ExportRunOptions): Prom
   } finally {
     model.dispose();
   }
+}
+
+/** model.safetensors (a torchvision state dict) and load_densenet.py, which builds the model and loads it. */
+function writeTorchvision(model: tf.LayersModel, config: RunConfigFile, dir: string): string[] {
+  const weights = path.join(dir, 'model.safetensors');
+  const metadata = { format: 'pt', variant: config.model.variant, run: config.id, producer: `densenet-workbench ${config.versions['densenet-workbench'] ?? ''}`.trim() };
+  writeOutputFile(weights, encodeSafetensors(torchvisionStateDict(model, config.model), metadata));
+  const snippet = path.join(dir, SNIPPET_FILE);
+  writeOutputFile(snippet, torchvisionSnippet(config.model, config.dataset.classes));
+  return [weights, snippet];
 }
 
 /** The validation accuracy of the last epoch event, for a run without summary.json (still going, or killed). */

@@ -15,8 +15,8 @@ export const PREPROCESSING_FILE = 'preprocessing.json';
 export const PreprocessingSchema = z.object({
   format: z.literal(1),
   model: z.object({
-    /** `tfjs-layers`: model.json + weights.bin. `onnx`: model.onnx. */
-    kind: z.enum(['tfjs-layers', 'onnx']),
+    /** `tfjs-layers`: model.json + weights.bin. `onnx`: model.onnx. `torchvision`: a state dict in model.safetensors + load_densenet.py. */
+    kind: z.enum(['tfjs-layers', 'onnx', 'torchvision']),
     file: z.string(),
     inputName: z.string(),
     /** Output names; the first gives logits. */
@@ -62,7 +62,7 @@ export const PreprocessingSchema = z.object({
 export type Preprocessing = z.infer<typeof PreprocessingSchema>;
 
 export interface PreprocessingInput {
-  kind: 'tfjs-layers' | 'onnx';
+  kind: Preprocessing['model']['kind'];
   layout: 'NHWC' | 'NCHW';
   foldedBatchNorm?: boolean;
   config: DenseNetConfig;
@@ -86,16 +86,7 @@ export function buildPreprocessing(input: PreprocessingInput): Preprocessing {
   const onnx = input.kind === 'onnx';
   return PreprocessingSchema.parse({
     format: 1,
-    model: {
-      kind: input.kind,
-      file: onnx ? 'model.onnx' : 'model.json',
-      inputName: onnx ? 'input' : (input.tfjsNames?.input ?? 'input_1'),
-      outputNames: onnx ? ['logits', 'probabilities'] : [input.tfjsNames?.output ?? 'predictions'],
-      outputs: onnx
-        ? '`logits` [batch, classes] and `probabilities` = softmax(logits), both float32.'
-        : 'One output [batch, classes] of logits (apply softmax for probabilities).',
-      ...(onnx ? { foldedBatchNorm: input.foldedBatchNorm ?? false } : {}),
-    },
+    model: { ...MODEL_FILES[input.kind](input), ...(onnx ? { foldedBatchNorm: input.foldedBatchNorm ?? false } : {}) },
     input: {
       height,
       width,
@@ -120,10 +111,40 @@ export function buildPreprocessing(input: PreprocessingInput): Preprocessing {
   });
 }
 
+/** The model file, its input and output names for each kind of export. */
+const MODEL_FILES: Record<Preprocessing['model']['kind'], (input: PreprocessingInput) => Omit<Preprocessing['model'], 'foldedBatchNorm'>> = {
+  'tfjs-layers': (input) => ({
+    kind: 'tfjs-layers',
+    file: 'model.json',
+    inputName: input.tfjsNames?.input ?? 'input_1',
+    outputNames: [input.tfjsNames?.output ?? 'predictions'],
+    outputs: 'One output [batch, classes] of logits (apply softmax for probabilities).',
+  }),
+  onnx: () => ({
+    kind: 'onnx',
+    file: 'model.onnx',
+    inputName: 'input',
+    outputNames: ['logits', 'probabilities'],
+    outputs: '`logits` [batch, classes] and `probabilities` = softmax(logits), both float32.',
+  }),
+  torchvision: () => ({
+    kind: 'torchvision',
+    file: 'model.safetensors',
+    inputName: 'x',
+    outputNames: ['logits'],
+    outputs: '`model(x)` gives logits [batch, classes] (apply torch.softmax for probabilities).',
+  }),
+};
+
 function usage(input: PreprocessingInput): string {
   const [h, w, c] = input.config.inputShape;
   const norm = input.normalization ? ', subtract `normalization.mean[c]` and divide by `normalization.std[c]` per channel' : '';
   const steps = `Decode the image, drop alpha, convert to ${c === 1 ? 'grayscale' : 'RGB'}, resize to exactly ${w}×${h} (no aspect-ratio crop), scale 8-bit values by 1/255 into [0, 1]${norm}`;
+  if (input.kind === 'torchvision') {
+    return `${steps}, arrange as NCHW float32 [batch, ${c}, ${h}, ${w}], then in Python ` +
+      '`from load_densenet import load; model = load(); logits = model(x)`: load_densenet.py builds the torchvision DenseNet ' +
+      'and loads model.safetensors (torchvision state-dict names). `python3 load_densenet.py image.jpg` prints the top classes.';
+  }
   if (input.kind === 'onnx') {
     return `${steps}, arrange as ${input.layout} float32 [batch, ${input.layout === 'NCHW' ? `${c}, ${h}, ${w}` : `${h}, ${w}, ${c}`}], then ` +
       "`const out = await (await ort.InferenceSession.create('model.onnx')).run({ input: new ort.Tensor('float32', data, dims) });` " +

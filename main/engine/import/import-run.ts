@@ -5,7 +5,6 @@ import type { DenseNetConfig } from '../../../shared/config';
 import { WorkbenchError } from '../../../shared/errors';
 import { getPreset } from '../../../shared/presets';
 import { defaultTrainSettings, TrainSettingsSchema, type DatasetSpec, type TrainSettings } from '../../../shared/training';
-import { assertValidConfig } from '../../../shared/validation';
 import { createRng, scanDataset } from '../data';
 import { SeedPurpose, streamSeed } from '../train/seeded';
 import { buildDenseNet } from '../model/densenet';
@@ -14,17 +13,17 @@ import { getModelWeights, setModelWeights } from '../train/model-weights';
 import { initialRunState } from '../../../shared/run/state';
 import { createRunAt, writeRunStatus, type NewRunConfig } from '../runs/run-store';
 import { readPreprocessing, PREPROCESSING_FILE } from '../export/preprocessing';
-import { parseSafetensors } from './safetensors';
 import { loadLayersModelFromFiles } from '../export/tfjs-files';
-import { checkArchitecture, configFromArchitecture, inferTorchvisionArchitecture, mapTorchvisionWeights } from './torchvision-weights';
+import { loadTorchvisionSource } from './torchvision-source';
 import { freezeFeatureLayers } from './freeze';
 import { writeImportRecord, type ImportRecord } from '../runs/import-record';
+import { ensureBackend } from '../backend';
 
 /** torchvision.transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]). */
 export const IMAGENET_NORMALIZATION = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 export interface ImportOptions {
-  /** A torchvision DenseNet state dict as .safetensors ... */
+  /** A torchvision DenseNet state dict: a torch.save .pth (zip or legacy) or .safetensors ... */
   weights?: string;
   /** ... or a TF.js Layers model.json (e.g. a workbench export). */
   tfjs?: string;
@@ -49,6 +48,8 @@ export interface ImportResult {
   config: DenseNetConfig;
   headReplaced: boolean;
   ignored: string[];
+  /** How the weights were read and the variant chosen, as sentences for the user. */
+  notes: string[];
   trainableParams: number;
   totalParams: number;
 }
@@ -60,13 +61,15 @@ export interface ImportResult {
  */
 export async function importRun(options: ImportOptions): Promise<ImportResult> {
   if (Boolean(options.weights) === Boolean(options.tfjs)) {
-    throw new WorkbenchError('Import needs exactly one source: --weights FILE.safetensors or --tfjs model.json.');
+    throw new WorkbenchError('Import needs exactly one source: --weights FILE (.pth or .safetensors) or --tfjs model.json.');
   }
   if (fs.existsSync(options.out)) throw new WorkbenchError(`The run folder ${path.resolve(options.out)} already exists; choose a new --out.`);
   if (options.classes !== undefined && (!Number.isInteger(options.classes) || options.classes < 2)) {
     throw new WorkbenchError(`--classes must be a whole number ≥ 2; got ${options.classes}.`);
   }
   const dataset = options.data ? await describeDataset(options.data, options.inputShape) : null;
+  // Import only moves weights: where no backend runs yet, the pure-JS one is enough and always present.
+  await ensureBackend('cpu');
   if (dataset && options.classes !== undefined && options.classes !== dataset.classes.length) {
     throw new WorkbenchError(`--classes ${options.classes} disagrees with the ${dataset.classes.length} classes of ${datasetLabel(options.data!)}; leave --classes out.`);
   }
@@ -79,30 +82,20 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
   let classNames: string[] | null = null;
   let normalization: NewRunConfig['normalization'] = null;
   let model: tf.LayersModel;
+  let notes: string[] = [];
+  let kind: ImportRecord['kind'] = 'tfjs-layers';
   if (options.weights) {
-    const file = options.weights;
-    const { tensors } = parseSafetensors(readFile(file), file);
-    const arch = inferTorchvisionArchitecture(tensors);
-    const variant = options.variant ?? 'auto';
-    if (variant === 'auto') {
-      if (!arch) throw new WorkbenchError(`${file} does not look like a torchvision DenseNet state dict (no features.conv0.weight, denseblock layers or classifier.weight); name its --variant to see what is missing.`);
-      config = configFromArchitecture(arch, options.inputShape ?? (arch.stem === 'imagenet' ? [224, 224, arch.inputChannels] : [32, 32, arch.inputChannels]) as [number, number, number], wantedClasses);
-    } else {
-      config = getPreset(variant, { inputShape: options.inputShape, classes: wantedClasses ?? arch?.classes });
-    }
-    assertValidConfig(config);
+    let format: string;
+    ({ config, model, weights, headReplaced, ignored, notes, format } = await loadTorchvisionSource(options.weights, {
+      variant: options.variant,
+      inputShape: options.inputShape,
+      classes: wantedClasses,
+    }));
+    kind = format === 'safetensors' ? 'torchvision-safetensors' : 'torchvision-pth';
     // Porting note: torchvision's pretrained DenseNets expect inputs normalized with the ImageNet
     // channel statistics (torchvision.transforms.Normalize in its weights' transforms), so an
     // imported RGB run keeps them rather than computing its own from the new dataset.
     if (config.inputShape[2] === 3) normalization = IMAGENET_NORMALIZATION;
-    checkArchitecture(tensors, config, file); // before building: a densenet201 build is seconds
-    model = buildDenseNet(config);
-    try {
-      ({ weights, headReplaced, ignored } = mapTorchvisionWeights(tensors, config, model, file));
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
   } else {
     ({ model, config, classNames, normalization } = await tfjsSource(options.tfjs!, options.variant, options.inputShape));
     const loadedWeights = getModelWeights(model);
@@ -168,7 +161,7 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
     const record: ImportRecord = {
       format: 1,
       source,
-      kind: options.weights ? 'torchvision-safetensors' : 'tfjs-layers',
+      kind,
       headReplaced,
       freezeFeatures: Boolean(options.freezeFeatures),
       ignoredKeys: ignored,
@@ -180,7 +173,7 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
       message: `Imported from ${source}${headReplaced ? ' with a new classifier' : ''}; not trained yet.`,
     }, { pid: null, epochs: settings.epochs });
     const count = (ws: tf.LayerVariable[]) => ws.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
-    return { runDir: run.dir, config, headReplaced, ignored, trainableParams: count(model.trainableWeights), totalParams: count(model.weights) };
+    return { runDir: run.dir, config, headReplaced, ignored, notes, trainableParams: count(model.trainableWeights), totalParams: count(model.weights) };
   } finally {
     model.dispose();
   }
@@ -195,15 +188,6 @@ function zeroSlots(model: tf.LayersModel, optimizer: string): NamedArray[] {
       return { name: `${w.originalName}/${slot}`, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
     }),
   );
-}
-
-function readFile(file: string): Uint8Array {
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new WorkbenchError(code === 'ENOENT' ? `${file} does not exist.` : `Cannot read ${file}: ${(err as Error).message}`);
-  }
 }
 
 async function tfjsSource(file: string, variant: string | undefined, inputShape: [number, number, number] | undefined) {

@@ -19,7 +19,7 @@ export interface SafeTensorsFile {
   metadata: Record<string, string>;
 }
 
-const DTYPE_BYTES = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 } as const;
+export const DTYPE_BYTES = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 } as const;
 export type SafeDtype = keyof typeof DTYPE_BYTES;
 
 /** Header size limit from the reference implementation (100 MB): guards against a hostile length. */
@@ -96,7 +96,7 @@ function parseEntry(name: string, entry: unknown, fail: (what: string) => Error)
   return { dtype: dtype as SafeDtype, shape: shape as number[], begin: offsets[0] as number, end: offsets[1] as number };
 }
 
-function decode(raw: Uint8Array, dtype: SafeDtype, count: number): SafeTensor['data'] {
+export function decode(raw: Uint8Array, dtype: SafeDtype, count: number): SafeTensor['data'] {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   switch (dtype) {
     case 'F32': {

@@ -6,6 +6,7 @@ import { torchvisionNameMap, type TorchvisionNameRow } from '../model/torchvisio
 import type { NamedArray } from '../runs/checkpoint';
 import { oihwToHwio } from '../export/onnx/layer-graph';
 import type { SafeTensor } from './safetensors';
+import { inferDenseNet, type DenseNetArchitecture } from './densenet-shapes';
 
 /**
  * torchvision DenseNet state dicts (torchvision/models/densenet.py) onto the workbench's model,
@@ -14,50 +15,9 @@ import type { SafeTensor } from './safetensors';
  * holds against the variant asked for, unknown and missing keys, and every shape.
  */
 
-/** The architecture a torchvision state dict describes, read off its keys and shapes. */
-export interface TorchvisionArchitecture {
-  blocks: number[];
-  growthRate: number;
-  initFeatures: number;
-  /** torchvision's `bn_size`: the bottleneck is bnSize·k wide (4 in the paper and torchvision). */
-  bnSize: number;
-  /** Output channels of the first transition over its input channels (θ). */
-  compression: number | null;
-  stem: 'imagenet' | 'cifar';
-  inputChannels: number;
-  classes: number;
-}
-
 const IGNORED = /(^|\.)num_batches_tracked$/;
-const LAYER_KEY = /^features\.denseblock(\d+)\.denselayer(\d+)\./;
 
-export function inferTorchvisionArchitecture(tensors: Map<string, SafeTensor>): TorchvisionArchitecture | null {
-  const conv0 = tensors.get('features.conv0.weight');
-  const firstConv2 = tensors.get('features.denseblock1.denselayer1.conv2.weight');
-  const firstConv1 = tensors.get('features.denseblock1.denselayer1.conv1.weight');
-  const classifier = tensors.get('classifier.weight');
-  if (!conv0 || conv0.shape.length !== 4 || !firstConv2 || !firstConv1 || !classifier || classifier.shape.length !== 2) return null;
-  const counts: number[] = [];
-  for (const key of tensors.keys()) {
-    const m = LAYER_KEY.exec(key);
-    if (m) counts[Number(m[1]) - 1] = Math.max(counts[Number(m[1]) - 1] ?? 0, Number(m[2]));
-  }
-  if (counts.length === 0 || counts.some((c) => c === undefined)) return null;
-  const growthRate = firstConv2.shape[0];
-  const transition = tensors.get('features.transition1.conv.weight');
-  return {
-    blocks: Array.from(counts),
-    growthRate,
-    initFeatures: conv0.shape[0],
-    bnSize: firstConv1.shape[0] / growthRate,
-    compression: transition ? transition.shape[0] / transition.shape[1] : null,
-    stem: tensors.has('features.norm0.weight') || conv0.shape[2] === 7 ? 'imagenet' : 'cifar',
-    inputChannels: conv0.shape[1],
-    classes: classifier.shape[0],
-  };
-}
-
-export function describeArchitecture(a: Pick<TorchvisionArchitecture, 'blocks' | 'growthRate' | 'initFeatures'>): string {
+export function describeArchitecture(a: Pick<DenseNetConfig, 'blocks' | 'growthRate' | 'initFeatures'>): string {
   const preset = PRESETS.find((p) => {
     const c = p.config();
     return c.stem === 'imagenet' && c.blocks.join() === a.blocks.join() && c.growthRate === a.growthRate && c.initFeatures === a.initFeatures;
@@ -65,32 +25,9 @@ export function describeArchitecture(a: Pick<TorchvisionArchitecture, 'blocks' |
   return `blocks [${a.blocks.join(', ')}], growth rate ${a.growthRate}, ${a.initFeatures} initial features${preset ? ` (${preset.name})` : ''}`;
 }
 
-/** A config for the architecture in the file (variant `custom`, or the preset it matches). */
-export function configFromArchitecture(a: TorchvisionArchitecture, inputShape: [number, number, number], classes = a.classes): DenseNetConfig {
-  const config: DenseNetConfig = {
-    variant: 'custom',
-    blocks: a.blocks,
-    growthRate: a.growthRate,
-    bottleneck: true,
-    compression: a.compression ?? 0.5,
-    initFeatures: a.initFeatures,
-    stem: a.stem,
-    dropRate: 0,
-    inputShape,
-    classes,
-  };
-  const preset = PRESETS.find((p) => {
-    const c = p.config();
-    return ['blocks', 'growthRate', 'bottleneck', 'compression', 'initFeatures', 'stem'].every(
-      (k) => JSON.stringify(c[k as keyof DenseNetConfig]) === JSON.stringify(config[k as keyof DenseNetConfig]),
-    );
-  });
-  return preset ? { ...config, variant: preset.name } : config;
-}
-
 /** Throws a sentence naming both architectures when the file's weights are not `config`'s. */
-export function checkArchitecture(tensors: Map<string, SafeTensor>, config: DenseNetConfig, label: string): TorchvisionArchitecture | null {
-  const a = inferTorchvisionArchitecture(tensors);
+export function checkArchitecture(tensors: Map<string, SafeTensor>, config: DenseNetConfig, label: string): DenseNetArchitecture | null {
+  const a = inferDenseNet(tensors);
   if (!a) return null; // not recognisably a DenseNet: the key check below lists what is missing
   const wanted = describeArchitecture(config);
   const problems: string[] = [];
@@ -98,8 +35,11 @@ export function checkArchitecture(tensors: Map<string, SafeTensor>, config: Dens
     problems.push(`the weights are a DenseNet with ${describeArchitecture(a)}, but ${config.variant} has ${wanted}`);
   }
   if (a.stem !== config.stem) problems.push(`the weights have the ${a.stem} stem, ${config.variant} the ${config.stem} stem`);
-  if (a.bnSize !== 4) problems.push(`the weights' bottleneck is ${a.bnSize}·k wide; the workbench builds 4·k (torchvision's bn_size=4)`);
-  if (a.compression !== null && Math.abs(a.compression - config.compression) > 1e-9) {
+  if (a.bottleneck !== config.bottleneck) {
+    problems.push(`the weights' dense layers ${a.bottleneck ? 'have' : 'have no'} bottleneck (1×1) conv, ${config.variant}'s ${config.bottleneck ? 'have' : 'have none'}`);
+  }
+  if (a.bnSize !== null && a.bnSize !== 4) problems.push(`the weights' bottleneck is ${a.bnSize}·k wide; the workbench builds 4·k (torchvision's bn_size=4)`);
+  if (a.blocks.length > 1 && Math.abs(a.compression - config.compression) > 1e-9) {
     problems.push(`the weights' transitions compress by θ=${a.compression}, ${config.variant} by θ=${config.compression}`);
   }
   if (a.inputChannels !== config.inputShape[2]) {
@@ -125,6 +65,7 @@ export interface TorchvisionImport {
 export function mapTorchvisionWeights(tensors: Map<string, SafeTensor>, config: DenseNetConfig, model: tf.LayersModel, label = 'The weights file'): TorchvisionImport {
   const arch = checkArchitecture(tensors, config, label);
   const rows = torchvisionNameMap(config);
+  // A state dict without a classifier (a feature extractor) gets the model's fresh one.
   const headReplaced = arch !== null && arch.classes !== config.classes;
   const isHead = (key: string) => key.startsWith('classifier.');
   const expected = new Set(rows.filter((r) => !(headReplaced && isHead(r.torch))).map((r) => r.torch));

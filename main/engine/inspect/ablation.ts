@@ -2,15 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables';
 
 /**
- * Layer ablation (issue 5, item 5): the validation accuracy with one dense layer's k new feature
- * maps zeroed, one layer at a time. It measures a layer's contribution by function, where the
- * contribution matrices measure it by weights.
+ * Layer ablation: the validation accuracy with one dense layer's k new feature maps zeroed, one
+ * layer at a time. It measures a layer's contribution by function, where the contribution
+ * matrices measure it by weights.
  *
- * How a layer is zeroed: its last conv (`_2_conv`) is bias-free (useBias: false), and the dropout
- * after it is the identity at inference, so setting that conv's kernel to zero makes its output
- * exactly zero, which is what the block concatenates: the same as multiplying the layer's
- * contribution by zero before the concat, without a Lambda layer (TF.js has none) or a second graph.
- * The kernel is restored afterwards, also when evaluation throws.
+ * Two implementations, tested to agree:
+ *   - `ablateLayers`, the plain one: zero the layer's last conv (`_2_conv`) kernel and evaluate the
+ *     whole split again, once per layer. The conv is bias-free (useBias: false) and the dropout
+ *     after it is the identity at inference, so a zero kernel makes its output exactly zero, which
+ *     is what the block concatenates. The kernel is restored afterwards, also when evaluation throws.
+ *   - `ablationOverview` (./ablation-overview), what the inspectors use: every layer at once in one
+ *     pass over the split, rerunning only what lies downstream of each zeroed layer, with progress
+ *     and cancellation, and without touching the weights.
  */
 export interface AblationResult {
   baselineAccuracy: number;

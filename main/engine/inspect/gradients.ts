@@ -104,3 +104,31 @@ export function captureGradients(step: number, grads: tf.NamedTensorMap, variabl
   for (const g of groups) for (const n of g.names) before.set(n, tf.keep(tf.clone(byName.get(n)!)));
   return new PendingGradients(step, groups, norms, before);
 }
+
+/**
+ * Gradient flow of a saved model on one batch, for a run that is not training (a checkpoint): the
+ * gradients of the plain cross-entropy on `x`, `y`, per layer, with no update applied, so
+ * `updateRatio` is null. The forward pass runs in inference mode (batch norm on its moving
+ * statistics, no dropout): deterministic, and it leaves the moving statistics as they were.
+ */
+export async function gradientsAt(model: tf.LayersModel, x: tf.Tensor4D, y: Int32Array, classes: number, variables: readonly NamedVariable[]): Promise<GradientStat[]> {
+  const groups = kernelLayers(variables.map((v) => v.name));
+  if (groups.length === 0) return [];
+  const byName = new Map(variables.map((v) => [v.name, v.variable]));
+  const packed = tf.tidy(() => {
+    const labels = tf.oneHot(tf.tensor1d(y, 'int32'), classes);
+    const { grads } = tf.variableGrads(() => {
+      const logits = model.apply(x, { training: false }) as tf.Tensor2D;
+      return tf.losses.softmaxCrossEntropy(labels, logits, undefined, 0, tf.Reduction.MEAN) as tf.Scalar;
+    }, variables.map((v) => v.variable));
+    const byVariable = new Map(variables.map((v) => [v.name, grads[v.variable.name]]));
+    return tf.stack(groups.flatMap((g) => [sumSquares(g.names.map((n) => byVariable.get(n)!)), sumSquares(g.names.map((n) => byName.get(n)!))]));
+  });
+  let data: Float32Array;
+  try {
+    data = (await packed.data()) as Float32Array;
+  } finally {
+    packed.dispose();
+  }
+  return groups.map((g, i) => ({ layer: g.layer, gradNorm: Math.sqrt(data[2 * i]), weightNorm: Math.sqrt(data[2 * i + 1]), updateRatio: null }));
+}

@@ -3,13 +3,16 @@ import type { DenseNetConfig } from '../../../shared/config';
 import { connectivityGraph } from '../../../shared/architecture';
 import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
 import type { LoopHooks } from '../train/loop';
-import { ablateLayers } from './ablation';
+import type { DataSplit } from '../data/types';
+import { trainVariables } from '../train/model-weights';
+import { ablationOverview, type AblationProgress } from './ablation-overview';
 import { encodeActivationMaps, rawActivationMaps } from './activations';
 import { contributionMatrices, kernelFromModel, type ContributionBlockSpec } from './contributions';
-import { accuracyOf, predictAll } from '../train/evaluate';
+import { predictAll } from '../train/evaluate';
 import { evaluationMetrics, type EvalBatches } from './evaluation';
 import { FeatureProbe } from './feature-probe';
-import { captureGradients, type PendingGradients } from './gradients';
+import { captureGradients, gradientsAt, type PendingGradients } from './gradients';
+import { mistakeDetails } from './mistakes';
 import { ablationTargets, contributionSpecs, probePoints, type ProbePoint } from './probe-points';
 
 /**
@@ -21,7 +24,14 @@ import { ablationTargets, contributionSpecs, probePoints, type ProbePoint } from
  * Results are keyed by connectivity-graph node id (`conv2_block3`), except gradient stats, which
  * are per weight layer (`conv2_block3_1_conv`); a node's `layers` lists its weight layers.
  */
-export type InspectWhat = 'stats' | 'gradients' | 'contributions' | 'activations' | 'ablation' | 'evaluation';
+export type { InspectWhat } from '../../../shared/protocol';
+
+/** Cancellation and progress of a long on-demand computation (ablation, evaluation). */
+export interface WorkOptions {
+  signal?: AbortSignal;
+  /** `done` of `total` units, with a sentence. */
+  onProgress?: (done: number, total: number, message: string) => void;
+}
 
 export interface InspectorOptions {
   runId: string;
@@ -31,6 +41,13 @@ export interface InspectorOptions {
   classes: string[];
   /** Validation batches in a fixed order, preprocessed as in training; null when there is no split. */
   val: EvalBatches | null;
+  /** The split `val` walks: its size for progress, its images and names for misclassified samples. */
+  valSplit?: DataSplit | null;
+  /**
+   * Set when the model holds a saved checkpoint's weights and is not training (a finished run opened
+   * for inspection): results name it, and gradients are computed on request instead of captured.
+   */
+  checkpoint?: string;
   emit(event: TrainerEvent): void;
   /** Samples in the fixed probe batch for layer stats. Default 32. */
   probeSize?: number;
@@ -45,7 +62,7 @@ export class Inspector {
   private readonly specs: ContributionBlockSpec[];
   private readonly targets: { node: string; conv: string }[];
   private readonly now: () => number;
-  private probeBatch: tf.Tensor4D | null = null;
+  private probeBatch: { x: tf.Tensor4D; y: Int32Array } | null = null;
   private pending: { grads: PendingGradients; variables: { name: string; variable: tf.Variable }[] } | null = null;
   private lastGradients: TrainerEventOf<'gradients'> | null = null;
   private position = { step: 0, epoch: 0 };
@@ -108,11 +125,12 @@ export class Inspector {
   async stats(epochEnd = false): Promise<TrainerEventOf<'layerStats'> | null> {
     const batch = await this.loadProbeBatch();
     if (!batch) return null;
-    const stats = await this.probe.stats(batch);
+    const stats = await this.probe.stats(batch.x);
     const byLayer = new Map(this.points.map((p) => [p.layer, p.node]));
     return {
       type: 'layerStats', runId: this.options.runId, ...this.position, epochEnd,
       layers: stats.map((s) => ({ ...s, layer: byLayer.get(s.layer) ?? s.layer })),
+      ...this.source(),
       time: this.now(),
     };
   }
@@ -120,6 +138,11 @@ export class Inspector {
   async contributions(): Promise<TrainerEventOf<'contributions'>> {
     const blocks = await contributionMatrices(this.specs, kernelFromModel(this.options.model));
     return { type: 'contributions', runId: this.options.runId, ...this.position, blocks, time: this.now() };
+  }
+
+  /** `{checkpoint}` for results computed from a saved checkpoint, else nothing. */
+  private source(): { checkpoint?: string } {
+    return this.options.checkpoint ? { checkpoint: this.options.checkpoint } : {};
   }
 
   /** Activation maps of validation sample `sample`. */
@@ -151,56 +174,65 @@ export class Inspector {
       type: 'activations', runId: this.options.runId, step: this.position.step, sample,
       ...(label !== undefined ? { label } : {}),
       layers: layers.map((l) => ({ ...l, layer: byLayer.get(l.layer) ?? l.layer })),
+      ...this.source(),
       time: this.now(),
     };
   }
 
-  async ablation(onLayer?: (done: number, total: number, layer: string) => void): Promise<TrainerEventOf<'ablation'>> {
+  /** Every dense layer's accuracy drop at once (./ablation-overview), keyed by graph node id. */
+  async ablation(work: WorkOptions = {}): Promise<TrainerEventOf<'ablation'>> {
     const val = this.requireVal('Layer ablation');
-    const model = this.options.model;
+    const started = this.now();
     const byConv = new Map(this.targets.map((t) => [t.conv, t.node]));
-    const result = await ablateLayers(model, this.targets.map((t) => t.conv), async () => {
-      const p = await predictAll(model, val());
-      return accuracyOf(p.labels, p.predicted);
-    }, onLayer);
+    const samples = this.options.valSplit?.size ?? 0;
+    const result = await ablationOverview(this.options.model, this.targets.map((t) => t.conv), val(), {
+      samples,
+      signal: work.signal,
+      onProgress: (p: AblationProgress) => work.onProgress?.(p.done, p.total, `Zeroed ${byConv.get(p.layer) ?? p.layer}`),
+    });
     return {
       type: 'ablation', runId: this.options.runId, step: this.position.step, baselineAccuracy: result.baselineAccuracy,
       layers: result.layers.map((l) => ({ ...l, layer: byConv.get(l.layer) ?? l.layer })),
+      ...this.source(),
+      ...(samples ? { samples } : {}),
+      seconds: (this.now() - started) / 1000,
       time: this.now(),
     };
   }
 
-  async evaluation(topMisclassified = 16): Promise<TrainerEventOf<'evaluation'>> {
+  /** Confusion matrix and per-class metrics on the validation split, with thumbnails of the worst mistakes. */
+  async evaluation(topMisclassified = 16, work: WorkOptions = {}): Promise<TrainerEventOf<'evaluation'>> {
     const val = this.requireVal('Evaluation');
-    const r = evaluationMetrics(await predictAll(this.options.model, val()), this.options.classes.length, topMisclassified);
-    return { type: 'evaluation', runId: this.options.runId, step: this.position.step, classes: [...this.options.classes], ...r, time: this.now() };
+    const total = this.options.valSplit?.size ?? 0;
+    const predictions = await predictAll(this.options.model, val(), {
+      signal: work.signal,
+      onBatch: (done) => work.onProgress?.(done, total, `Predicted ${done} of ${total || '?'} validation images`),
+    });
+    const r = evaluationMetrics(predictions, this.options.classes.length, topMisclassified);
+    const split = this.options.valSplit;
+    const details = split ? await mistakeDetails(split, r.misclassified.map((m) => m.index)) : [];
+    const misclassified = r.misclassified.map((m, i) => ({ ...m, ...details[i] }));
+    return {
+      type: 'evaluation', runId: this.options.runId, step: this.position.step, classes: [...this.options.classes], ...r, misclassified,
+      ...this.source(), split: 'validation split', time: this.now(),
+    };
   }
 
   /**
-   * The latest gradient stats. Gradients exist only during a training step, so on demand this is
-   * the last captured step's, or null before the first capture.
+   * Gradient stats on request. While training, gradients exist only inside a step, so this is the
+   * last captured step's (null before the first capture). From a checkpoint, they are computed on
+   * the probe batch (./gradients `gradientsAt`), with no update ratio.
    */
-  gradients(): TrainerEventOf<'gradients'> | null {
-    return this.lastGradients;
-  }
-
-  /** Answers an `inspect` command: computes and emits the event. */
-  async inspect(what: InspectWhat, sample = 0): Promise<TrainerEvent | null> {
-    let event: TrainerEvent | null;
-    switch (what) {
-      case 'stats': event = await this.stats(false); break;
-      case 'gradients': event = this.gradients(); break;
-      case 'contributions': event = await this.contributions(); break;
-      case 'activations': event = await this.activations(sample); break;
-      case 'ablation': event = await this.ablation(); break;
-      case 'evaluation': event = await this.evaluation(); break;
-    }
-    if (event) this.options.emit(event);
-    return event;
+  async gradients(): Promise<TrainerEventOf<'gradients'> | null> {
+    if (!this.options.checkpoint) return this.lastGradients;
+    const batch = await this.loadProbeBatch();
+    if (!batch) return null;
+    const layers = await gradientsAt(this.options.model, batch.x, batch.y, this.options.classes.length, trainVariables(this.options.model));
+    return { type: 'gradients', runId: this.options.runId, ...this.position, layers, ...this.source(), time: this.now() };
   }
 
   dispose(): void {
-    this.probeBatch?.dispose();
+    this.probeBatch?.x.dispose();
     this.probeBatch = null;
     this.pending?.grads.dispose();
     this.pending = null;
@@ -212,7 +244,7 @@ export class Inspector {
   }
 
   /** The first `probeSize` validation samples, read once and kept: the same batch at every probe. */
-  private async loadProbeBatch(): Promise<tf.Tensor4D | null> {
+  private async loadProbeBatch(): Promise<{ x: tf.Tensor4D; y: Int32Array } | null> {
     if (this.probeBatch) return this.probeBatch;
     if (!this.options.val) {
       if (!this.warnedNoVal) {
@@ -225,10 +257,12 @@ export class Inspector {
     const [h, w, c] = this.options.modelConfig.inputShape;
     const per = h * w * c;
     const chunks: Float32Array[] = [];
+    const labels: number[] = [];
     let n = 0;
     for await (const b of this.options.val()) {
       const take = Math.min(b.n, size - n);
       chunks.push(b.x.slice(0, take * per));
+      labels.push(...b.y.subarray(0, take));
       n += take;
       if (n >= size) break;
     }
@@ -239,7 +273,7 @@ export class Inspector {
       x.set(ch, o);
       o += ch.length;
     }
-    this.probeBatch = tf.tensor4d(x, [n, h, w, c]);
+    this.probeBatch = { x: tf.tensor4d(x, [n, h, w, c]), y: Int32Array.from(labels) };
     return this.probeBatch;
   }
 }

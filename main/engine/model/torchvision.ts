@@ -20,10 +20,12 @@
  * torchvision's `num_batches_tracked` buffers have no Keras counterpart and are not listed.
  * Porting note: torchvision has neither a CIFAR stem nor dense layers without a bottleneck. The
  * CIFAR stem's single conv maps to `features.conv0` (there is no `norm0`), as CIFAR ports of
- * torchvision's class do; configs without a bottleneck have no torchvision equivalent and throw.
+ * torchvision's class do. A dense layer without a bottleneck (the paper's plain DenseNet) keeps
+ * `norm1` for its only BN and `conv2` for its only (3×3) conv, so `conv2` is always the k new
+ * feature maps, as `_2_conv` is on the Keras side; the model snippet of `export --format
+ * torchvision` builds such layers with exactly these names.
  */
 import type { DenseNetConfig } from '../../../shared/config';
-import { WorkbenchError } from '../../../shared/errors';
 import { assertValidConfig } from '../../../shared/validation';
 
 export type KerasWeight = 'kernel' | 'gamma' | 'beta' | 'moving_mean' | 'moving_variance' | 'bias';
@@ -61,9 +63,6 @@ function conv(keras: string, torch: string): TorchvisionNameRow {
  */
 export function torchvisionNameMap(config: DenseNetConfig): TorchvisionNameRow[] {
   const valid = assertValidConfig(config);
-  if (!valid.bottleneck) {
-    throw new WorkbenchError('torchvision’s DenseNet always has bottleneck layers (B); a config with bottleneck = false has no torchvision state-dict names.');
-  }
   const rows: TorchvisionNameRow[] = [conv('conv1_conv', 'features.conv0')];
   if (valid.stem === 'imagenet') rows.push(...bn('conv1_bn', 'features.norm0'));
   valid.blocks.forEach((layers, b) => {
@@ -71,8 +70,9 @@ export function torchvisionNameMap(config: DenseNetConfig): TorchvisionNameRow[]
     for (let i = 1; i <= layers; i++) {
       const keras = `conv${block + 1}_block${i}`;
       const torch = `features.denseblock${block}.denselayer${i}`;
-      rows.push(...bn(`${keras}_0_bn`, `${torch}.norm1`), conv(`${keras}_1_conv`, `${torch}.conv1`));
-      rows.push(...bn(`${keras}_1_bn`, `${torch}.norm2`), conv(`${keras}_2_conv`, `${torch}.conv2`));
+      rows.push(...bn(`${keras}_0_bn`, `${torch}.norm1`));
+      if (valid.bottleneck) rows.push(conv(`${keras}_1_conv`, `${torch}.conv1`), ...bn(`${keras}_1_bn`, `${torch}.norm2`));
+      rows.push(conv(`${keras}_2_conv`, `${torch}.conv2`));
     }
     if (block < valid.blocks.length) {
       rows.push(...bn(`pool${block + 1}_bn`, `features.transition${block}.norm`), conv(`pool${block + 1}_conv`, `features.transition${block}.conv`));

@@ -2,21 +2,27 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
+import type { BackendName } from '../../../shared/training';
+import { ensureBackend } from '../backend';
 import { applyNormalization, decodeImage } from '../data';
 import { ImageProblem } from '../data/decode';
 import { restoreModel } from '../run/open-run';
 import { CONFIG_FILE } from '../runs/run-store';
 import { PREPROCESSING_FILE, readPreprocessing } from '../export/preprocessing';
 import { loadLayersModelFromFiles } from '../export/tfjs-files';
+import { parseSafetensors } from '../import/safetensors';
+import { mapTorchvisionWeights } from '../import/torchvision-weights';
+import { buildDenseNet } from '../model/densenet';
+import { setModelWeights } from '../train/model-weights';
 
 /**
- * `predict`: classify image files with a run (its best checkpoint) or an export folder (TF.js or
- * ONNX, read through its preprocessing.json). Images go through the data module's decoder and
+ * `predict`: classify image files with a run (its best checkpoint) or an export folder (TF.js,
+ * ONNX or a torchvision state dict, read through its preprocessing.json). Images go through the data module's decoder and
  * normalization, so prediction preprocesses exactly as training did.
  */
 export interface Predictor {
   source: string;
-  kind: 'run' | 'tfjs-layers' | 'onnx';
+  kind: 'run' | 'tfjs-layers' | 'onnx' | 'torchvision';
   classes: string[];
   inputShape: [number, number, number];
   normalization: { mean: number[]; std: number[] } | null;
@@ -31,13 +37,19 @@ export interface Prediction {
   logits: number[];
 }
 
-export async function openPredictor(target: string, checkpoint = 'best'): Promise<Predictor> {
+export interface PredictorOptions {
+  /** The backend for runs and TF.js exports when none runs yet; default auto. */
+  backend?: BackendName;
+  threads?: number;
+}
+
+export async function openPredictor(target: string, checkpoint = 'best', options: PredictorOptions = {}): Promise<Predictor> {
   if (!fs.existsSync(target) || !fs.statSync(target).isDirectory()) {
     throw new WorkbenchError(`${target} is not a folder; predict takes a run folder or an export folder (with ${PREPROCESSING_FILE}).`);
   }
-  if (fs.existsSync(path.join(target, PREPROCESSING_FILE))) return openExport(target);
+  if (fs.existsSync(path.join(target, PREPROCESSING_FILE))) return openExport(target, options);
   if (fs.existsSync(path.join(target, CONFIG_FILE))) {
-    const { model, config } = restoreModel(target, checkpoint);
+    const { model, config } = await restoreModel(target, checkpoint, options);
     return {
       source: target,
       kind: 'run',
@@ -51,14 +63,28 @@ export async function openPredictor(target: string, checkpoint = 'best'): Promis
   throw new WorkbenchError(`${target} is neither a run (no ${CONFIG_FILE}) nor an export (no ${PREPROCESSING_FILE}).`);
 }
 
-async function openExport(dir: string): Promise<Predictor> {
+async function openExport(dir: string, options: PredictorOptions): Promise<Predictor> {
   const pre = readPreprocessing(dir);
   const inputShape: [number, number, number] = [pre.input.height, pre.input.width, pre.input.channels];
   const base = { source: dir, classes: pre.classes, inputShape, normalization: pre.normalization };
   const file = path.join(dir, pre.model.file);
   if (pre.model.kind === 'tfjs-layers') {
+    await ensureBackend(options.backend ?? 'auto', options.threads !== undefined ? { threads: options.threads } : {});
     const model = await loadLayersModelFromFiles(file);
     return { ...base, kind: 'tfjs-layers', logits: async (x, n) => tfjsLogits(model, x, n, inputShape), dispose: () => model.dispose() };
+  }
+  if (pre.model.kind === 'torchvision') {
+    // The state dict goes back into the workbench's own model, through the import's name map.
+    await ensureBackend(options.backend ?? 'auto', options.threads !== undefined ? { threads: options.threads } : {});
+    const { tensors } = parseSafetensors(readBytes(file), file);
+    const model = buildDenseNet(pre.config);
+    try {
+      setModelWeights(model, mapTorchvisionWeights(tensors, pre.config, model, file).weights);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    return { ...base, kind: 'torchvision', logits: async (x, n) => tfjsLogits(model, x, n, inputShape), dispose: () => model.dispose() };
   }
   let ort: typeof import('onnxruntime-node');
   try {
@@ -141,4 +167,12 @@ export async function predictFiles(predictor: Predictor, files: string[], topK =
     });
   }
   return results;
+}
+
+function readBytes(file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new WorkbenchError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message}.`);
+  }
 }

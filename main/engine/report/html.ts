@@ -1,5 +1,6 @@
 import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
 import { summarize } from '../../../shared/architecture';
+import { formatLr } from '../../../shared/format-number';
 import { formatCount, formatVolume } from '../../../shared/architecture/format';
 import { epochNumber, statusLabel } from '../../../shared/run/lifecycle';
 import { initialRunState, replayRun, runFields, type RunState } from '../../../shared/run/state';
@@ -73,6 +74,7 @@ function finalMetrics(input: ReportInput, state: RunState, epochs: TrainerEventO
     ['Final validation loss / accuracy', `${num(s?.last.valLoss ?? lastEpoch?.valLoss)} / ${pct(s?.last.valAccuracy ?? lastEpoch?.valAccuracy)}`],
     // `best.epoch` is the 0-based index events carry; people count epochs from 1.
     ['Best validation accuracy', best ? `${pct(best.valAccuracy)} (epoch ${epochNumber(best.epoch)}, step ${best.step})` : '—'],
+    ['Final learning rate', lastEpoch ? formatLr(lastEpoch.lr) : '—'],
     ['Training time', s ? `${s.seconds.toFixed(1)} s` : '—'],
   ];
   return `<h2>Final metrics</h2><table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;

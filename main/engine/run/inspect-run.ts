@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
+import type { BackendName } from '../../../shared/training';
 import type { TrainerEvent } from '../../../shared/protocol';
 import { applyNormalization, decodeImage, type LoadedDataset } from '../data';
 import type { EvalBatches } from '../inspect/evaluation';
@@ -32,12 +33,14 @@ export interface OpenOptions {
   /** Load the dataset (needed for stats, activations of a sample, ablation, evaluation). Default true. */
   withData?: boolean;
   batchSize?: number;
+  /** The backend to start when none runs yet (a fresh CLI or worker process); default auto. */
+  backend?: BackendName;
 }
 
 export async function openForInspection(runDir: string, options: OpenOptions = {}): Promise<InspectionContext> {
   const run = openRun(runDir);
   const { config } = run;
-  const { model, manifest } = run.restoreModel(options.checkpoint ?? 'best');
+  const { model, manifest } = await run.restoreModel(options.checkpoint ?? 'best', { backend: options.backend ?? 'auto' });
   let dataset: LoadedDataset | null = null;
   let val: EvalBatches | null = null;
   let warnings: string[] = [];
@@ -62,6 +65,7 @@ export async function openForInspection(runDir: string, options: OpenOptions = {
     inspector(emit) {
       const inspector = new Inspector({
         runId: config.id, model, modelConfig: config.model, classes: config.dataset.classes, val, emit,
+        valSplit: dataset?.val ?? null, checkpoint: manifest.name,
       });
       inspector.setPosition(manifest.step, manifest.epoch);
       inspectors.push(inspector);

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import type { DatasetSpec } from '../../../shared/training';
+import type { BackendName, DatasetSpec } from '../../../shared/training';
+import { ensureBackend } from '../backend';
 import type { Batch, DataSplit, LoadedDataset } from '../data';
 import { buildDenseNet } from '../model/densenet';
 import { loadCheckpoint, type CheckpointManifest } from '../runs/checkpoint';
@@ -20,7 +21,7 @@ export interface OpenedRun {
   dir: string;
   config: RunConfigFile;
   /** The run's model with a checkpoint's weights: `latest`, `best` or a name. The caller disposes it. */
-  restoreModel(which?: 'latest' | 'best' | string): { model: tf.LayersModel; manifest: CheckpointManifest };
+  restoreModel(which?: 'latest' | 'best' | string, options?: RestoreOptions): Promise<{ model: tf.LayersModel; manifest: CheckpointManifest }>;
   /**
    * The run's dataset as its trainer loaded it, or another one in its place (`spec`, with its own
    * `valFraction`), plus sentences saying what changed since the run was made.
@@ -36,8 +37,8 @@ export function openRun(runDir: string, ports: Pick<TrainRunPorts, 'loadDataset'
   return {
     dir,
     config,
-    restoreModel: (which = 'best') => {
-      const { model, manifest } = restoreModel(dir, which, config);
+    restoreModel: async (which = 'best', options = {}) => {
+      const { model, manifest } = await restoreModel(dir, which, options);
       return { model, manifest };
     },
     async loadData(options = {}) {
@@ -61,16 +62,27 @@ export function openRun(runDir: string, ports: Pick<TrainRunPorts, 'loadDataset'
   };
 }
 
+export interface RestoreOptions {
+  /** The backend to start when none runs yet; default auto. */
+  backend?: BackendName;
+  /** wasm threads, when it starts wasm. */
+  threads?: number;
+}
+
 /**
  * Rebuilds a run's model from its config.json and loads a checkpoint's weights into it (moving
- * batch-norm statistics included). The caller owns the model and disposes it.
+ * batch-norm statistics included). It starts a backend first (ensureBackend: the one running, else
+ * `backend`), so no caller can build a model on a backend nobody initialised. The caller owns the
+ * model and disposes it.
  */
-export function restoreModel(runDir: string, which: 'latest' | 'best' | string = 'best', config = readRunConfig(runDir)): {
+export async function restoreModel(runDir: string, which: 'latest' | 'best' | string = 'best', options: RestoreOptions = {}): Promise<{
   model: tf.LayersModel;
   config: RunConfigFile;
   manifest: CheckpointManifest;
-} {
+}> {
+  const config = readRunConfig(runDir);
   const checkpoint = loadCheckpoint(runDir, which);
+  await ensureBackend(options.backend ?? 'auto', options.threads !== undefined ? { threads: options.threads } : {});
   const model = buildDenseNet(config.model);
   try {
     setModelWeights(model, checkpoint.weights);

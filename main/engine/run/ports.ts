@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { DenseNetConfig } from '../../../shared/config';
-import type { BackendName, DatasetSpec, TrainSettings } from '../../../shared/training';
+import type { DatasetSpec, TrainBackendName, TrainSettings } from '../../../shared/training';
 import type { BackendReport } from '../backend';
 import { loadDataset, type LoadedDataset, type LoadOptions } from '../data';
 import { buildDenseNet } from '../model/densenet';
@@ -13,7 +13,7 @@ import { SeedPurpose, streamSeed, withSeededRandom } from '../train/seeded';
  * `tfjsPorts` is the TF.js engine's: tfjs backend selection, the data module, the Keras-style builder.
  */
 export interface TrainRunPorts {
-  selectBackend(name: BackendName): Promise<BackendReport>;
+  selectBackend(name: TrainBackendName): Promise<BackendReport>;
   loadDataset(spec: DatasetSpec, options: LoadOptions): Promise<LoadedDataset>;
   /** The run's model with fresh, seeded weights. `settings` carries whatever shapes the build beyond the config. */
   buildModel(config: DenseNetConfig, settings: TrainSettings): tf.LayersModel;

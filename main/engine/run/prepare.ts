@@ -3,7 +3,7 @@ import type { DenseNetConfig } from '../../../shared/config';
 import { WorkbenchError } from '../../../shared/errors';
 import type { DatasetSpec, TrainSettings } from '../../../shared/training';
 import { formatBackendReport } from '../backend';
-import { computeNormalization, type LoadedDataset } from '../data';
+import { computeNormalization, skippedSummary, type LoadedDataset } from '../data';
 import { applyImportFreeze } from '../import/freeze';
 import { loadCheckpoint } from '../runs/checkpoint';
 import { RunJournal } from '../runs/run-journal';
@@ -62,6 +62,8 @@ export async function prepareData(request: RunRequest, journal: RunJournal | nul
     });
   }
   log('info', formatBackendReport(backend));
+  const skipped = skippedSummary(dataset.report);
+  if (skipped) log('warn', skipped);
   return { journal: journal!, dataset };
 }
 

@@ -1,10 +1,11 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { WorkbenchError, toErrorData } from '../../../shared/errors';
-import type { TrainerCommand, TrainerEvent } from '../../../shared/protocol';
+import type { TrainerEvent } from '../../../shared/protocol';
 import type { RunEnd } from '../../../shared/run/lifecycle';
 import type { LoadedDataset } from '../data';
 import { Inspector } from '../inspect/inspector';
+import { OnDemandInspection, type InspectRequest } from '../inspect/on-demand';
 import { NonFiniteWeightsError, type CheckpointState } from '../runs/checkpoint';
 import { RunJournal } from '../runs/run-journal';
 import { TrainControl, type StopCause } from '../train/control';
@@ -27,8 +28,6 @@ export type { RunRequest } from './prepare';
  *   run.stop('user');      // checkpoint at the next step, then `finished`
  *   await run.done;        // never rejects: failures end the run as `failed`
  */
-type InspectWhat = Extract<TrainerCommand, { type: 'inspect' }>['what'];
-
 class DivergedError extends Error {}
 
 const NO_METRICS = { loss: null, accuracy: null, valLoss: null, valAccuracy: null };
@@ -41,6 +40,7 @@ export class TrainRun {
   readonly done: Promise<void>;
   private journal: RunJournal | null = null;
   private inspector: Inspector | null = null;
+  private onDemand: OnDemandInspection | null = null;
   private readonly started: number;
 
   constructor(private readonly request: RunRequest, private readonly send: (event: TrainerEvent) => void, private readonly ports: TrainRunPorts = tfjsPorts) {
@@ -58,17 +58,21 @@ export class TrainRun {
   }
 
   /**
-   * Answers an `inspect` command between two steps (an ablation zeroes weights and must not overlap
-   * one). Never rejects: a failure is a non-fatal `error` event.
+   * Answers an `inspect` command between two steps: inspection reads the weights and must not
+   * overlap a step. Never rejects: the request ends with `inspectDone` (../inspect/on-demand).
    */
-  async inspect(what: InspectWhat, sample = 0): Promise<void> {
-    const inspector = this.inspector;
-    try {
-      if (!inspector) throw new WorkbenchError(`Run ${this.runId} is still loading; inspect it once it trains.`);
-      await this.control.hold(() => inspector.inspect(what, sample));
-    } catch (err) {
-      this.warn(err);
+  async inspect(request: InspectRequest): Promise<void> {
+    const onDemand = this.onDemand;
+    if (!onDemand) {
+      this.warn(new WorkbenchError(`Run ${this.runId} is still loading; inspect it once it trains.`));
+      return;
     }
+    await this.control.hold(() => onDemand.run(request));
+  }
+
+  /** Stops an inspection of this run in progress; false when there is none with that id. */
+  cancelInspect(requestId: string): boolean {
+    return this.onDemand?.cancel(requestId) ?? false;
   }
 
   /** Reports a problem that does not end the run, in its record. */
@@ -109,6 +113,8 @@ export class TrainRun {
       this.error(err, true);
       this.finish('failed', this.journal?.state.step ?? 0, this.journal?.state.epoch ?? 0, null, NO_METRICS, err instanceof Error ? err.message : String(err));
     } finally {
+      this.onDemand?.cancelAll();
+      this.onDemand = null;
       this.inspector?.dispose();
       this.inspector = null;
       model?.dispose();
@@ -121,8 +127,9 @@ export class TrainRun {
     const data = datasetSource(dataset, settings, normalization);
     const shape = dataset.inputShape;
     const val = dataset.val.size > 0 ? () => evalBatches(dataset.val, settings.batchSize, normalization, shape) : null;
-    this.inspector = new Inspector({ runId: this.runId, model, modelConfig, classes: dataset.classes, val, emit: (e) => this.emit(e), now: this.ports.now });
+    this.inspector = new Inspector({ runId: this.runId, model, modelConfig, classes: dataset.classes, val, valSplit: dataset.val, emit: (e) => this.emit(e), now: this.ports.now });
     this.inspector.setPosition(resume?.step ?? 0, resume?.epoch ?? 0);
+    this.onDemand = new OnDemandInspection(this.inspector, { runId: this.runId, emit: (e) => this.emit(e), now: this.ports.now });
     this.control.onChange((s) => this.emit({ type: 'state', state: s === 'paused' ? 'paused' : 'running', runId: this.runId }));
     this.emit({ type: 'state', state: this.control.current === 'paused' ? 'paused' : 'running', runId: this.runId });
     const hooks = this.inspector.wrapHooks({

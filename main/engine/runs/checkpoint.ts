@@ -8,8 +8,12 @@ import { BestSchema } from '../../../shared/run/state';
 import { CHECKPOINT_DIR } from './run-files';
 
 /**
- * Checkpoints: `checkpoints/step-<step>.json` (the manifest) plus the binary it names,
- * `step-<step>-<nonce>.bin` (every tensor as little-endian float32, one after another).
+ * Checkpoints: `checkpoints/step-<step>.json` (the manifest) plus the data file it names,
+ * `step-<step>-<nonce>.safetensors`: a valid safetensors file (huggingface/safetensors "Format": an
+ * 8-byte header length, a JSON header, then the tensors as little-endian float32, one after
+ * another), so any safetensors reader opens a checkpoint. The manifest lists every tensor's
+ * absolute byte offset in the file, which is all this module reads; older runs' `.bin` files (the
+ * same tensors with no header) read the same way. The PyTorch engine writes the same files.
  *
  * Commit protocol: write the binary atomically, then the manifest atomically (temp + fsync + rename +
  * fsync dir). The manifest carries the binary's sha256 and byte length, so a checkpoint exists only
@@ -103,6 +107,22 @@ function assertFinite(arrays: NamedArray[], what: string): void {
   }
 }
 
+/**
+ * The safetensors JSON header for float32 tensors stored one after another, padded with spaces to
+ * a multiple of 8 bytes as the format recommends. (main/engine/import/safetensors.ts parses it.)
+ */
+function safetensorsHeader(arrays: readonly NamedArray[], metadata: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const a of arrays) {
+    header[a.name] = { dtype: 'F32', shape: a.shape, data_offsets: [offset, offset + 4 * a.data.length] };
+    offset += 4 * a.data.length;
+  }
+  const json = JSON.stringify(header);
+  const bytes = Buffer.from(json, 'utf8');
+  return Buffer.concat([bytes, Buffer.alloc((8 - (bytes.length % 8)) % 8, ' ')]);
+}
+
 /** Writes one checkpoint atomically and prunes old ones. Returns its manifest. */
 export function writeCheckpoint(runDir: string, state: CheckpointState, options: WriteCheckpointOptions): CheckpointManifest {
   const fsImpl = options.fs ?? realFs;
@@ -111,14 +131,20 @@ export function writeCheckpoint(runDir: string, state: CheckpointState, options:
   const dir = checkpointDir(runDir);
   fs.mkdirSync(dir, { recursive: true });
   const name = manifestName(state.step);
-  const binName = `${name}-${randomBytes(4).toString('hex')}.bin`;
+  const binName = `${name}-${randomBytes(4).toString('hex')}.safetensors`;
 
   const all: [NamedArray, 'weights' | 'optimizer'][] = [
     ...state.weights.map((w) => [w, 'weights'] as [NamedArray, 'weights']),
     ...state.slots.map((s) => [s, 'optimizer'] as [NamedArray, 'optimizer']),
   ];
   const totalFloats = all.reduce((n, [a]) => n + a.data.length, 0);
-  const buffer = new Float32Array(totalFloats);
+  const header = safetensorsHeader(all.map(([a]) => a), { format: 'densenet-workbench-checkpoint', step: String(state.step) });
+  const dataStart = 8 + header.length;
+  const bytes = new Uint8Array(dataStart + 4 * totalFloats);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+  bytes.set(header, 8);
+  // dataStart is a multiple of 8 (the header is padded), so the floats can be copied in aligned.
+  const buffer = new Float32Array(bytes.buffer, dataStart, totalFloats);
   const tensors: CheckpointManifest['tensors'] = [];
   let at = 0;
   for (const [a, group] of all) {
@@ -127,10 +153,9 @@ export function writeCheckpoint(runDir: string, state: CheckpointState, options:
       throw new WorkbenchError(`Tensor ${a.name} has shape [${a.shape.join(', ')}] (${expected} values) but ${a.data.length} values.`, { user: false });
     }
     buffer.set(a.data, at);
-    tensors.push({ name: a.name, shape: a.shape, group, offset: at * 4, length: a.data.length });
+    tensors.push({ name: a.name, shape: a.shape, group, offset: dataStart + at * 4, length: a.data.length });
     at += a.data.length;
   }
-  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   writeFileAtomic(path.join(dir, binName), bytes, fsImpl);
 
@@ -173,21 +198,29 @@ export function listCheckpoints(runDir: string): CheckpointManifest[] {
   return manifests.sort((a, b) => b.step - a.step);
 }
 
-function bestOf(manifests: CheckpointManifest[]): CheckpointManifest | null {
-  let best: CheckpointManifest | null = null;
-  for (const m of manifests) {
-    const acc = m.metrics.valAccuracy;
-    if (acc === null) continue;
-    if (best === null || acc > (best.metrics.valAccuracy as number)) best = m;
-  }
-  return best;
+/**
+ * The run's best epoch as the training loop recorded it: the first epoch end that reached the
+ * highest validation accuracy. Every manifest carries the record as it stood when it was written,
+ * so the newest one speaks for the run, and `best` means the same step here, in summary.json and
+ * in the UI. (Ranking the checkpoints by their own metrics instead would disagree: an interval
+ * checkpoint carries the previous epoch's validation accuracy, and a later epoch that only ties
+ * the best would displace it.) Null when no validation ran.
+ */
+export function bestRecord(manifests: readonly CheckpointManifest[]): CheckpointManifest['best'] {
+  const newest = manifests[0];
+  return newest?.best?.valAccuracy != null ? newest.best : null;
+}
+
+/** A checkpoint data file: safetensors now, raw float32 `.bin` in runs written before. */
+export function isDataFile(file: string): boolean {
+  return file.endsWith('.safetensors') || file.endsWith('.bin');
 }
 
 function prune(dir: string, keep: number, justWritten: string): void {
   const manifests = listCheckpoints(path.dirname(dir));
-  const best = bestOf(manifests);
+  const best = bestRecord(manifests);
   const kept = new Set(manifests.slice(0, keep).map((m) => m.name));
-  if (best) kept.add(best.name);
+  if (best) kept.add(manifestName(best.step));
   // Manifests go first: a manifest without its binary would be a broken checkpoint, the reverse is an orphan.
   for (const m of manifests) {
     if (!kept.has(m.name)) fs.rmSync(path.join(dir, `${m.name}.json`), { force: true });
@@ -195,7 +228,7 @@ function prune(dir: string, keep: number, justWritten: string): void {
   const referenced = new Set(manifests.filter((m) => kept.has(m.name)).map((m) => m.data.file));
   referenced.add(justWritten);
   for (const file of fs.readdirSync(dir)) {
-    if (file.endsWith('.bin') && !referenced.has(file)) fs.rmSync(path.join(dir, file), { force: true });
+    if (isDataFile(file) && !referenced.has(file)) fs.rmSync(path.join(dir, file), { force: true });
   }
 }
 
@@ -228,7 +261,9 @@ function readVerified(dir: string, manifest: CheckpointManifest): LoadedCheckpoi
 
 /**
  * Loads and verifies a checkpoint: `latest` (falling back to older ones if the newest is damaged),
- * `best` (highest validation accuracy; the latest when no validation ran), or a name like `step-000000100`.
+ * `best` (the checkpoint of the best epoch, see bestRecord; the latest when no validation ran), or
+ * a name like `step-000000100`. A best checkpoint that is missing or damaged is an error naming the
+ * checkpoints there are: quietly loading another one would pass it off as the best.
  */
 export function loadCheckpoint(runDir: string, which: 'latest' | 'best' | string = 'latest'): LoadedCheckpoint {
   const dir = checkpointDir(runDir);
@@ -237,8 +272,15 @@ export function loadCheckpoint(runDir: string, which: 'latest' | 'best' | string
   let order: CheckpointManifest[];
   if (which === 'latest') order = manifests;
   else if (which === 'best') {
-    const best = bestOf(manifests);
-    order = best ? [best, ...manifests.filter((m) => m !== best)] : manifests;
+    const best = bestRecord(manifests);
+    const named = best ? manifests.find((m) => m.step === best.step) : undefined;
+    if (best && !named) {
+      throw new WorkbenchError(
+        `Run ${path.basename(runDir)} did not keep the checkpoint of its best epoch (step ${best.step}, validation accuracy ` +
+          `${((best.valAccuracy ?? 0) * 100).toFixed(2)}%); it has ${manifests.map((m) => m.name).join(', ')}. Use latest or one of those names.`,
+      );
+    }
+    order = named ? [named] : manifests;
   } else {
     const named = manifests.find((m) => m.name === which);
     if (!named) {

@@ -23,8 +23,16 @@ export const CHECKPOINT_DIR = 'checkpoints';
 export const NormalizationSchema = z.object({ mean: z.array(z.number()), std: z.array(z.number()) });
 export type NormalizationData = z.infer<typeof NormalizationSchema>;
 
+/** The engines that write run folders; a folder from an engine this workbench does not know is refused. */
+export const RunEngineSchema = z.enum(['tfjs', 'pytorch'], {
+  error: (issue) => `the run was made by engine ${JSON.stringify(issue.input)}, which this workbench cannot read (it reads tfjs and pytorch runs); update the workbench`,
+});
+export type RunEngine = z.infer<typeof RunEngineSchema>;
+
 export const RunConfigFileSchema = z.object({
   format: z.literal(1),
+  /** The engine that created the run; runs from before the PyTorch engine have none (tfjs). */
+  engine: RunEngineSchema.default('tfjs'),
   id: z.string(),
   name: z.string(),
   created: z.string(),

@@ -59,7 +59,10 @@ export interface StoredRun extends RunRef {
   effective: { status: RunStatus; reason: FinishReason | null };
 }
 
-export type NewRunConfig = Omit<RunConfigFile, 'format' | 'id' | 'created' | 'versions' | 'host' | 'name'> & { name?: string };
+export type NewRunConfig = Omit<RunConfigFile, 'format' | 'engine' | 'id' | 'created' | 'versions' | 'host' | 'name'> & {
+  name?: string;
+  engine?: RunConfigFile['engine'];
+};
 
 function newRunId(variant: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -92,6 +95,7 @@ export function createRunAt(dir: string, config: NewRunConfig, now = new Date())
   const id = path.basename(dir);
   const file: RunConfigFile = {
     format: 1,
+    engine: config.engine ?? 'tfjs',
     id,
     name: config.name ?? `${config.model.variant} on ${config.dataset.name}`,
     created: now.toISOString(),
@@ -159,13 +163,23 @@ export function effectiveStatus(status: RunStatusFile | null): { status: RunStat
   return { status: status.status, reason: status.reason };
 }
 
-/** Resolves a run given as a folder path, or as an id under `root`. */
+/**
+ * Resolves a run given as a folder path, an id under `root`, or the name of a run under `root`
+ * (what `runs` lists and the UI shows). A name that several runs share is refused with their ids,
+ * rather than guessed. Something that looks like a path (it has a separator) is only a path, so a
+ * host that resolves `<store>/<id>` never lands on a run by its name.
+ */
 export function resolveRunDir(run: string, root = 'runs'): string {
   const candidates = [run, path.join(root, run)];
   for (const dir of candidates) {
     if (fs.existsSync(path.join(dir, CONFIG_FILE))) return path.resolve(dir);
   }
-  throw new WorkbenchError(`No run "${run}": expected a run folder containing ${CONFIG_FILE}, or a run id under ${path.resolve(root)}.`);
+  const named = /[\\/]/.test(run) ? [] : listRuns(root).filter((r) => r.name === run);
+  if (named.length === 1) return named[0].dir;
+  if (named.length > 1) {
+    throw new WorkbenchError(`${named.length} runs under ${path.resolve(root)} are named "${run}" (${named.map((r) => r.id).join(', ')}); name one by its id.`);
+  }
+  throw new WorkbenchError(`No run "${run}": expected a run folder containing ${CONFIG_FILE}, or the id or name of a run under ${path.resolve(root)}.`);
 }
 
 /** Reads a run's config, status and summary. */

@@ -19,14 +19,21 @@ export interface Predictions {
   loss: number;
 }
 
+export interface PredictOptions {
+  /** Checked before each batch; aborting throws. */
+  signal?: AbortSignal;
+  /** After each batch: samples predicted so far. */
+  onBatch?: (done: number) => void;
+}
+
 /** Predictions over every batch; throws a RangeError for a split without samples. */
-export async function predictAll(model: tf.LayersModel, batches: AsyncIterable<Batch>): Promise<Predictions> {
-  const p = await predictBatches(model, batches);
+export async function predictAll(model: tf.LayersModel, batches: AsyncIterable<Batch>, options: PredictOptions = {}): Promise<Predictions> {
+  const p = await predictBatches(model, batches, options);
   if (p.labels.length === 0) throw new RangeError('Cannot evaluate on an empty split: it has 0 samples.');
   return p;
 }
 
-async function predictBatches(model: tf.LayersModel, batches: AsyncIterable<Batch>): Promise<Predictions> {
+async function predictBatches(model: tf.LayersModel, batches: AsyncIterable<Batch>, options: PredictOptions = {}): Promise<Predictions> {
   const [h, w, c] = model.inputs[0].shape.slice(1) as number[];
   const classes = model.outputs[0].shape[1] as number;
   const labels: number[] = [];
@@ -34,6 +41,7 @@ async function predictBatches(model: tf.LayersModel, batches: AsyncIterable<Batc
   const confidence: number[] = [];
   let lossSum = 0;
   for await (const batch of batches) {
+    options.signal?.throwIfAborted();
     // Class index and probability side by side, then the batch's mean loss: one download per batch.
     const packed = tf.tidy(() => {
       const logits = model.apply(tf.tensor4d(batch.x, [batch.n, h, w, c]), { training: false }) as tf.Tensor2D;
@@ -49,6 +57,7 @@ async function predictBatches(model: tf.LayersModel, batches: AsyncIterable<Batc
       confidence.push(data[2 * i + 1]);
     }
     lossSum += data[2 * batch.n] * batch.n;
+    options.onBatch?.(labels.length);
   }
   return {
     labels: Int32Array.from(labels), predicted: Int32Array.from(predicted), confidence: Float32Array.from(confidence),

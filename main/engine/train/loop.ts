@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { formatLr } from '../../../shared/format-number';
 import type { TrainSettings } from '../../../shared/training';
 import type { TrainerEventOf } from '../../../shared/protocol';
 import type { FinishReason } from '../../../shared/run/lifecycle';
@@ -6,11 +7,10 @@ import type { CheckpointState } from '../runs/checkpoint';
 import type { TrainControl } from './control';
 import type { Batch } from '../data/batches';
 import { evaluate } from './evaluate';
-import { correctCount, crossEntropy } from './loss';
 import { getModelWeights, trainVariables } from './model-weights';
 import { Optimizer, optimizerSettingsFrom, type TrainVariable } from './optimizers';
 import { learningRateAt } from './schedules';
-import { SeedPurpose, streamSeed, withSeededRandom } from './seeded';
+import { trainStep, type StepModel, type StepOutcome } from './step';
 
 /**
  * The training loop: a custom loop rather than model.fit, so that it reports every step, can pause,
@@ -74,6 +74,10 @@ export interface LoopOptions {
   resume?: ResumePoint;
   /** Clock in ms, injectable for tests (as tfjs-layers' callbacks do). */
   now?: () => number;
+  /** Training-mode logits (e.g. the memory-efficient forward); default model.apply. */
+  forward?: (x: tf.Tensor) => tf.Tensor;
+  /** Images a forward/backward pass at most (see ./step); default the whole batch. */
+  microBatch?: number;
 }
 
 export interface LoopResult {
@@ -86,22 +90,13 @@ export interface LoopResult {
   message?: string;
 }
 
-interface StepOutcome {
-  loss: number;
-  correct: number;
-}
-
 export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult> {
   const { model, data, settings, control, runId } = options;
   const hooks = options.hooks ?? {};
   const now = options.now ?? (() => Date.now());
   const spe = data.stepsPerEpoch;
-  const inputShape = model.inputs[0].shape.slice(1) as number[];
   const variables = trainVariables(model);
-  const byTfName = new Map(variables.map((v) => [v.variable.name, v.name]));
   const optimizer = new Optimizer(optimizerSettingsFrom(settings), variables);
-  // Batch-norm moving statistics change during the forward pass itself, before the loss is known.
-  const statistics = model.nonTrainableWeights;
 
   let step = options.resume?.step ?? 0;
   let epoch = options.resume?.epoch ?? 0;
@@ -128,41 +123,12 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
     });
   };
 
-  const trainStep = (batch: Batch, wantGrads: boolean): StepOutcome => {
-    let correctT: tf.Scalar | null = null;
-    try {
-      return tf.tidy(() => {
-        const x = tf.tensor4d(batch.x, [batch.n, inputShape[0], inputShape[1], inputShape[2]]);
-        const y = tf.tensor1d(batch.y, 'int32');
-        // clone() shares the data, and the forward pass assigns new data to the variables, so
-        // these keep the pre-step statistics at no copy cost, to put back if the step diverges.
-        const before = statistics.map((w) => w.read().clone());
-        // Dropout masks are a function of (seed, step): reproducible, and identical after a resume.
-        const { value, grads } = withSeededRandom(streamSeed(settings.seed, SeedPurpose.dropout, step), () =>
-          tf.variableGrads(() => {
-            // training: true makes Dropout drop and BatchNormalization use batch statistics and
-            // update its moving mean/variance (tfjs-layers 4.22 does so imperatively in call()).
-            const logits = model.apply(x, { training: true }) as tf.Tensor;
-            correctT = tf.keep(correctCount(logits, y));
-            return crossEntropy(logits, y, data.classes, settings.labelSmoothing);
-          }, variables.map((v) => v.variable)),
-        );
-        const loss = value.dataSync()[0];
-        // Check before updating, so a diverged step never reaches the weights.
-        if (!Number.isFinite(loss)) {
-          statistics.forEach((w, i) => w.write(before[i]));
-          return { loss, correct: 0 };
-        }
-        const named: tf.NamedTensorMap = {};
-        for (const [tfName, g] of Object.entries(grads)) named[byTfName.get(tfName) ?? tfName] = g;
-        if (wantGrads) hooks.onGradients?.(step, named, variables, { lr, epoch });
-        optimizer.apply(named, lr);
-        return { loss, correct: (correctT as tf.Scalar | null)?.dataSync()[0] ?? 0 };
-      });
-    } finally {
-      (correctT as tf.Scalar | null)?.dispose();
-    }
+  const stepModel: StepModel = {
+    model, variables, optimizer, classes: data.classes, labelSmoothing: settings.labelSmoothing, seed: settings.seed,
+    ...(options.forward ? { forward: options.forward } : {}), ...(options.microBatch ? { microBatch: options.microBatch } : {}),
   };
+  const runStep = (batch: Batch, wantGrads: boolean): StepOutcome =>
+    trainStep(stepModel, batch, step, lr, wantGrads && hooks.onGradients ? (grads) => hooks.onGradients!(step, grads, variables, { lr, epoch }) : undefined);
 
   try {
     while (epoch < settings.epochs) {
@@ -184,10 +150,10 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
         }
         lr = learningRateAt(step, spe, settings);
         const wantGrads = settings.gradientsEvery > 0 && (step + 1) % settings.gradientsEvery === 0;
-        const out = trainStep(batch, wantGrads);
+        const out = runStep(batch, wantGrads);
         if (!Number.isFinite(out.loss)) {
-          const message = `The loss became ${out.loss} at step ${step + 1} (epoch ${epoch + 1}) with learning rate ${lr}; ` +
-            `the run stopped and keeps its last good checkpoint. Try a lower learning rate (e.g. ${lr / 10}).`;
+          const message = `The loss became ${out.loss} at step ${step + 1} (epoch ${epoch + 1}) with learning rate ${formatLr(lr)}; ` +
+            `the run stopped and keeps its last good checkpoint. Try a lower learning rate (e.g. ${formatLr(lr / 10)}).`;
           log('warn', message);
           return { reason: 'diverged', step, epoch, best, last, message };
         }

@@ -45,6 +45,9 @@ export class RunRecord {
   readonly gradients = new Map<string, GradientHistory>();
   readonly contributions: Of<'contributions'>[] = [];
   activations: Of<'activations'> | null = null;
+  /** The latest stats and gradients computed on request from a checkpoint: not points of the curves. */
+  checkpointStats: Of<'layerStats'> | null = null;
+  checkpointGradients: Of<'gradients'> | null = null;
   ablation: Of<'ablation'> | null = null;
   evaluation: Of<'evaluation'> | null = null;
   readonly logs: (Of<'log'> | Of<'error'> | Of<'trainerExit'>)[] = [];
@@ -69,6 +72,10 @@ export class RunRecord {
         if (e.valAccuracy !== null) this.valAccuracy.push({ x: e.step, y: e.valAccuracy });
         return true;
       case 'layerStats':
+        if (e.checkpoint !== undefined) {
+          this.checkpointStats = e;
+          return true;
+        }
         for (const l of e.layers) {
           let h = this.layers.get(l.layer);
           if (!h) {
@@ -84,6 +91,10 @@ export class RunRecord {
         }
         return true;
       case 'gradients':
+        if (e.checkpoint !== undefined) {
+          this.checkpointGradients = e;
+          return true;
+        }
         for (const g of e.layers) {
           let h = this.gradients.get(g.layer);
           if (!h) {
@@ -92,7 +103,7 @@ export class RunRecord {
           }
           h.steps.push(e.step);
           h.gradNorm.push(g.gradNorm);
-          h.updateRatio.push(g.updateRatio);
+          h.updateRatio.push(g.updateRatio ?? NaN);
         }
         return true;
       case 'contributions':

@@ -3,6 +3,7 @@ import { computed, ref, shallowRef, watch } from 'vue';
 import type { ScanResult } from '../../../shared/api';
 import { summarize, type ArchitectureSummary } from '../../../shared/architecture/summary';
 import type { ConfigProblem, DenseNetConfig } from '../../../shared/config';
+import { chooseInputShape } from '../../../shared/dataset-input';
 import { DEFAULT_DEMO_PRESET, getPreset } from '../../../shared/presets';
 import { defaultTrainSettings, type DatasetSpec, type TrainSettings } from '../../../shared/training';
 import { validateConfig } from '../../../shared/validation';
@@ -24,6 +25,8 @@ export const useSetupStore = defineStore('setup', () => {
   const settings = ref<TrainSettings>({ ...defaultTrainSettings(), epochs: 3, batchSize: 32 });
   const name = ref('');
   const starting = ref(false);
+  /** What the last scan chose for the input and why, shown beside the input fields. */
+  const inputChoice = ref<string | null>(null);
 
   const problems = computed<ConfigProblem[]>(() => validateConfig(config.value));
   const summary = computed<ArchitectureSummary | null>(() => {
@@ -62,8 +65,13 @@ export const useSetupStore = defineStore('setup', () => {
     try {
       const result = await api().scanDataset({ dataset: dataset.value, inputShape: config.value.inputShape, thumbnailsPerClass: 4 });
       scan.value = result;
-      // The dataset decides the classes; the model follows.
+      // The dataset decides the classes and the input (channels and size); the model follows.
       if (result.classes.length >= 2 && result.classes.length !== config.value.classes) edit('classes', result.classes.length);
+      if (result.classes.length > 0) {
+        const choice = chooseInputShape(result, config.value, getPreset(preset.value).inputShape);
+        if (choice.inputShape.join('x') !== config.value.inputShape.join('x')) edit('inputShape', choice.inputShape);
+        inputChoice.value = choice.reason;
+      }
     } catch (err) {
       scan.value = null;
       scanError.value = err instanceof Error ? err.message : String(err);
@@ -74,6 +82,7 @@ export const useSetupStore = defineStore('setup', () => {
 
   watch(dataset, () => {
     scan.value = null;
+    inputChoice.value = null;
   }, { deep: true });
 
   const canStart = computed(() => !starting.value && problems.value.length === 0 && (scan.value === null || scan.value.errors.length === 0));
@@ -101,5 +110,5 @@ export const useSetupStore = defineStore('setup', () => {
     }
   }
 
-  return { dataset, scan, scanning, scanError, preset, config, settings, name, starting, problems, summary, problemOf, applyPreset, edit, runScan, canStart, start };
+  return { dataset, scan, scanning, scanError, preset, config, settings, name, starting, inputChoice, problems, summary, problemOf, applyPreset, edit, runScan, canStart, start };
 });

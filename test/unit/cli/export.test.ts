@@ -53,9 +53,9 @@ describe('CLI: import, export, report, predict', () => {
   });
 
   it('turns bad flags into user errors', async () => {
-    await expect(cli('export', root, '--format', 'keras')).rejects.toThrow('--format must be tfjs or onnx; got "keras".');
+    await expect(cli('export', root, '--format', 'keras')).rejects.toThrow('--format must be tfjs, onnx or torchvision; got "keras".');
     await expect(cli('export', root, '--format', 'tfjs', '--layout', 'NHWC')).rejects.toThrow(/--layout applies to ONNX exports only/);
-    await expect(cli('import', '--out', path.join(root, 'x'))).rejects.toThrow(/exactly one source: --weights FILE.safetensors or --tfjs model.json/);
+    await expect(cli('import', '--out', path.join(root, 'x'))).rejects.toThrow(/exactly one source: --weights FILE \(.pth or .safetensors\) or --tfjs model.json/);
     await expect(cli('import', '--weights', 'x.safetensors', '--classes', '1', '--out', path.join(root, 'y'))).rejects.toThrow('--classes must be a whole number ≥ 2; got "1".');
     await expect(cli('predict', root, 'a.png', '--top', 'many')).rejects.toThrow('--top must be a whole number ≥ 1; got "many".');
   });

@@ -123,8 +123,8 @@ describe('EventThrottle', () => {
     );
   });
 
-  it('coalesces only step, intermediate layer stats and gradients; keeps host-level events', () => {
-    expect([...COALESCED_TYPES].sort()).toEqual(['gradients', 'layerStats', 'step']);
+  it('coalesces only step, intermediate layer stats, gradients and inspection progress; keeps host-level events', () => {
+    expect([...COALESCED_TYPES].sort()).toEqual(['gradients', 'inspectProgress', 'layerStats', 'step']);
     const clock = new FakeClock();
     const delivered: { type: string }[] = [];
     const throttle = new EventThrottle<{ type: string; time: number }>({ deliver: (b) => delivered.push(...b), clock });

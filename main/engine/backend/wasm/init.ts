@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
+import { guardXnnKernels, hookXnnPrints, installHeapGuard } from './heap-guard';
 import { registerTrainingKernels } from './register';
 import { workerPool } from './pool';
+import { chooseSimdFlavour } from './relaxed-simd';
 import { instantiateKernels, isShared, kernelsPath } from './simd';
 import { patchForThreads, sharedMemoryAvailable } from './threads';
 import { WA, type WasmMemory, type WasmMemoryDescriptor } from './wasm-api';
@@ -9,11 +11,35 @@ import { WA, type WasmMemory, type WasmMemoryDescriptor } from './wasm-api';
 export interface WasmInit {
   threads: number;
   simd: boolean;
+  /** Whether this project's kernels run their relaxed-SIMD (fused multiply-add) build. */
+  relaxedSimd: boolean;
+  /** The most the heap may hold. */
+  heapLimitBytes: number;
   /** Why fewer threads than requested, if so. */
   note?: string;
+  /** Why the plain SIMD build of the kernels runs, if it does. */
+  kernelsNote?: string;
 }
 
 let done: WasmInit | null = null;
+
+/** wasm32's largest heap as tfjs-backend-wasm's glue allows it (4 GiB less one page). */
+export const WASM_HEAP_MAX = 4294901760;
+
+export interface WasmInitOptions {
+  /**
+   * Caps the heap below wasm32's 4 GiB (default: WORKBENCH_WASM_HEAP_MB, else no cap), so tests can
+   * make a model outgrow it cheaply. With threads the cap is the memory's own maximum; without,
+   * the heap guard enforces it.
+   */
+  heapLimitBytes?: number;
+}
+
+function heapLimitFrom(opts: WasmInitOptions): number {
+  const env = Number(process.env['WORKBENCH_WASM_HEAP_MB']);
+  const asked = opts.heapLimitBytes ?? (Number.isFinite(env) && env > 0 ? env * 2 ** 20 : WASM_HEAP_MAX);
+  return Math.min(WASM_HEAP_MAX, Math.floor(asked / 65536) * 65536);
+}
 
 /**
  * Emscripten refs a pthread's worker while the thread runs, and XNNPACK's pool threads run for the
@@ -35,7 +61,7 @@ function heapOf(backend: unknown): WasmMemory | undefined {
  * and registers this project's training kernels on it. Falls back to the single-threaded binary
  * when threads cannot start. Idempotent: a second call returns the first result.
  */
-export async function initWasmTraining(threads: number): Promise<WasmInit> {
+export async function initWasmTraining(threads: number, opts: WasmInitOptions = {}): Promise<WasmInit> {
   if (done && tf.findBackend('wasm') != null) {
     await tf.setBackend('wasm');
     return done;
@@ -47,6 +73,8 @@ export async function initWasmTraining(threads: number): Promise<WasmInit> {
   if (threads > 1 && alreadyUp) note = 'the wasm backend was started before initBackend, single-threaded';
   if (threads > 1 && !alreadyUp && !wantThreads) note = 'shared WebAssembly memory is unavailable';
 
+  const heapLimit = heapLimitFrom(opts);
+  hookXnnPrints();
   let ok = false;
   if (wantThreads) {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
@@ -56,7 +84,7 @@ export async function initWasmTraining(threads: number): Promise<WasmInit> {
     const OriginalMemory = WA.Memory;
     WA.Memory = class extends OriginalMemory {
       constructor(descriptor: WasmMemoryDescriptor) {
-        super(descriptor);
+        super(descriptor.shared && descriptor.maximum !== undefined ? { ...descriptor, maximum: Math.min(descriptor.maximum, heapLimit / 65536) } : descriptor);
         // The glue keeps this memory private; capturing it here is the only handle on it.
         // eslint-disable-next-line @typescript-eslint/no-this-alias
         if (descriptor.shared) memory = this;
@@ -84,17 +112,24 @@ export async function initWasmTraining(threads: number): Promise<WasmInit> {
   unrefPthreads(backend);
   memory ??= heapOf(backend);
   if (!memory) throw new Error("Cannot reach the wasm backend's heap to attach the training kernels.");
-  const simd = instantiateKernels(memory);
-  const heap = (backend as unknown as { wasm: { _malloc(n: number): number } }).wasm;
+  const flavour = chooseSimdFlavour();
+  const relaxed = flavour.flavour === 'relaxed';
+  const heap = (backend as unknown as { wasm: Parameters<typeof installHeapGuard>[0] }).wasm;
+  installHeapGuard(heap, heapLimit, () => memory!.buffer.byteLength);
+  guardXnnKernels();
+  const simd = instantiateKernels(memory, relaxed);
   if (isShared(memory) && threads > 1) {
-    simd.pool = workerPool(simd, kernelsPath(true), (n) => heap._malloc(n) >>> 0);
+    simd.pool = workerPool(simd.k, memory, { wasmPath: kernelsPath(true, relaxed), malloc: (n) => heap._malloc(n) >>> 0 });
     if (!(await simd.pool.whenReady(20_000))) note ??= "this project's kernel helper thread did not start; its kernels run on one thread";
   }
   registerTrainingKernels(simd);
   done = {
     threads: wasmBackend.getThreadsCount(),
     simd: (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean,
+    relaxedSimd: relaxed,
+    heapLimitBytes: heapLimit,
     ...(note ? { note } : {}),
+    ...(flavour.note ? { kernelsNote: flavour.note } : {}),
   };
   return done;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BN_TRAIN, batchNormTraining } from './batch-norm';
+import { batchNormTraining, fusedBatchNormAvailable } from './batch-norm-training';
 
 /**
  * Routes tf.layers BatchNormalization's training step through the fused kernels.
@@ -27,10 +27,6 @@ type CallFn = (this: BatchNormLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: Re
 
 let original: CallFn | null = null;
 
-function fusedAvailable(): boolean {
-  return tf.getKernel(BN_TRAIN, tf.getBackend()) != null;
-}
-
 export function patchBatchNormalization(): void {
   if (original) return;
   const proto = Object.getPrototypeOf(tf.layers.batchNormalization({})) as { call: CallFn };
@@ -40,7 +36,7 @@ export function patchBatchNormalization(): void {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const rank = x.rank;
     const axis = this.axis >= 0 ? this.axis : this.axis + rank;
-    if (!kwargs?.['training'] || axis !== rank - 1 || !this.center || !this.scale || x.dtype !== 'float32' || !fusedAvailable()) {
+    if (!kwargs?.['training'] || axis !== rank - 1 || !this.center || !this.scale || x.dtype !== 'float32' || !fusedBatchNormAvailable()) {
       return stock.call(this, inputs, kwargs);
     }
     return tf.tidy(() => {

@@ -1,21 +1,42 @@
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig } from '@tensorflow/tfjs';
-import { batchNormGradKernel, batchNormTrainKernel } from './batch-norm';
-import { conv2dBackpropFilter, conv2dBackpropInput } from './conv-backprop';
-import { concatKernel, identityKernel, reluKernel, splitVKernel } from './copies';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
+import type { KernelFactory } from './kernel-factory';
+import { avgPoolGrad } from './kernels/AvgPoolGrad';
+import { concat } from './kernels/Concat';
+import { conv2DBackpropFilter } from './kernels/Conv2DBackpropFilter';
+import { conv2DBackpropInput } from './kernels/Conv2DBackpropInput';
+import { dnwBatchNormGrad } from './kernels/DnwBatchNormGrad';
+import { dnwBatchNormTrain } from './kernels/DnwBatchNormTrain';
+import { dnwReluGrad } from './kernels/DnwReluGrad';
+import { fusedBatchNorm } from './kernels/FusedBatchNorm';
+import { identity } from './kernels/Identity';
+import { relu } from './kernels/Relu';
+import { splitV } from './kernels/SplitV';
 import { patchBatchNormalization } from './layer-patch';
-import { avgPoolGradKernel, fusedBatchNormKernel } from './pooling';
-import { registerReluGradient, reluGradKernel } from './relu-grad';
+import { registerReluGradient } from './relu-gradient';
 import type { SimdKernels } from './simd';
 
-/** Kernel names this project registers for 'wasm' (stock ones are replaced). */
-export const TRAINING_KERNELS = [
-  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DnwBatchNormTrain', 'DnwBatchNormGrad', 'DnwReluGrad', 'Relu', 'Identity', 'Concat', 'SplitV', 'AvgPoolGrad', 'FusedBatchNorm',
-] as const;
+/**
+ * Every kernel this project registers for 'wasm', one file each under kernels/ (as tfjs'
+ * register_all_kernels.ts lists its own). Stock kernels of the same name are replaced.
+ */
+const KERNELS: KernelFactory[] = [
+  avgPoolGrad,
+  concat,
+  conv2DBackpropFilter,
+  conv2DBackpropInput,
+  dnwBatchNormGrad,
+  dnwBatchNormTrain,
+  dnwReluGrad,
+  fusedBatchNorm,
+  identity,
+  relu,
+  splitV,
+];
 
 // The stock kernels, kept for the cases ours hand back (non-float dtypes) and for re-registration.
 const stock = new Map<string, KernelConfig>();
-function stockKernel(name: string): KernelConfig['kernelFunc'] {
+function stockKernel(name: string): KernelFunc {
   if (!stock.has(name)) {
     const k = tf.getKernel(name, 'wasm');
     if (!k) throw new Error(`The wasm backend has no ${name} kernel to fall back on.`);
@@ -31,20 +52,8 @@ function stockKernel(name: string): KernelConfig['kernelFunc'] {
  * fall back to stock behaviour on backends without these kernels.
  */
 export function registerTrainingKernels(simd: SimdKernels): void {
-  const configs: KernelConfig[] = [
-    conv2dBackpropFilter(simd),
-    conv2dBackpropInput(simd),
-    batchNormTrainKernel(simd),
-    batchNormGradKernel(simd),
-    reluGradKernel(simd),
-    reluKernel(simd, stockKernel('Relu')),
-    identityKernel(),
-    concatKernel(simd, stockKernel('Concat')),
-    splitVKernel(simd, stockKernel('SplitV')),
-    avgPoolGradKernel(simd, stockKernel('AvgPoolGrad')),
-    fusedBatchNormKernel(simd, stockKernel('FusedBatchNorm')),
-  ];
-  for (const config of configs) {
+  for (const make of KERNELS) {
+    const config = make(simd, stockKernel);
     if (tf.getKernel(config.kernelName, 'wasm') != null) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }

@@ -19,6 +19,11 @@ import { WA } from './wasm-api';
  *    While the module initialises, `os.cpus()` reports twice the requested thread count so the cap
  *    equals the request.
  * Both patches are applied only for the duration of the backend's initialisation.
+ *
+ * The worker script also gets a last-resort crash handler. A pthread whose work faults dies, and
+ * the main thread, blocked in XNNPACK's thread pool waiting for that work, would wait forever (the
+ * hang behind a DenseNet-121 that outgrew the heap). The handler prints why, leaves a fatal note
+ * (fatal-note.ts) and ends the process, so the host sees a dead trainer instead of a silent one.
  */
 const require = createRequire(import.meta.url);
 
@@ -36,7 +41,8 @@ function writeWorkerFile(): { file: string; blobSize: number } {
   const { wasmWorkerContents } = require(path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
   // Same escaping tfjs applies before making its Blob (backend_wasm.ts, locateFile).
   const body = wasmWorkerContents.replace(/\n/g, '\\n');
-  const suffix = `\n;{const o=self.onmessage;self.onmessage=e=>{if(e.data&&e.data.cmd==='load'&&typeof e.data.urlOrBlob!=='string'){e.data.urlOrBlob=${JSON.stringify(mainScript)}}return o(e)}}\n`;
+  const fatal = `function(x){const m='An XNNPACK worker thread of the wasm backend failed ('+String(x&&x.message||x)+'); the process ends, since its main thread would wait for that thread forever. The run keeps its last checkpoint.';try{require('fs').writeSync(2,'densenet-workbench: '+m+'\\n');require('fs').writeFileSync(require('path').join(require('os').tmpdir(),'densenet-workbench-fatal-'+process.pid+'.txt'),m)}finally{process.kill(process.pid,'SIGKILL')}}`;
+  const suffix = `\n;{const o=self.onmessage,f=${fatal};self.onmessage=e=>{if(e.data&&e.data.cmd==='load'&&typeof e.data.urlOrBlob!=='string'){e.data.urlOrBlob=${JSON.stringify(mainScript)}}try{return o(e)}catch(x){if(e.data&&e.data.cmd==='run'&&x!=='unwind')f(x);throw x}}}\n`;
   const text = body + suffix;
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
   const file = path.join(os.tmpdir(), `densenet-workbench-tfjs-wasm-worker-${hash}.cjs`);

@@ -44,8 +44,8 @@ describe('scan report of a folder with planted bad files', () => {
   let quick: ScanReport;
   let full: ScanReport;
   beforeAll(async () => {
-    quick = await scanDataset({ kind: 'folder', path: root });
-    full = await scanDataset({ kind: 'folder', path: root }, { verify: true, inputShape: [8, 8, 3] });
+    quick = await scanDataset({ kind: 'folder', path: root }, { quick: true });
+    full = await scanDataset({ kind: 'folder', path: root }, { inputShape: [8, 8, 3] });
   });
 
   it('gives each bad file a reason', () => {
@@ -115,7 +115,7 @@ describe('thousands of classes with unicode folder names', () => {
     const png = await solidImage('png', 2, 2, [5, 6, 7]);
     const names = Array.from({ length: 2000 }, (_, i) => `${['猫', 'Ωmega', 'café', 'ñandú', '😀', 'Ж'][i % 6]}-${i}`);
     for (const n of names) writeTree(many, { [`${n}/x.png`]: png });
-    const r = await scanDataset({ kind: 'folder', path: many });
+    const r = await scanDataset({ kind: 'folder', path: many }, { quick: true });
     expect(r.classes).toHaveLength(2000);
     expect([...r.classes].sort()).toEqual([...names].sort());
     expect(r.counts.every((c) => c === 1)).toBe(true);

@@ -95,7 +95,7 @@ describe('export: bad input', () => {
 
   it('refuses --fold-bn for TF.js and an unknown format', async () => {
     await expect(exportRun(runDir, { format: 'tfjs', foldBn: true, out: path.join(root, 'x') })).rejects.toThrow(/--fold-bn applies to ONNX exports only/);
-    await expect(exportRun(runDir, { format: 'keras' as never })).rejects.toThrow(/Export format must be tfjs or onnx; got "keras"/);
+    await expect(exportRun(runDir, { format: 'keras' as never })).rejects.toThrow(/Export format must be tfjs, onnx or torchvision; got "keras"/);
   });
 
   it('reports a model.json that is not a TF.js model', async () => {

@@ -36,7 +36,7 @@ describe('import --tfjs model.json', () => {
     const out = path.join(root, 'back');
     const result = await importRun({ tfjs: path.join(exportDir, 'model.json'), out });
     expect(result.config).toEqual(config);
-    const { model: restored, config: run } = restoreModel(out, 'latest');
+    const { model: restored, config: run } = await restoreModel(out, 'latest');
     expect(run.dataset.classes).toEqual(['ant', 'bee', 'cow']);
     expect(run.normalization?.mean).toHaveLength(3);
     expect(predict(restored)).toEqual(predict(model));

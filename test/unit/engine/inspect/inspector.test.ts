@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
 import type { DenseNetConfig } from '../../../../shared/config';
 import { TrainerEventSchema, type TrainerEvent } from '../../../../shared/protocol';
 import { TrainSettingsSchema } from '../../../../shared/training';
@@ -10,6 +11,7 @@ import { buildDenseNet } from '../../../../main/engine/model/densenet';
 import { runTrainingLoop, type TrainData } from '../../../../main/engine/train/loop';
 import { TrainControl } from '../../../../main/engine/train/control';
 import { MetricsWriter, readMetricsFile } from '../../../../main/engine/runs/metrics-log';
+import { OnDemandInspection } from '../../../../main/engine/inspect/on-demand';
 import { Inspector } from '../../../../main/engine/inspect/inspector';
 import { memoryBatches } from '../../../../main/engine/inspect/evaluation';
 
@@ -63,7 +65,12 @@ describe('inspection during training', () => {
       live.push(e);
       writer.append(e);
     };
-    const inspector = new Inspector({ runId: 'r1', model, modelConfig: config, classes: ['top', 'bottom'], val: memoryBatches(val.x, val.y, 5), emit, probeSize: 6 });
+    const valSplit = {
+      size: 12, labels: val.y, sampleShape: [8, 8, 1] as [number, number, number],
+      read: async (ix: readonly number[]) => Float32Array.from(ix.flatMap((i) => [...val.x.subarray(i * 64, (i + 1) * 64)])),
+      name: (i: number) => `val/${i}.png`,
+    };
+    const inspector = new Inspector({ runId: 'r1', model, modelConfig: config, classes: ['top', 'bottom'], val: memoryBatches(val.x, val.y, 5), valSplit, emit, probeSize: 6 });
     const tensorsBefore = tf.memory().numTensors;
     const result = await runTrainingLoop({
       runId: 'r1', model, data, settings, control: new TrainControl(),
@@ -71,9 +78,11 @@ describe('inspection during training', () => {
     });
     expect(result.reason).toBe('completed');
     // On-demand events after training, as the CLI and the UI ask for them.
-    await inspector.inspect('activations', 3);
-    await inspector.inspect('ablation');
-    await inspector.inspect('evaluation');
+    const onDemand = new OnDemandInspection(inspector, { runId: 'r1', emit });
+    await onDemand.run({ what: 'activations', sample: 3 });
+    await onDemand.run({ what: 'ablation', requestId: 'a1' });
+    await onDemand.run({ what: 'evaluation' });
+    await onDemand.run({ what: 'activations', sample: 99, requestId: 'bad' });
     inspector.dispose();
     writer.close();
     // Inspection leaves nothing behind: the run leaks exactly what the same loop leaks without it
@@ -97,12 +106,23 @@ describe('inspection during training', () => {
     expect(live[gi - 1]).toMatchObject({ type: 'step', step: 2 });
     const g = of('gradients')[0].layers;
     expect(g[0].layer).toBe('conv1_conv');
-    expect(g.every((l) => l.gradNorm > 0 && l.updateRatio > 0 && l.weightNorm > 0)).toBe(true);
+    expect(g.every((l) => l.gradNorm > 0 && (l.updateRatio ?? 0) > 0 && l.weightNorm > 0)).toBe(true);
     expect(of('contributions').map((e) => e.epoch)).toEqual([0, 1]);
     expect(of('contributions')[1].blocks[1].targets).toEqual(['conv3_block1', 'conv3_block2', 'predictions']);
     expect(of('activations')[0]).toMatchObject({ sample: 3, label: 'bottom' });
     expect(of('ablation')[0].layers.map((l) => l.layer)).toEqual(['conv2_block1', 'conv2_block2', 'conv3_block1', 'conv3_block2']);
     expect(of('evaluation')[0].confusion.flat().reduce((a, b) => a + b, 0)).toBe(12);
+    for (const m of of('evaluation')[0].misclassified) {
+      expect(m.file).toBe(`val/${m.index}.png`);
+      const png = await sharp(Buffer.from(m.thumbnail!, 'base64')).metadata();
+      expect([png.format, png.width, png.height]).toEqual(['png', 8, 8]);
+    }
+    // Every request ends with one inspectDone; a bad one says why, as data.
+    expect(of('inspectDone').map((e) => [e.what, e.ok, e.requestId])).toEqual([
+      ['activations', true, undefined], ['ablation', true, 'a1'], ['evaluation', true, undefined], ['activations', false, 'bad'],
+    ]);
+    expect(of('inspectDone')[3].error).toMatchObject({ user: true, message: expect.stringMatching(/Sample 99 is outside the validation split/) });
+    expect(of('inspectProgress').filter((e) => e.requestId === 'a1').at(-1)).toMatchObject({ what: 'ablation', done: 60, total: 60 });
     for (const e of live) expect(TrainerEventSchema.safeParse(e).success).toBe(true);
 
     // Reopen: the run store's log gives back exactly the live sequence.

@@ -147,8 +147,15 @@ describe('torchvisionNameMap', () => {
     model.dispose();
   });
 
-  it('refuses configs without a bottleneck', () => {
-    expect(() => torchvisionNameMap({ ...tiny, bottleneck: false })).toThrow(/always has bottleneck layers/);
+  it('names the one BN and the one conv of a dense layer without a bottleneck norm1 and conv2', () => {
+    const plain = { ...tiny, bottleneck: false };
+    const rows = torchvisionNameMap(plain);
+    expect(rows).toContainEqual({ keras: 'conv2_block1_0_bn', weight: 'gamma', torch: 'features.denseblock1.denselayer1.norm1.weight', layout: 'same' });
+    expect(rows).toContainEqual({ keras: 'conv2_block1_2_conv', weight: 'kernel', torch: 'features.denseblock1.denselayer1.conv2.weight', layout: 'OIHW->HWIO' });
+    expect(rows.some((r) => /denselayer\d+\.(conv1|norm2)\./.test(r.torch))).toBe(false);
+    const model = buildDenseNet(plain);
+    expect(rows.map((r) => `${r.keras}/${r.weight}`).sort()).toEqual(model.weights.map((w) => w.originalName).sort());
+    model.dispose();
   });
 
   it('loads torchvision’s own weights and reproduces PyTorch’s logits (committed fixture)', () => {

@@ -2,8 +2,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { parseSafetensors } from '../../../../main/engine/import/safetensors';
 import { realFs, type AtomicFs } from '../../../../main/engine/runs/atomic-fs';
-import { listCheckpoints, loadCheckpoint, writeCheckpoint, type CheckpointState } from '../../../../main/engine/runs/checkpoint';
+import { isDataFile, listCheckpoints, loadCheckpoint, writeCheckpoint, type CheckpointState } from '../../../../main/engine/runs/checkpoint';
 
 let dir: string;
 beforeEach(() => {
@@ -53,16 +55,80 @@ describe('checkpoints', () => {
     expect(Array.from(loaded.slots[0].data)).toEqual(Array.from(s.slots[0].data));
   });
 
+  it('writes its data as a safetensors file that a safetensors reader opens, and still reads raw .bin data', () => {
+    const s = state(30, 0.8);
+    const m = writeCheckpoint(dir, s, { keep: 3 });
+    expect(m.data.file).toMatch(/^step-000000030-[0-9a-f]{8}\.safetensors$/);
+    const st = parseSafetensors(fs.readFileSync(path.join(dir, 'checkpoints', m.data.file)));
+    expect([...st.tensors.keys()]).toEqual([...s.weights, ...s.slots].map((a) => a.name));
+    expect(Array.from(st.tensors.get('conv1_conv/kernel')!.data as Float32Array)).toEqual(Array.from(s.weights[0].data));
+    expect(st.tensors.get('conv1_conv/kernel')!.shape).toEqual([3, 3, 1, 2]);
+
+    // A run written before safetensors: the same tensors, raw, offsets from 0.
+    const raw = Buffer.concat([...s.weights, ...s.slots].map((a) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength)));
+    let at = 0;
+    const legacy = {
+      ...m, name: 'step-000000040', step: 40, data: { ...m.data, file: 'step-000000040-00000000.bin', bytes: raw.length, sha256: createHash('sha256').update(raw).digest('hex') },
+      tensors: m.tensors.map((t) => ({ ...t, offset: (at += 4 * t.length) - 4 * t.length })),
+    };
+    fs.writeFileSync(path.join(dir, 'checkpoints', legacy.data.file), raw);
+    fs.writeFileSync(path.join(dir, 'checkpoints', 'step-000000040.json'), JSON.stringify(legacy));
+    const loaded = loadCheckpoint(dir, 'latest');
+    expect(loaded.manifest.name).toBe('step-000000040');
+    expect(Array.from(loaded.slots[0].data)).toEqual(Array.from(s.slots[0].data));
+  });
+
+  /** Writes checkpoints with these validation accuracies, carrying the best record as the training loop does (strictly better only). */
+  function train(accs: (number | null)[], keep: number): void {
+    let best: CheckpointState['best'] = null;
+    accs.forEach((a, i) => {
+      const step = (i + 1) * 10;
+      if (a !== null && (best === null || a > (best.valAccuracy ?? -1))) best = { valAccuracy: a, valLoss: 1 - a, epoch: i, step };
+      writeCheckpoint(dir, { ...state(step, a), best }, { keep });
+    });
+  }
+
   it('keeps the last N and the best by validation accuracy, and loads either', () => {
-    const accs = [0.5, 0.9, 0.6, 0.7, 0.65];
-    accs.forEach((a, i) => writeCheckpoint(dir, state((i + 1) * 10, a), { keep: 2 }));
+    train([0.5, 0.9, 0.6, 0.7, 0.65], 2);
     expect(listCheckpoints(dir).map((m) => m.step)).toEqual([50, 40, 20]);
     // Every binary left belongs to a kept manifest: nothing orphaned.
-    expect(files().filter((f) => f.endsWith('.bin'))).toHaveLength(3);
+    expect(files().filter((f) => isDataFile(f))).toHaveLength(3);
     expect(loadCheckpoint(dir, 'best').manifest.step).toBe(20);
     expect(loadCheckpoint(dir, 'latest').manifest.step).toBe(50);
     expect(loadCheckpoint(dir, 'step-000000040').manifest.step).toBe(40);
     expect(() => loadCheckpoint(dir, 'step-000000010')).toThrow(/has no checkpoint "step-000000010"/);
+  });
+
+  it('best is the first epoch to reach the top accuracy: later ties do not displace it, and it survives pruning', () => {
+    // A small validation set reaches 100% at step 30 and stays there for 15 more checkpoints.
+    train([0.5, 0.8, 1, ...Array<number>(15).fill(1)], 3);
+    expect(listCheckpoints(dir).map((m) => m.step)).toEqual([180, 170, 160, 30]);
+    expect(loadCheckpoint(dir, 'best').manifest.step).toBe(30);
+  });
+
+  it('an interval checkpoint carrying the previous epoch\'s accuracy is not taken for the best', () => {
+    let best: CheckpointState['best'] = null;
+    for (const [step, acc, epochEnd] of [[10, 0.6, true], [15, 0.6, false], [20, 0.5, true]] as const) {
+      if (epochEnd && (best === null || acc > (best.valAccuracy ?? -1))) best = { valAccuracy: acc, valLoss: null, epoch: step / 10 - 1, step };
+      writeCheckpoint(dir, { ...state(step, acc), best }, { keep: 1 });
+    }
+    expect(listCheckpoints(dir).map((m) => m.step)).toEqual([20, 10]);
+    expect(loadCheckpoint(dir, 'best').manifest.step).toBe(10);
+  });
+
+  it('says so when the best checkpoint is not kept, instead of loading another one', () => {
+    train([0.5, 0.9, 0.6], 3);
+    fs.rmSync(path.join(dir, 'checkpoints', 'step-000000020.json'));
+    expect(() => loadCheckpoint(dir, 'best')).toThrow(
+      /did not keep the checkpoint of its best epoch \(step 20, validation accuracy 90\.00%\); it has step-000000030, step-000000010\. Use latest/,
+    );
+    expect(loadCheckpoint(dir, 'latest').manifest.step).toBe(30);
+  });
+
+  it('best is the latest when the run never validated', () => {
+    train([null, null, null], 2);
+    expect(listCheckpoints(dir).map((m) => m.step)).toEqual([30, 20]);
+    expect(loadCheckpoint(dir, 'best').manifest.step).toBe(30);
   });
 
   it('a full disk during a checkpoint leaves the previous one intact and loadable', () => {
@@ -84,7 +150,7 @@ describe('checkpoints', () => {
     expect(loaded.weights[1].data[0]).toBe(10);
     // No temp file and no stray binary is left behind.
     expect(files().filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    expect(files().filter((f) => f.endsWith('.bin'))).toHaveLength(1);
+    expect(files().filter((f) => isDataFile(f))).toHaveLength(1);
   });
 
   it('a crash between the binary and the manifest leaves the previous checkpoint as latest', () => {

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../../main/engine/backend/index';
-import { makeTrainer } from '../../../../../main/engine/backend/train-step';
 import { buildDenseNet } from '../../../../../main/engine/model/densenet';
+import { trainVariables } from '../../../../../main/engine/train/model-weights';
+import { Optimizer } from '../../../../../main/engine/train/optimizers';
+import { trainStep } from '../../../../../main/engine/train/step';
 import { getPreset } from '../../../../../shared/presets';
 import { seeded } from '../../../../support/wasm';
 
@@ -12,10 +14,11 @@ const config = { ...getPreset('demo-bc-tiny', { inputShape: [8, 8, 3], classes: 
 const STEPS = 20;
 const BATCH = 4;
 
-function batches(): { x: Float32Array; labels: number[] }[] {
+function batches(): { x: Float32Array; y: Int32Array; n: number }[] {
   return Array.from({ length: 4 }, (_, b) => ({
     x: seeded(BATCH * 8 * 8 * 3, 100 + b),
-    labels: Array.from({ length: BATCH }, (_, i) => (i + b) % 4),
+    y: Int32Array.from({ length: BATCH }, (_, i) => (i + b) % 4),
+    n: BATCH,
   }));
 }
 
@@ -23,17 +26,17 @@ async function train(backend: 'cpu' | 'wasm', weights: Float32Array[]): Promise<
   await tf.setBackend(backend);
   const model = buildDenseNet(config);
   model.setWeights(weights.map((w, i) => tf.tensor(w, model.getWeights()[i].shape)));
-  const trainer = makeTrainer(model, { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 });
-  const data = batches().map((b) => ({ x: tf.tensor4d(b.x, [BATCH, 8, 8, 3]), y: tf.tidy(() => tf.oneHot(tf.tensor1d(b.labels, 'int32'), 4)) }));
+  // The product's step and optimizer (SGD, Nesterov momentum 0.9, weight decay 1e-4).
+  const variables = trainVariables(model);
+  const optimizer = new Optimizer({ name: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, variables);
+  const data = batches();
   const losses: number[] = [];
   const tensorCounts: number[] = [];
   for (let s = 0; s < STEPS; s++) {
-    const { x, y } = data[s % data.length];
-    losses.push(trainer.step(x, y));
+    losses.push(trainStep({ model, variables, optimizer, classes: 4, labelSmoothing: 0, seed: 1 }, data[s % data.length], s, 0.05).loss);
     tensorCounts.push(tf.memory().numTensors);
   }
-  trainer.dispose();
-  data.forEach((d) => tf.dispose([d.x, d.y]));
+  optimizer.dispose();
   model.dispose();
   return { losses, tensorCounts };
 }

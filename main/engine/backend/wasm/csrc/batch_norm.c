@@ -1,0 +1,117 @@
+/*
+ * Batch normalisation (Ioffe & Szegedy 2015, Algorithm 1 and its backward pass) over channels-last
+ * rows: the per-channel reductions of the batch statistics and of the gradient, and the two affine
+ * passes that apply them. Reductions accumulate rows in float32 blocks of BLOCK rows and the blocks
+ * in float64, so sums over 100k rows keep ~1e-7 relative error. Each thread sums its own rows into
+ * its own float64 totals (batch-norm kernels in TypeScript add the two halves).
+ */
+#include "common.h"
+
+#define BLOCK 64
+
+static void zero_f32(float *p, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(p + i, wasm_f32x4_splat(0.f));
+  for (; i < n; ++i) p[i] = 0.f;
+}
+
+static void flush_block(const float *tmp, double *acc, int C) {
+  for (int c = 0; c < C; ++c) acc[c] += (double)tmp[c];
+}
+
+/* y = x * scale[c] + shift[c]: BN's normalise-scale-shift folded into one affine map per channel. */
+EXPORT(channel_affine)
+void channel_affine(const float *x, int P, int C, const float *scale, const float *shift, float *y) {
+  for (int p = 0; p < P; ++p) {
+    const float *row = x + (size_t)p * C;
+    float *out = y + (size_t)p * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4)
+      wasm_v128_store(out + c, F32X4_MADD(wasm_v128_load(row + c), wasm_v128_load(scale + c), wasm_v128_load(shift + c)));
+    for (; c < C; ++c) out[c] = row[c] * scale[c] + shift[c];
+  }
+}
+
+/* dx = a[c] * dy + b[c] * x + k[c]: BN's input gradient once the reductions are known. */
+EXPORT(bn_grad_dx)
+void bn_grad_dx(const float *dy, const float *x, int P, int C, const float *a, const float *b, const float *k, float *dx) {
+  for (int p = 0; p < P; ++p) {
+    const float *g = dy + (size_t)p * C;
+    const float *row = x + (size_t)p * C;
+    float *out = dx + (size_t)p * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t v = F32X4_MADD(wasm_v128_load(g + c), wasm_v128_load(a + c), wasm_v128_load(k + c));
+      wasm_v128_store(out + c, F32X4_MADD(wasm_v128_load(row + c), wasm_v128_load(b + c), v));
+    }
+    for (; c < C; ++c) out[c] = a[c] * g[c] + b[c] * row[c] + k[c];
+  }
+}
+
+/* BN's batch statistics (Ioffe & Szegedy 2015, Alg. 1) take two passes, the mean and then squared
+ * deviations from it, which avoids the cancellation of E[x^2] - E[x]^2. */
+
+/* acc[c] += sum over rows of x[p][c] */
+EXPORT(col_sum)
+void col_sum(const float *x, int P, int C, float *tmp, double *acc) {
+  for (int p0 = 0; p0 < P; p0 += BLOCK) {
+    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
+    zero_f32(tmp, C);
+    for (int p = p0; p < p1; ++p) {
+      const float *row = x + (size_t)p * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_v128_load(row + c)));
+      for (; c < C; ++c) tmp[c] += row[c];
+    }
+    flush_block(tmp, acc, C);
+  }
+}
+
+/* acc[c] += sum over rows of (x[p][c] - mean[c])^2 */
+EXPORT(col_sqdev)
+void col_sqdev(const float *x, int P, int C, const float *mean, float *tmp, double *acc) {
+  for (int p0 = 0; p0 < P; p0 += BLOCK) {
+    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
+    zero_f32(tmp, C);
+    for (int p = p0; p < p1; ++p) {
+      const float *row = x + (size_t)p * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+        wasm_v128_store(tmp + c, F32X4_MADD(d, d, wasm_v128_load(tmp + c)));
+      }
+      for (; c < C; ++c) {
+        float d = row[c] - mean[c];
+        tmp[c] += d * d;
+      }
+    }
+    flush_block(tmp, acc, C);
+  }
+}
+
+/* acc[c] += sum dy[p][c]; acc[C + c] += sum dy[p][c] * (x[p][c] - mean[c]). tmp: 2C floats. */
+EXPORT(col_grad_sums)
+void col_grad_sums(const float *dy, const float *x, int P, int C, const float *mean, float *tmp, double *acc) {
+  float *t1 = tmp, *t2 = tmp + C;
+  for (int p0 = 0; p0 < P; p0 += BLOCK) {
+    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
+    zero_f32(tmp, 2 * C);
+    for (int p = p0; p < p1; ++p) {
+      const float *g = dy + (size_t)p * C;
+      const float *row = x + (size_t)p * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t gv = wasm_v128_load(g + c);
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+        wasm_v128_store(t1 + c, wasm_f32x4_add(wasm_v128_load(t1 + c), gv));
+        wasm_v128_store(t2 + c, F32X4_MADD(gv, d, wasm_v128_load(t2 + c)));
+      }
+      for (; c < C; ++c) {
+        t1[c] += g[c];
+        t2[c] += g[c] * (row[c] - mean[c]);
+      }
+    }
+    flush_block(t1, acc, C);
+    flush_block(t2, acc + C, C);
+  }
+}

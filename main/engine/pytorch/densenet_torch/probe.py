@@ -1,0 +1,50 @@
+"""`python3 -m densenet_torch --probe`: what this interpreter can do, as one JSON object, for the
+host's backend report (main/engine/pytorch/detect.ts). Kept cheap: importing torch is most of it."""
+import json
+import platform
+import sys
+from typing import Any, Dict
+
+
+def probe() -> Dict[str, Any]:
+    out: Dict[str, Any] = {"python": sys.executable, "pythonVersion": platform.python_version()}
+    try:
+        import torch
+    except Exception as err:  # noqa: BLE001 - ImportError, or a broken install raising anything
+        out["error"] = f"torch is not importable ({type(err).__name__}: {err})"
+        return out
+    out["torch"] = getattr(torch, "__version__", "unknown")
+    try:
+        import torchvision
+        out["torchvision"] = torchvision.__version__
+    except Exception as err:  # noqa: BLE001
+        out["error"] = f"torchvision is not importable ({type(err).__name__}: {err})"
+        return out
+    from . import device as dev
+    out["minTorch"] = ".".join(map(str, dev.MIN_TORCH))
+    out["minTorchGpu"] = ".".join(map(str, dev.MIN_TORCH_GPU))
+    out["supported"] = dev.torch_version() >= dev.MIN_TORCH
+    out["cuda"] = torch.version.cuda
+    out["rocm"] = getattr(torch.version, "hip", None)
+    gpus = []
+    try:
+        if torch.cuda.is_available():
+            for i in range(torch.cuda.device_count()):
+                p = torch.cuda.get_device_properties(i)
+                gpus.append({"kind": "cuda", "index": i, "name": p.name, "memoryBytes": int(p.total_memory)})
+    except Exception as err:  # noqa: BLE001 - a driver mismatch reports here
+        out["cudaError"] = str(err)
+    if dev.mps_available():
+        gpus.append({"kind": "mps", "index": 0, "name": f"Apple GPU (MPS, {platform.machine()})", "memoryBytes": dev._mps_memory()})
+    out["gpus"] = gpus
+    out["gpuUsable"] = bool(gpus) and dev.torch_version() >= dev.MIN_TORCH_GPU
+    out["gpuSkipped"] = dev.gpu_skip_reason()
+    out["cpu"] = dev.cpu_name()
+    out["cpus"] = dev.available_cpus()
+    out["memoryBytes"] = dev._total_memory()
+    return out
+
+
+def main() -> int:
+    sys.stdout.write(json.dumps(probe()) + "\n")
+    return 0
