@@ -9,7 +9,7 @@ import {
   type HostEvent,
 } from '../../shared/api';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
-import { isLive, type LiveStatus } from '../../shared/run/lifecycle';
+import { isLive, statusLabel, type LiveStatus } from '../../shared/run/lifecycle';
 import { ActiveRun } from './active-run';
 import { PathPolicy } from './paths';
 import type { EnginePorts } from './ports';
@@ -198,8 +198,8 @@ export class WorkbenchService {
   private requireLive(states: LiveStatus[]): ActiveRun {
     const a = this.active;
     if (!a || a.released || !(states as string[]).includes(a.state.status)) {
-      const now = a ? `the run is ${a.state.status}` : 'no run is training';
-      throw new WorkbenchError(`That needs a run that is ${states.join(' or ')}, but ${now}; start or continue one first.`);
+      const now = a ? `the run is ${statusLabel(a.state.status, a.state.reason)}` : 'no run is training';
+      throw new WorkbenchError(`That needs a run that is ${states.map((st) => statusLabel(st, null)).join(' or ')}, but ${now}; start or continue one first.`);
     }
     return a;
   }
@@ -213,7 +213,7 @@ export class WorkbenchService {
     const sample = r.sample !== undefined ? { sample: r.sample } : {};
     if (live && live.runId === runId) {
       if (live.state.status !== 'running' && live.state.status !== 'paused') {
-        throw new WorkbenchError(`Run ${runId} is ${live.state.status}; ask again once it is running or paused.`);
+        throw new WorkbenchError(`Run ${runId} is ${statusLabel(live.state.status, live.state.reason)}; ask again once it is running or paused.`);
       }
       const requestId = newRequestId();
       this.liveRequests.add(requestId);
@@ -232,7 +232,7 @@ export class WorkbenchService {
 
   private ensureIdle(): void {
     const a = this.active;
-    if (a && a.live) throw new WorkbenchError(`Run ${a.runId} is ${a.state.status}; stop it before starting another.`);
+    if (a && a.live) throw new WorkbenchError(`Run ${a.runId} is ${statusLabel(a.state.status, a.state.reason)}; stop it before starting another.`);
     // The previous run is over; its process may linger idle.
     if (a) {
       a.released = true;
