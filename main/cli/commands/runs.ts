@@ -26,7 +26,7 @@ export function formatRuns(runs: RunInfo[], root: string): string {
 export function registerRuns(program: Command): void {
   const command = program
     .command('runs')
-    .description('List runs with their status (running, paused, finished, stopped, failed, interrupted).')
+    .description('List runs with their status (loading, running, paused, stopping, finished, stopped, diverged, failed, interrupted).')
     .option('--json', 'print the list as JSON');
   addRunsOption(command, { legacyOut: true }).action((flags: RunsFlags & { json?: boolean }) => {
     const root = runsDirOf(flags);

@@ -30,8 +30,7 @@ export class RunJournal {
   static create(dir: string, config: NewRunConfig, now = new Date()): RunJournal {
     const ref = createRunAt(dir, config, now);
     acquireRunLock(ref.dir);
-    const file = readRunConfig(ref.dir);
-    return new RunJournal(ref.dir, file, initialRunState(file.id, file.settings.epochs));
+    return new RunJournal(ref.dir, ref.config, initialRunState(ref.id, ref.config.settings.epochs));
   }
 
   /** Takes an existing run's lock and starts a new session of it (status `created`, its progress kept). */

@@ -83,7 +83,7 @@ export function allocateRunDir(root: string, variant: string, now = new Date()):
 }
 
 /** Creates the run folder `dir`, which must not exist yet, with its config.json. */
-export function createRunAt(dir: string, config: NewRunConfig, now = new Date()): RunRef {
+export function createRunAt(dir: string, config: NewRunConfig, now = new Date()): RunRef & { config: RunConfigFile } {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   try {
     fs.mkdirSync(dir);
@@ -108,8 +108,9 @@ export function createRunAt(dir: string, config: NewRunConfig, now = new Date())
     backend: config.backend,
     host: hostInfo(),
   };
-  writeJsonAtomic(path.join(dir, CONFIG_FILE), RunConfigFileSchema.parse(file));
-  return { id, dir: path.resolve(dir) };
+  const parsed = RunConfigFileSchema.parse(file);
+  writeJsonAtomic(path.join(dir, CONFIG_FILE), parsed);
+  return { id, dir: path.resolve(dir), config: parsed };
 }
 
 /** Creates `root/<id>/` with its config.json. The caller then takes the lock and writes status. */
