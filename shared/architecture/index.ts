@@ -4,3 +4,4 @@ export * from './layers';
 export * from './summary';
 export * from './graph';
 export * from './format';
+export * from './derivation';

@@ -93,11 +93,20 @@ export const StepEventSchema = z.object({
   /** Steps done in this epoch, and steps per epoch, for progress and ETA. */
   epochStep: z.number().int().min(0),
   stepsPerEpoch: z.number().int().min(1),
+  /** This step's batch: its mean loss and its accuracy. */
   loss: finite,
   accuracy: finite,
   lr: finite,
   imagesPerSec: finite,
   time: finite,
+  /** Images in this step's batch; the last batch of an epoch may be much smaller than the others. */
+  images: z.number().int().min(1).optional(),
+  /**
+   * Mean loss and accuracy over this epoch's images so far, weighted by batch size: at the epoch's
+   * last step, what its `epoch` event reports. A tiny last batch moves them by its share only.
+   */
+  epochLoss: finite.optional(),
+  epochAccuracy: finite.optional(),
 });
 export const EpochEventSchema = z.object({
   type: z.literal('epoch'),
@@ -118,6 +127,15 @@ export const LogEventSchema = z.object({
   message: z.string(),
   time: finite,
 });
+/**
+ * The info log line a trainer writes when a checkpoint someone asked for (`snapshot`) is on disk;
+ * the UI settles its "Checkpoint requested" banner on it.
+ */
+export function checkpointWrittenMessage(step: number, name: string): string {
+  return `Checkpoint ${name} written at step ${step}, as requested.`;
+}
+export const CHECKPOINT_WRITTEN_PATTERN = /^Checkpoint \S+ written at step (\d+), as requested\.$/;
+
 export const ErrorEventSchema = z.object({
   type: z.literal('error'),
   runId: z.string().optional(),

@@ -1,57 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, hasChromium, ROOT, startBrowserServe, type BrowserServe } from '../support/browser-serve';
 
 /**
- * Browser mode end to end (issue 6): Debian's Chromium, driven by playwright-core, against a real
+ * Browser mode end to end: Debian's Chromium, driven by playwright-core, against a real
  * `densenet-workbench serve` that forks a real trainer, on a small MNIST subset with a tiny
  * DenseNet-BC. Screenshots of each screen go to test-results/browser/ (git-ignored).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = path.join(ROOT, 'test-results', 'browser');
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`[browser e2e] skipped: ${CHROMIUM} not found (apt-get install -y chromium).`);
 
-let serveProc: ChildProcess | null = null;
-let browser: Browser | null = null;
+let served: BrowserServe | null = null;
 let page: Page;
 let url = '';
 /** Points on the loss chart when the run stopped: the reopened run must show them all. */
 let stoppedPoints = 0;
 const work = mkdtempSync(path.join(tmpdir(), 'dwb-e2e-'));
-
-async function startServe(): Promise<string> {
-  const rendererDir = path.join(work, 'renderer');
-  // A private, fresh renderer build: never a stale dist/ nor a race with another test's build.
-  const { build } = await import('vite');
-  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: rendererDir, emptyOutDir: true } });
-  const runs = path.join(work, 'runs');
-  mkdirSync(runs, { recursive: true });
-  serveProc = spawn(process.execPath, [path.join(ROOT, 'bin/densenet-workbench.mjs'), 'serve', '--no-open', '--port', '0', '--runs', runs, '--root', work, '--renderer', rendererDir], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  serveProc.stderr!.on('data', (c) => (err += c));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL in 60 s; stderr: ${err}`)), 60_000);
-    serveProc!.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[0]);
-      }
-    });
-    serveProc!.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-  });
-}
 
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 const state = async () => ((await page.locator('[data-test=run-state]').textContent()) ?? '').trim();
@@ -60,20 +27,14 @@ const points = async () => Number(await page.locator('[data-test=charts]').getAt
 describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    url = await startServe();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    served = await startBrowserServe(work);
+    url = served.url;
+    page = await served.browser.newPage({ viewport: { width: 1280, height: 720 } });
     page.on('pageerror', (e) => console.error('[page error]', e.message));
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    if (serveProc && serveProc.exitCode === null) {
-      const exited = new Promise((r) => serveProc!.once('exit', r));
-      serveProc.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (serveProc.exitCode === null) serveProc.kill('SIGKILL');
-    }
+    await served?.close();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -123,6 +84,8 @@ describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
     await expect.poll(state, { timeout: 20_000 }).toBe('running');
     await expect.poll(points, { timeout: 20_000 }).toBeGreaterThan(frozen);
     await page.click('[data-test=stop]');
+    // Stop asks first.
+    await page.click('[data-test=confirm-ok]');
     await expect.poll(state, { timeout: 30_000 }).toMatch(/stopped|finished/);
     stoppedPoints = await points();
   });
@@ -157,6 +120,8 @@ describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
     await page.click('[data-test=open-run]');
     await expect.poll(points, { timeout: 10_000 }).toBeGreaterThanOrEqual(stoppedPoints);
     await expect(state()).resolves.toMatch(/stopped|finished/);
+    // A stopped run can be continued from its Dashboard.
+    if ((await state()) === 'stopped') await expect(page.locator('[data-test=continue]').isVisible()).resolves.toBe(true);
     await shot('6-reopened');
   });
 });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TrainerEvent } from '../../shared/protocol';
+import { CHECKPOINT_WRITTEN_PATTERN, type TrainerEvent } from '../../shared/protocol';
 import { TrainSettingsSchema } from '../../shared/training';
 import { listCheckpoints, loadCheckpoint } from '../../main/engine/runs/checkpoint';
 import { listRuns, readMetrics, readRun } from '../../main/engine/runs/run-store';
@@ -74,12 +74,20 @@ describe('trainer process', () => {
     const { runId, runDir } = host.start({ runsDir: root, name: 'proc test', model, settings, dataset });
     const firstStep = await waitFor((e) => e.type === 'step');
     expect(firstStep).toMatchObject({ runId, step: 1, epoch: 0, stepsPerEpoch: 6 });
+    // Each step says its batch size and the epoch's means so far (48 training images: 6 batches of 8).
+    expect(firstStep).toMatchObject({ images: 8 });
+    if (firstStep.type === 'step') expect(firstStep.epochLoss).toBeCloseTo(firstStep.loss, 10);
 
     host.pause();
     await waitFor((e) => e.type === 'state' && e.state === 'paused');
     expect(listRuns(root)[0]).toMatchObject({ id: runId, status: 'paused', name: 'proc test' });
     const stepsWhilePaused = events.filter((e) => e.type === 'step').length;
     await new Promise((r) => setTimeout(r, 300));
+    expect(events.filter((e) => e.type === 'step').length).toBe(stepsWhilePaused);
+    // A checkpoint asked for while paused is written, and the trainer says so (the UI settles its banner on it).
+    host.snapshot();
+    const written = await waitFor((e) => e.type === 'log' && CHECKPOINT_WRITTEN_PATTERN.test(e.message));
+    expect(written.type === 'log' && written.message).toMatch(/^Checkpoint step-\d+ written at step \d+, as requested\.$/);
     expect(events.filter((e) => e.type === 'step').length).toBe(stepsWhilePaused);
     host.resume();
     await waitFor((e) => e.type === 'state' && e.state === 'running');

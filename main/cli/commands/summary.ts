@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { DenseNetConfig } from '../../../shared/config';
 import { getPreset, findPreset, type PresetOverrides } from '../../../shared/presets';
-import { connectivityGraph, formatCount, formatInteger, formatVolume, summarize, type ArchitectureSummary } from '../../../shared/architecture';
+import { connectivityGraph, formatCount, formatInteger, formatVolume, stageDerivations, summarize, type ArchitectureSummary } from '../../../shared/architecture';
 import { parseInputShapeArg } from '../dataset-args';
 import { addArchitectureOptions, architectureOverrides, numberFlag, type ArchitectureFlags } from '../architecture-flags';
 
@@ -27,7 +27,10 @@ export function configFromFlags(flags: Omit<SummaryFlags, 'json'>): DenseNetConf
   return getPreset(flags.variant, overrides);
 }
 
-/** The readable table: one row per stage, with the trainable parameters and multiply-adds spent reaching it. */
+/**
+ * The readable table: one row per stage, with the trainable parameters and multiply-adds spent
+ * reaching it, and how its channels and size follow from the config (64 + 32·6 = 256, ⌊0.5·256⌋).
+ */
 export function formatSummary(s: ArchitectureSummary): string {
   const c = s.config;
   const title = findPreset(c.variant)?.title ?? 'Custom DenseNet';
@@ -40,25 +43,29 @@ export function formatSummary(s: ArchitectureSummary): string {
   out.push('');
 
   // Each layer counts towards the first stage at or after it; the classifier gets its own row.
-  const rows = s.stages.map((st) => ({
+  const derived = stageDerivations(c);
+  const rows = s.stages.map((st, i) => ({
     label: st.kind === 'block' && st.block !== null ? `${st.label} (${s.blocks[st.block - 1].layers} layers)` : st.label,
     layer: st.layer,
     shape: st.shape,
     params: 0,
     macs: 0,
+    channels: derived[i].channels,
+    size: derived[i].spatial ?? '',
   }));
-  rows.push({ label: 'Classifier', layer: 'predictions', shape: [c.classes], params: 0, macs: 0 });
+  rows.push({ label: 'Classifier', layer: 'predictions', shape: [c.classes], params: 0, macs: 0, channels: `classes = ${c.classes}`, size: '' });
   let row = 0;
   for (const layer of s.layers) {
     rows[row].params += layer.trainableParams;
     rows[row].macs += layer.macs;
     if (layer.name === rows[row].layer) row++;
   }
-  const header = ['Stage', 'Layer', 'Output', 'Params', 'Mult-adds'];
-  const table = [header, ...rows.map((r) => [r.label, r.layer, formatVolume(r.shape), r.params ? formatCount(r.params) : '-', r.macs ? formatCount(r.macs) : '-'])];
+  const header = ['Stage', 'Layer', 'Output', 'Params', 'Mult-adds', 'Channels', 'H×W'];
+  const table = [header, ...rows.map((r) => [r.label, r.layer, formatVolume(r.shape), r.params ? formatCount(r.params) : '-', r.macs ? formatCount(r.macs) : '-', r.channels, r.size])];
   const widths = header.map((_, i) => Math.max(...table.map((t) => t[i].length)));
-  for (const t of table) out.push(t.map((cell, i) => (i >= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd());
+  for (const t of table) out.push(t.map((cell, i) => (i === 3 || i === 4 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd());
   out.push('');
+  out.push(`Channels: the stem gives k0 = ${c.initFeatures}; dense layer l of a block adds k = ${c.growthRate} (k0 + k·l); a transition keeps ⌊θ·m⌋ of m, θ = ${c.compression}, and halves H×W.`);
   const t = s.totals;
   out.push(`Parameters: ${formatCount(t.trainableParams)} trainable (${formatInteger(t.trainableParams)}), plus ${formatInteger(t.nonTrainableParams)} non-trainable BN statistics`);
   out.push(`Multiply-adds: ${formatCount(t.macs)} per image (convolutions and the classifier)`);
@@ -78,7 +85,7 @@ export function registerSummary(program: Command): void {
       const config = configFromFlags(flags);
       const summary = summarize(config);
       if (flags.json) {
-        process.stdout.write(JSON.stringify({ ...summary, graph: connectivityGraph(config) }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ ...summary, derivations: stageDerivations(config), graph: connectivityGraph(config) }, null, 2) + '\n');
       } else {
         process.stdout.write(formatSummary(summary));
       }

@@ -1,5 +1,5 @@
 import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
-import { summarize } from '../../../shared/architecture';
+import { stageDerivations, summarize } from '../../../shared/architecture';
 import { formatLr } from '../../../shared/format-number';
 import { formatCount, formatVolume } from '../../../shared/architecture/format';
 import { epochNumber, statusLabel } from '../../../shared/run/lifecycle';
@@ -26,7 +26,7 @@ const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width
 h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f5f5f5}
 td:first-child,th:first-child{text-align:left}.muted{color:#777}.charts{display:flex;flex-wrap:wrap;gap:12px}
-svg text{font:10px system-ui,sans-serif;fill:#333}svg .grid{stroke:#e5e5e5}pre{background:#f7f7f7;padding:10px;overflow:auto;font-size:12px}
+svg text{font:10px system-ui,sans-serif;fill:#333}svg text.axis{font-size:11px;fill:#555}svg text.chart-title{font-size:13px;font-weight:600;fill:#222}svg .grid{stroke:#e5e5e5}svg{max-width:100%;height:auto}pre{background:#f7f7f7;padding:10px;overflow:auto;font-size:12px}
 .heats{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}figure{margin:0}figcaption{font-size:12px;color:#555}`;
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
@@ -84,25 +84,26 @@ function curves(steps: TrainerEventOf<'step'>[], epochs: TrainerEventOf<'epoch'>
   if (steps.length === 0 && epochs.length === 0) return '<p class="muted">No step or epoch events in metrics.jsonl.</p>';
   const byStep = <T>(xs: T[], f: (x: T) => number | null, s: (x: T) => number) =>
     xs.filter((x) => f(x) !== null).map((x) => [s(x), f(x) as number] as [number, number]);
+  const integerX = { integerX: true };
   const loss = lineChart('Loss', 'step', [
     { label: 'train (step)', color: '#9ab', points: byStep(steps, (e) => e.loss, (e) => e.step) },
     { label: 'train (epoch)', color: '#1f5fa8', points: byStep(epochs, (e) => e.loss, (e) => e.step) },
     { label: 'validation', color: '#d9534f', points: byStep(epochs, (e) => e.valLoss, (e) => e.step), dashed: true },
-  ]);
+  ], integerX);
   const acc = lineChart('Accuracy', 'step', [
     { label: 'train (step)', color: '#9ab', points: byStep(steps, (e) => e.accuracy, (e) => e.step) },
     { label: 'train (epoch)', color: '#1f5fa8', points: byStep(epochs, (e) => e.accuracy, (e) => e.step) },
     { label: 'validation', color: '#d9534f', points: byStep(epochs, (e) => e.valAccuracy, (e) => e.step), dashed: true },
-  ]);
+  ], integerX);
   const lrSource = steps.length ? byStep(steps, (e) => e.lr, (e) => e.step) : byStep(epochs, (e) => e.lr, (e) => e.step);
-  const lr = lineChart('Learning rate', 'step', [{ label: 'learning rate', color: '#5cb85c', points: lrSource }]);
+  const lr = lineChart('Learning rate', 'step', [{ label: 'learning rate', color: '#5cb85c', points: lrSource }], integerX);
   return `<div class="charts">${loss}${acc}${lr}</div>`;
 }
 
 function confusion(evaluation: TrainerEventOf<'evaluation'> | undefined): string {
   if (!evaluation) return '<p class="muted">No evaluation in this run’s metrics (run <code>densenet-workbench eval</code> or Inspect → Evaluate, then regenerate the report).</p>';
   const c = evaluation.classes;
-  const matrix = heatMap('Confusion matrix (rows: actual, columns: predicted)', c, c, evaluation.confusion, { showValues: true, cell: c.length > 20 ? 14 : 30 });
+  const matrix = heatMap('Confusion matrix (rows: actual, columns: predicted)', c, c, evaluation.confusion, { showValues: true, size: 420, rowAxis: 'actual', colAxis: 'predicted' });
   const perClass = `<table><tr><th>class</th><th>precision</th><th>recall</th><th>support</th></tr>${evaluation.perClass
     .map((p, i) => `<tr><td>${esc(c[i] ?? String(i))}</td><td>${pct(p.precision)}</td><td>${pct(p.recall)}</td><td>${p.support}</td></tr>`)
     .join('')}</table>`;
@@ -119,8 +120,9 @@ function architecture(config: RunConfigFile): string {
   const m = config.model;
   const head = `<p>${esc(m.variant)}: blocks [${m.blocks.join(', ')}], growth rate k=${m.growthRate}, ${m.bottleneck ? 'bottleneck (B)' : 'no bottleneck'}, compression θ=${m.compression}, ${m.initFeatures} initial features, ${m.stem} stem, input ${formatVolume(m.inputShape)}, ${m.classes} classes.</p>`;
   const totals = `<table><tr><th>parameters</th><td>${formatCount(s.totals.params)}</td></tr><tr><th>trainable</th><td>${formatCount(s.totals.trainableParams)}</td></tr><tr><th>multiply-adds</th><td>${formatCount(s.totals.macs)}</td></tr></table>`;
-  const stages = `<table><tr><th>stage</th><th>layer</th><th>output (H×W×C)</th></tr>${s.stages
-    .map((st) => `<tr><td>${esc(st.label)}</td><td>${esc(st.layer)}</td><td>${esc(formatVolume(st.shape))}</td></tr>`)
+  const derived = stageDerivations(s.config);
+  const stages = `<table><tr><th>stage</th><th>layer</th><th>output (H×W×C)</th><th>channels</th><th>H×W</th></tr>${s.stages
+    .map((st, i) => `<tr><td>${esc(st.label)}</td><td>${esc(st.layer)}</td><td>${esc(formatVolume(st.shape))}</td><td>${esc(derived[i].channels)}</td><td>${esc(derived[i].spatial ?? '')}</td></tr>`)
     .join('')}</table>`;
   return head + totals + stages;
 }
@@ -130,7 +132,7 @@ function heatMaps(event: TrainerEventOf<'contributions'> | undefined): string {
   const maps = event.blocks.map((b) => {
     // Figure 5 puts the source layer on the vertical axis and the target layer on the horizontal one.
     const bySource = b.sources.map((_, s) => b.targets.map((_, t) => b.values[t]?.[s] ?? null));
-    return `<figure>${heatMap(`Dense block ${b.block}`, b.sources, b.targets, bySource, { cell: b.targets.length > 24 ? 10 : 18 })}<figcaption>Dense block ${b.block}: mean |w| from source (row) to target (column).</figcaption></figure>`;
+    return `<figure>${heatMap(`Dense block ${b.block}`, b.sources, b.targets, bySource, { size: 280, rowAxis: 'source layer (s)', colAxis: 'target layer (ℓ)' })}<figcaption>Dense block ${b.block}: mean |w| from source (row) to target (column).</figcaption></figure>`;
   });
   return `<p>Step ${event.step}, epoch ${epochNumber(event.epoch)}.</p><div class="heats">${maps.join('')}</div>`;
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { WorkbenchError, toErrorData } from '../../../shared/errors';
-import type { TrainerEvent } from '../../../shared/protocol';
+import { checkpointWrittenMessage, type TrainerEvent } from '../../../shared/protocol';
 import type { RunEnd } from '../../../shared/run/lifecycle';
 import type { LoadedDataset } from '../data';
 import { Inspector } from '../inspect/inspector';
@@ -147,7 +147,8 @@ export class TrainRun {
 
   private checkpoint(journal: RunJournal, state: CheckpointState): void {
     try {
-      journal.checkpoint(state);
+      const written = journal.checkpoint(state);
+      if (state.reason === 'snapshot') this.log('info', checkpointWrittenMessage(state.step, written.name));
     } catch (err) {
       if (err instanceof NonFiniteWeightsError) {
         throw new DivergedError(`${err.message} The weights diverged by step ${state.step}; the run stopped and keeps its last good checkpoint. Try a lower learning rate.`);

@@ -1,5 +1,6 @@
 import type { HostEvent } from '../../../shared/api';
 import type { LayerStat } from '../../../shared/protocol';
+import { EpochMean, Smoother, smoothingFor } from './smoothing';
 
 /**
  * Plain, non-reactive containers for everything a run records. They can hold 100k+ points, so they
@@ -35,6 +36,16 @@ export class RunRecord {
   readonly trainAccuracy: Point[] = [];
   readonly lr: Point[] = [];
   readonly imagesPerSec: Point[] = [];
+  /** The step curves smoothed, each batch weighted by its size (./smoothing.ts): what the charts draw boldly. */
+  readonly trainLossSmooth: Point[] = [];
+  readonly trainAccuracySmooth: Point[] = [];
+  readonly imagesPerSecSmooth: Point[] = [];
+  /** The epoch in progress at the latest step: its means over the images so far. */
+  current: { epoch: number; epochStep: number; stepsPerEpoch: number; loss: number; accuracy: number; imagesPerSec: number } | null = null;
+  private smooth: { loss: Smoother; accuracy: Smoother; ips: Smoother } | null = null;
+  private readonly epochMean = new EpochMean();
+  /** The largest batch seen: a full one, against which a short last batch is weighted. */
+  private fullBatch = 1;
   readonly epochLoss: Point[] = [];
   readonly epochAccuracy: Point[] = [];
   readonly valLoss: Point[] = [];
@@ -63,6 +74,7 @@ export class RunRecord {
         this.trainAccuracy.push({ x: e.step, y: e.accuracy });
         this.lr.push({ x: e.step, y: e.lr });
         this.imagesPerSec.push({ x: e.step, y: e.imagesPerSec });
+        this.addSmoothed(e);
         return true;
       case 'epoch':
         this.epochs.push(e);
@@ -127,6 +139,25 @@ export class RunRecord {
       default:
         return false;
     }
+  }
+
+  /** The smoothed step curves and the running epoch means (see ./smoothing.ts). */
+  private addSmoothed(e: Of<'step'>): void {
+    if (e.images !== undefined) this.fullBatch = Math.max(this.fullBatch, e.images);
+    const share = e.images !== undefined ? e.images / this.fullBatch : 1;
+    if (!this.smooth) {
+      const tau = smoothingFor(e.stepsPerEpoch);
+      this.smooth = { loss: new Smoother(tau), accuracy: new Smoother(tau), ips: new Smoother(tau) };
+    }
+    this.trainLossSmooth.push({ x: e.step, y: this.smooth.loss.add(e.loss, share) });
+    this.trainAccuracySmooth.push({ x: e.step, y: this.smooth.accuracy.add(e.accuracy, share) });
+    const ips = this.smooth.ips.add(e.imagesPerSec, share);
+    this.imagesPerSecSmooth.push({ x: e.step, y: ips });
+    // The trainer's own running means when it sends them; else ours, over the steps received.
+    const mean = e.epochLoss !== undefined && e.epochAccuracy !== undefined
+      ? { loss: e.epochLoss, accuracy: e.epochAccuracy }
+      : this.epochMean.add(e.epoch, e.loss, e.accuracy, e.images ?? 1);
+    this.current = { epoch: e.epoch, epochStep: e.epochStep, stepsPerEpoch: e.stepsPerEpoch, loss: mean.loss, accuracy: mean.accuracy, imagesPerSec: ips };
   }
 }
 

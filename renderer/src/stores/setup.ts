@@ -6,29 +6,39 @@ import type { ConfigProblem, DenseNetConfig } from '../../../shared/config';
 import { chooseInputShape } from '../../../shared/dataset-input';
 import { DEFAULT_DEMO_PRESET, getPreset } from '../../../shared/presets';
 import { defaultTrainSettings, type DatasetSpec, type TrainSettings } from '../../../shared/training';
+import { validateSettings } from '../../../shared/training-validation';
 import { validateConfig } from '../../../shared/validation';
 import { api } from '../api/current';
 import { useAppStore } from './app';
 import { useSessionStore } from './session';
+import { loadSetup, saveSetup } from './setup-persist';
 
 /**
  * The New-run form: dataset, architecture and training settings. The architecture is validated
  * and summarized on every edit, renderer-side (shared/ is pure TS), so feedback is instant.
  */
 export const useSetupStore = defineStore('setup', () => {
-  const dataset = ref<DatasetSpec>({ kind: 'builtin', name: 'fashion-mnist', limit: 2000 });
+  // A reload keeps the form (./setup-persist.ts validates what it reads back).
+  const saved = loadSetup();
+  const dataset = ref<DatasetSpec>(saved.dataset ?? { kind: 'builtin', name: 'fashion-mnist', limit: 2000 });
   const scan = shallowRef<ScanResult | null>(null);
   const scanning = ref(false);
   const scanError = ref<string | null>(null);
-  const preset = ref(DEFAULT_DEMO_PRESET);
-  const config = ref<DenseNetConfig>(getPreset(DEFAULT_DEMO_PRESET, { inputShape: [28, 28, 1], classes: 10 }));
-  const settings = ref<TrainSettings>({ ...defaultTrainSettings(), epochs: 3, batchSize: 32 });
-  const name = ref('');
+  const preset = ref(saved.preset ?? DEFAULT_DEMO_PRESET);
+  const config = ref<DenseNetConfig>(saved.config ?? getPreset(DEFAULT_DEMO_PRESET, { inputShape: [28, 28, 1], classes: 10 }));
+  const settings = ref<TrainSettings>(saved.settings ?? { ...defaultTrainSettings(), epochs: 3, batchSize: 32 });
+  const name = ref(saved.name ?? '');
   const starting = ref(false);
+  watch([dataset, preset, config, settings, name], () => {
+    saveSetup({ dataset: dataset.value, preset: preset.value, config: config.value, settings: settings.value, name: name.value });
+  }, { deep: true });
   /** What the last scan chose for the input and why, shown beside the input fields. */
   const inputChoice = ref<string | null>(null);
 
   const problems = computed<ConfigProblem[]>(() => validateConfig(config.value));
+  /** The training fields, checked live like the model's (a start the host would refuse is never sent). */
+  const settingsProblems = computed<ConfigProblem[]>(() => validateSettings(settings.value));
+  const settingProblemOf = (field: string) => settingsProblems.value.find((p) => p.field === field)?.message;
   const summary = computed<ArchitectureSummary | null>(() => {
     if (problems.value.length) return null;
     try {
@@ -85,7 +95,7 @@ export const useSetupStore = defineStore('setup', () => {
     inputChoice.value = null;
   }, { deep: true });
 
-  const canStart = computed(() => !starting.value && problems.value.length === 0 && (scan.value === null || scan.value.errors.length === 0));
+  const canStart = computed(() => !starting.value && problems.value.length === 0 && settingsProblems.value.length === 0 && (scan.value === null || scan.value.errors.length === 0));
 
   async function start(): Promise<string | null> {
     const app = useAppStore();
@@ -110,5 +120,5 @@ export const useSetupStore = defineStore('setup', () => {
     }
   }
 
-  return { dataset, scan, scanning, scanError, preset, config, settings, name, starting, inputChoice, problems, summary, problemOf, applyPreset, edit, runScan, canStart, start };
+  return { dataset, scan, scanning, scanError, preset, config, settings, name, starting, inputChoice, problems, settingsProblems, settingProblemOf, summary, problemOf, applyPreset, edit, runScan, canStart, start };
 });

@@ -1,10 +1,10 @@
-import { arcHeight, NODE_H, type GraphLayout } from './layout';
+import { arcHeight, blockBandY, LABEL_SCALE, NODE_H, type GraphLayout } from './layout';
 import { colorScale } from '../colors';
 
 /** The minimal 2D-context surface the graph draws with (a recording fake in tests). */
 export type Ctx = Pick<
   CanvasRenderingContext2D,
-  'save' | 'restore' | 'setTransform' | 'clearRect' | 'beginPath' | 'moveTo' | 'quadraticCurveTo' | 'lineTo' | 'stroke' | 'fill' | 'fillRect' | 'strokeRect' | 'fillText'
+  'save' | 'restore' | 'setTransform' | 'clearRect' | 'beginPath' | 'moveTo' | 'quadraticCurveTo' | 'lineTo' | 'stroke' | 'fill' | 'fillRect' | 'strokeRect' | 'fillText' | 'measureText'
 > & { strokeStyle: unknown; fillStyle: unknown; lineWidth: number; globalAlpha: number; font: string; textAlign: CanvasTextAlign; textBaseline: CanvasTextBaseline };
 
 export interface View {
@@ -103,7 +103,7 @@ export function drawGraph(
   }
 
   // Nodes, then labels when they are legible.
-  const labels = view.scale >= 0.45;
+  const labels = view.scale >= LABEL_SCALE;
   ctx.font = '10px system-ui, sans-serif';
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
@@ -121,6 +121,30 @@ export function drawGraph(
       ctx.fillStyle = theme.muted;
       ctx.fillText(n.volume, n.x, NODE_H / 2 + 10 + (n.kind === 'dense' && Number(n.short) % 2 === 0 ? 11 : 0));
     }
+  }
+  // Block spans, in screen space at a fixed size: a bracket under each expanded block's layers,
+  // labelled with its channel growth where that fits (else its name); clicking one selects the block.
+  ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
+  ctx.font = '11px system-ui, sans-serif';
+  const band = blockBandY(view);
+  for (const b of layout.blocks) {
+    const x0 = b.x0 * view.scale + view.tx;
+    const x1 = b.x1 * view.scale + view.tx;
+    if (x1 < 0 || x0 > size.width || x1 - x0 < 10) continue;
+    const isSel = b.id === selected;
+    ctx.beginPath();
+    ctx.moveTo(x0, band - 12);
+    ctx.lineTo(x0, band - 8);
+    ctx.lineTo(x1, band - 8);
+    ctx.lineTo(x1, band - 12);
+    ctx.strokeStyle = isSel ? theme.accent : theme.nodeStroke;
+    ctx.lineWidth = isSel ? 2 : 1;
+    ctx.stroke();
+    const room = x1 - x0 + 24;
+    const short = `Block ${b.block}`;
+    const text = ctx.measureText(b.label).width <= room ? b.label : ctx.measureText(short).width <= room ? short : `B${b.block}`;
+    ctx.fillStyle = isSel ? theme.accent : theme.fg;
+    ctx.fillText(text, (x0 + x1) / 2, band + 2);
   }
   ctx.restore();
   return drawn;

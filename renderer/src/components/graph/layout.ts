@@ -33,8 +33,20 @@ export interface PlacedEdge {
   col: number;
 }
 
+/** A dense block's span under its layers, labelled and clickable (selects `block{b}`). */
+export interface PlacedBlock {
+  id: string;
+  block: number;
+  /** `Dense block 1 · 16 → 32`. */
+  label: string;
+  x0: number;
+  x1: number;
+}
+
 export interface GraphLayout {
   nodes: PlacedNode[];
+  /** Expanded blocks only: a collapsed block is its own node. */
+  blocks: PlacedBlock[];
   edges: PlacedEdge[];
   /** Links drawn for collapsed blocks: block input -> block box -> consumer. */
   chain: { sx: number; tx: number }[];
@@ -44,6 +56,17 @@ export interface GraphLayout {
 }
 
 export const NODE_H = 22;
+/** Zoom from which node labels are drawn (below it they would not be legible). */
+export const LABEL_SCALE = 0.45;
+
+/**
+ * Screen y of the centre of the block labels' band (CSS px in the canvas), just below the nodes and
+ * their volume labels. Block labels are drawn at a fixed size at every zoom: they are how a deep
+ * net is read and navigated when its layers are too small to label.
+ */
+export function blockBandY(view: { scale: number; ty: number }): number {
+  return view.ty + (view.scale >= LABEL_SCALE ? NODE_H / 2 + 27 : NODE_H / 2) * view.scale + 14;
+}
 const DENSE_W = 30;
 const WIDE_W = 52;
 const GAP = 12;
@@ -87,6 +110,21 @@ export function layoutGraph(graph: ConnectivityGraph, collapsed: ReadonlySet<num
     prev = placed;
   }
 
+  const blocks: PlacedBlock[] = [];
+  for (const b of graph.blocks) {
+    if (collapsed.has(b.index)) continue;
+    const layers = b.targets.slice(0, -1).map((id) => at.get(id)).filter((n): n is PlacedNode => !!n);
+    if (layers.length === 0) continue;
+    const input = graph.nodes.find((n) => n.id === b.sources[0]);
+    const last = graph.nodes.find((n) => n.id === b.targets[b.targets.length - 2]);
+    const cin = input?.volume[input.volume.length - 1];
+    const cout = last ? last.inputChannels + last.volume[last.volume.length - 1] : undefined;
+    blocks.push({
+      id: `block${b.index}`, block: b.index, label: `Dense block ${b.index}${cin !== undefined && cout !== undefined ? ` · ${cin} → ${cout}` : ''}`,
+      x0: layers[0].x - layers[0].w / 2, x1: layers[layers.length - 1].x + layers[layers.length - 1].w / 2,
+    });
+  }
+
   const edges: PlacedEdge[] = [];
   let height = 0;
   for (const b of graph.blocks) {
@@ -102,7 +140,15 @@ export function layoutGraph(graph: ConnectivityGraph, collapsed: ReadonlySet<num
       height = Math.max(height, arcHeight(t.x - s.x));
     }
   }
-  return { nodes, edges, chain, width: Math.max(0, x - GAP), height };
+  return { nodes, blocks, edges, chain, width: Math.max(0, x - GAP), height };
+}
+
+/** The expanded block whose label band is under screen point (sx, sy) in this view, or null. */
+export function hitTestBlock(layout: GraphLayout, view: { scale: number; tx: number; ty: number }, sx: number, sy: number): PlacedBlock | null {
+  if (Math.abs(sy - blockBandY(view)) > 10) return null;
+  const wx = (sx - view.tx) / view.scale;
+  const slack = 4 / view.scale;
+  return layout.blocks.find((b) => wx >= b.x0 - slack && wx <= b.x1 + slack) ?? null;
 }
 
 /** The node under world point (wx, wy), or null. Nodes sit on y ∈ [-NODE_H/2, NODE_H/2]. */
