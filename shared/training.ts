@@ -28,6 +28,21 @@ export type DeviceName = z.infer<typeof DeviceSchema>;
 /** Mixed precision of the PyTorch engine on a GPU (torch.autocast; fp16 with a gradient scaler). */
 export const PrecisionSchema = z.enum(['fp32', 'bf16', 'fp16']);
 
+/**
+ * Transfer learning as two phases of one run (the recipe of Keras' and PyTorch's fine-tuning
+ * guides): for the first `headEpochs` epochs only the classifier trains, the pretrained features
+ * frozen; then every layer trains, at the learning rate × `lrFactor`, with the run's schedule over
+ * the remaining epochs. Batch norms of the features normalize with their pretrained moving
+ * statistics and leave them alone while frozen, and, unless `trainBatchNorm`, in phase 2 too
+ * (their γ and β still train): small datasets give noisy batch statistics.
+ */
+export const FineTuneSchema = z.object({
+  headEpochs: z.number().int().min(0).max(100_000).default(3),
+  lrFactor: z.number().gt(0).max(1).default(0.1),
+  trainBatchNorm: z.boolean().default(false),
+});
+export type FineTune = z.infer<typeof FineTuneSchema>;
+
 export const TrainSettingsSchema = z.object({
   epochs: z.number().int().min(1).max(100_000).default(10),
   batchSize: z.number().int().min(1).max(4096).default(64),
@@ -59,6 +74,8 @@ export const TrainSettingsSchema = z.object({
   channelsLast: z.boolean().default(false),
   /** PyTorch engine under torchrun: batch-norm statistics over every process's share of the batch (CUDA only). */
   syncBatchNorm: z.boolean().default(false),
+  /** Two-phase fine-tuning of pretrained weights; null: every layer trains from the first step. */
+  fineTune: FineTuneSchema.nullable().default(null),
   /** Checkpoint every N steps (and at every epoch end); keep the last `keepCheckpoints` plus the best. */
   checkpointEvery: z.number().int().min(1).default(200),
   keepCheckpoints: z.number().int().min(1).default(3),

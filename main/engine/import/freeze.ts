@@ -23,10 +23,35 @@ export const CLASSIFIER_LAYER = 'predictions';
 export function freezeFeatureLayers(model: tf.LayersModel): void {
   for (const layer of model.layers) {
     layer.trainable = layer.name === CLASSIFIER_LAYER;
-    if (!layer.trainable && layer.getClassName() === 'BatchNormalization') {
-      const call = layer.call.bind(layer);
-      layer.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
-    }
+    if (!layer.trainable) setInferenceMode(layer, true);
+  }
+}
+
+/** Every layer trains again; batch norms run in inference mode only when `keepBatchNormStatistics`. */
+export function unfreezeLayers(model: tf.LayersModel, keepBatchNormStatistics: boolean): void {
+  for (const layer of model.layers) {
+    layer.trainable = true;
+    setInferenceMode(layer, keepBatchNormStatistics);
+  }
+}
+
+/** The layer's own `call`, for layers whose call is wrapped to run in inference mode. */
+const ORIGINAL_CALL = new WeakMap<tf.layers.Layer, tf.layers.Layer['call']>();
+
+/**
+ * Makes a BatchNormalization layer normalize with its moving statistics and leave them alone
+ * (`on`), or restores its own `call` (batch statistics while training). Other layers are left alone.
+ */
+function setInferenceMode(layer: tf.layers.Layer, on: boolean): void {
+  if (layer.getClassName() !== 'BatchNormalization') return;
+  const original = ORIGINAL_CALL.get(layer);
+  if (on && !original) {
+    const call = layer.call.bind(layer);
+    ORIGINAL_CALL.set(layer, layer.call);
+    layer.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
+  } else if (!on && original) {
+    layer.call = original;
+    ORIGINAL_CALL.delete(layer);
   }
 }
 

@@ -5,9 +5,9 @@ import type { TrainerEventOf } from '../../../shared/protocol';
 import type { CheckpointState } from '../runs/checkpoint';
 import type { TrainControl } from './control';
 import { evaluate, type Batch } from './evaluate';
-import { getModelWeights, trainVariables } from './model-weights';
+import { fineTuneLearningRate, fineTunePhase, enterFineTunePhase, type FineTunePhase } from './fine-tune';
+import { getModelWeights, trainableWeightVariables, trainVariables } from './model-weights';
 import { Optimizer, optimizerSettingsFrom, type TrainVariable } from './optimizers';
-import { learningRateAt } from './schedules';
 import { trainStep, type StepModel, type StepOutcome } from './step';
 
 export type { Batch } from './evaluate';
@@ -97,8 +97,11 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
   const hooks = options.hooks ?? {};
   const now = options.now ?? (() => Date.now());
   const spe = data.stepsPerEpoch;
-  const variables = trainVariables(model);
-  const optimizer = new Optimizer(optimizerSettingsFrom(settings), variables);
+  // Fine-tuning changes what trains between its phases, so its optimizer keeps a slot for every
+  // weight that can train, and a checkpoint holds them all whichever phase wrote it.
+  const optimizer = new Optimizer(optimizerSettingsFrom(settings), settings.fineTune ? trainableWeightVariables(model) : trainVariables(model));
+  let phase: FineTunePhase | null = null;
+  let variables = trainVariables(model);
 
   let step = options.resume?.step ?? 0;
   let epoch = options.resume?.epoch ?? 0;
@@ -106,7 +109,7 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
   let best = options.resume?.best ?? null;
   const early = { ...(options.resume?.earlyStopping ?? { best: null, badEpochs: 0 }) };
   let last: LoopResult['last'] = { loss: null, accuracy: null, valLoss: null, valAccuracy: null };
-  let lr = learningRateAt(step, spe, settings);
+  let lr = fineTuneLearningRate(step, spe, settings);
   if (options.resume) {
     optimizer.setState(options.resume.optimizer);
     data.setRngState(options.resume.rng);
@@ -134,6 +137,13 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
 
   try {
     while (epoch < settings.epochs) {
+      const next = fineTunePhase(epoch, settings);
+      if (next && next !== phase) {
+        log('info', enterFineTunePhase(model, next, settings));
+        phase = next;
+        variables = trainVariables(model);
+        stepModel.variables = variables;
+      }
       const epochStartRng = data.rngState();
       const epochStart = now();
       let lossSum = 0;
@@ -150,7 +160,7 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
           }
           await checkpoint('snapshot', epochStartRng, epoch, epochStep);
         }
-        lr = learningRateAt(step, spe, settings);
+        lr = fineTuneLearningRate(step, spe, settings);
         const wantGrads = settings.gradientsEvery > 0 && (step + 1) % settings.gradientsEvery === 0;
         const out = runStep(batch, wantGrads);
         if (!Number.isFinite(out.loss)) {

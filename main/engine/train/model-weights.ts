@@ -18,6 +18,16 @@ export function trainVariables(model: tf.LayersModel): TrainVariable[] {
   return model.trainableWeights.map((w) => ({ name: weightName(w), variable: w.read() as tf.Variable }));
 }
 
+/**
+ * Every weight that trains when no layer is frozen (all but the batch norms' moving statistics),
+ * whatever the layers' `trainable` flags say now: what a fine-tuning run's optimizer keeps slots for.
+ */
+export function trainableWeightVariables(model: tf.LayersModel): TrainVariable[] {
+  return model.weights
+    .filter((w) => !/\/moving_(mean|variance)$/.test(weightName(w)))
+    .map((w) => ({ name: weightName(w), variable: w.read() as tf.Variable }));
+}
+
 /** Every weight (trainable and batch-norm moving statistics) copied into plain arrays. */
 export function getModelWeights(model: tf.LayersModel): NamedArray[] {
   return model.weights.map((w) => ({
