@@ -20,7 +20,9 @@ from .control import Control
 from .data import DatasetCache, TrainData
 from .distributed import Dist, convert_sync_batchnorm, set_parent_death_signal
 from .errors import UserError, error_data
-from .inspect.inspector import Inspector
+from .inspection.inspector import Inspector
+from .inspection.ondemand import OnDemand
+from .inspection.thumbnails import thumbnails
 from .loop import Loop, LoopResult, OutOfMemory
 from .metrics_log import METRICS_FILE, MetricsWriter
 from .model import DenseNet, freeze_features
@@ -47,6 +49,7 @@ class RunTrainer:
         self.dist = dist or Dist()
         self.control: Optional[Control] = None
         self.inspector: Optional[Inspector] = None
+        self.ondemand: Optional[OnDemand] = None
         self.stop_cause = "user"
         self.metrics: Optional[MetricsWriter] = None
         self.run_id: Optional[str] = None
@@ -133,11 +136,6 @@ class RunTrainer:
             if self.dist.enabled:
                 report["distributed"] = {"worldSize": self.dist.world, "backend": self.dist.backend,
                                          "syncBatchNorm": bool(settings.get("syncBatchNorm", False))}
-            if fresh and self.dist.main:
-                # The run records what trained it, also when it was prepared on another machine.
-                write_json_atomic(os.path.join(run_dir, "config.json"), {**config, "engine": "pytorch", "backend": report,
-                                                                         "versions": {**config.get("versions", {}), **versions()},
-                                                                         "host": _host()})
             self.log("info", _format_report(report))
 
             cache = DatasetCache(run_dir)
@@ -172,6 +170,15 @@ class RunTrainer:
                     slots = ckpt["slots"]
                     progress.update(step=m["step"], epoch=m["epoch"], epochStep=m["epochStep"])
                     self.log("info", f"Resuming from checkpoint {m['name']}: epoch {m['epoch'] + 1}, step {m['step']}, learning rate and optimizer state as saved.")
+            if (resume is None or resume["step"] == 0) and self.dist.main:
+                # The run records what trained it (from its first step), also when it was prepared
+                # or imported on another machine.
+                write_json_atomic(os.path.join(run_dir, "config.json"), {**config, "engine": "pytorch", "backend": report,
+                                                                         "versions": {**config.get("versions", {}), **versions()},
+                                                                         "host": _host()})
+            elif config.get("engine", "tfjs") != "pytorch":
+                self.log("info", f"Run {self.run_id} was made by the {config.get('engine', 'tfjs')} engine; the PyTorch engine continues it "
+                                 "from its checkpoint (config.json keeps the engine that made it).")
             if settings.get("syncBatchNorm") and self.dist.enabled:
                 raw = convert_sync_batchnorm(raw, self.dist.world, choice.kind)
             raw = raw.to(choice.device, memory_format=dev.memory_format(choice))
@@ -191,7 +198,8 @@ class RunTrainer:
             to_input = _input_converter(choice)
             autocast = lambda: dev.autocast(choice)  # noqa: E731
             self.inspector = Inspector(self.run_id, raw, model_config, cache.classes, lambda: data.val_plan(), to_input, autocast,
-                                       self.emit, self.now, trained)
+                                       self.emit, self.now, trained, thumbnails=lambda idx: thumbnails(cache, idx))
+            self.ondemand = OnDemand(self.run_id, self.emit, self.now)
             self.inspector.position = {"step": progress["step"], "epoch": progress["epoch"]}
             inspector = self.inspector
 
@@ -250,6 +258,10 @@ class RunTrainer:
                 raise UserError(oom_message(choice, err.batch, fits, self.dist.world)) from None
             return self._finish(run_dir, result, started, progress, status)
         except Exception as err:  # noqa: BLE001 - every failure becomes a failed run, with its reason recorded
+            if self.dist.enabled and _peer_lost(err):
+                err = PeerLost(f"Another process of this DistributedDataParallel run ({self.dist.world} processes) stopped "
+                               f"({str(err).strip()}); the run is marked failed and keeps its last checkpoint. Resume it with the same "
+                               "torchrun command, on any number of processes.")
             self.error(err, True)
             message = str(err)
             if config is not None and locked:
@@ -263,6 +275,7 @@ class RunTrainer:
             return "failed"
         finally:
             self.inspector = None
+            self.ondemand = None
             self.control = None
             if self.metrics:
                 self.metrics.close()
@@ -291,28 +304,36 @@ class RunTrainer:
         self.state("failed" if final == "failed" else "finished")
         return final
 
-    def inspect(self, what: str, sample: int = 0) -> None:
+    def inspect(self, what: str, sample: int = 0, request_id: Optional[str] = None) -> None:
         """Queues an on-demand probe; it runs on the training thread between steps."""
-        inspector, control = self.inspector, self.control
-        if inspector is None or control is None:
+        inspector, control, ondemand = self.inspector, self.control, self.ondemand
+        if inspector is None or control is None or ondemand is None:
             raise UserError("No run is training in this trainer; inspect a finished run from its checkpoints instead.")
+        control.submit(what, lambda: ondemand.run(inspector, what, sample, request_id))
 
-        def job() -> None:
-            try:
-                inspector.inspect(what, sample)
-            except Exception as err:  # noqa: BLE001 - a failed probe is reported and training goes on
-                self.error(err, False)
-        control.submit(what, job)
+    def cancel_inspect(self, request_id: str) -> bool:
+        return self.ondemand is not None and self.ondemand.cancel(request_id)
 
     def _threads(self, options: Dict[str, Any]) -> Optional[int]:
         if options.get("threads"):
             return int(options["threads"])
+        if os.environ.get("WORKBENCH_TORCH_THREADS"):
+            return int(os.environ["WORKBENCH_TORCH_THREADS"])
         local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
         return max(1, dev.available_cpus() // local_world) if local_world > 1 else None
 
 
 class _Diverged(Exception):
     pass
+
+
+class PeerLost(RuntimeError):
+    """A DDP rank died (killed, its machine gone): the collective this process was in broke."""
+
+
+def _peer_lost(err: BaseException) -> bool:
+    text = str(err)
+    return isinstance(err, RuntimeError) and any(s in text for s in ("gloo", "NCCL", "Connection reset", "Connection closed", "Broken pipe"))
 
 
 def _workers(choice: dev.DeviceChoice, options: Dict[str, Any]) -> int:
