@@ -94,7 +94,7 @@ describe('layer inspector requests on a paused run', () => {
     const link = wrapper.findAll('button').find((b) => b.text() === 'request them')!;
     await link.trigger('click');
     await flushPromises();
-    expect(inspects).toEqual([{ what: 'gradients' }]);
+    expect(inspects).toEqual([{ runId: 'r1', what: 'gradients' }]); // a request names its run
     expect(app.banners[0]).toMatchObject({ key: 'inspect:gradients', pending: true });
 
     session.ingest(gradients);

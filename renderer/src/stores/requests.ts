@@ -1,4 +1,4 @@
-import type { HostEvent, InspectRequest } from '../../../shared/api';
+import type { HostEvent, InspectRequest, InspectTicket } from '../../../shared/api';
 import { CHECKPOINT_WRITTEN_PATTERN } from '../../../shared/protocol';
 import { api } from '../api/current';
 import { useAppStore } from './app';
@@ -31,15 +31,20 @@ const RESULT: Partial<Record<HostEvent['type'], What>> = {
 export const SNAPSHOT_KEY = 'snapshot';
 export const inspectKey = (what: What) => `inspect:${what}`;
 
-/** Sends an inspect request and shows it as pending until its result (or an error) comes. */
-export async function requestInspection(request: InspectRequest): Promise<void> {
+/**
+ * Sends an inspect request and shows it as pending until its result (or an error) comes.
+ * Resolves with the request's ticket (its id names its progress and end events), or null when it
+ * could not be sent (the banner says why).
+ */
+export async function requestInspection(request: InspectRequest): Promise<InspectTicket | null> {
   const app = useAppStore();
   try {
-    app.pending(inspectKey(request.what), `${NOUN[request.what]} requested${request.what === 'activations' ? ` for image ${request.sample ?? 0}` : ''}…`, request.what === 'ablation' ? 'Ablation evaluates once per dense layer; it takes a while.' : undefined);
-    await api().inspect(request);
+    app.pending(inspectKey(request.what), `${NOUN[request.what]} requested${request.what === 'activations' ? ` for image ${request.sample ?? 0}` : ''}…`, request.what === 'ablation' ? 'The ablation overview zeroes every dense layer in turn, in one pass over the validation split; its progress shows on the Evaluation screen.' : undefined);
+    return await api().inspect(request);
   } catch (err) {
     app.settle(inspectKey(request.what), `${NOUN[request.what]} could not be requested.`, 'warn');
     app.report(err);
+    return null;
   }
 }
 

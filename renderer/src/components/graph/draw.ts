@@ -52,6 +52,8 @@ export function drawGraph(
   theme: Theme,
   strengths: (number | null)[],
   selected: string | null,
+  /** Optional per-node values in [0, 1] (the ablation overview's accuracy drops) that fill the nodes. */
+  nodeHeat: ReadonlyMap<string, number> | null = null,
 ): number {
   ctx.save();
   ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
@@ -124,13 +126,15 @@ export function drawGraph(
   for (const n of layout.nodes) {
     if (n.x + n.w / 2 < left || n.x - n.w / 2 > right) continue;
     const isSel = n.id === selected;
-    ctx.fillStyle = isSel ? theme.accent : n.kind === 'dense' ? theme.node : theme.transition;
+    const heat = nodeHeat?.get(n.id);
+    ctx.fillStyle = heat !== undefined ? colorScale(heat) : isSel ? theme.accent : n.kind === 'dense' ? theme.node : theme.transition;
     ctx.fillRect(n.x - n.w / 2, -NODE_H / 2, n.w, NODE_H);
     ctx.strokeStyle = isSel ? theme.accent : theme.nodeStroke;
-    ctx.lineWidth = 1 / Math.max(view.scale, 0.25);
+    ctx.lineWidth = (isSel && heat !== undefined ? 3 : 1) / Math.max(view.scale, 0.25);
     ctx.strokeRect(n.x - n.w / 2, -NODE_H / 2, n.w, NODE_H);
     if (labels) {
-      ctx.fillStyle = isSel ? theme.bg : theme.fg;
+      // Viridis is dark below about 0.6: light text there, dark above.
+      ctx.fillStyle = heat !== undefined ? (heat < 0.6 ? '#fff' : '#111') : isSel ? theme.bg : theme.fg;
       ctx.fillText(n.short, n.x, 0);
       ctx.fillStyle = theme.muted;
       ctx.fillText(n.volume, n.x, NODE_H / 2 + 10 + (n.kind === 'dense' && Number(n.short) % 2 === 0 ? 11 : 0));
