@@ -179,8 +179,10 @@ class RunTrainer:
             elif config.get("engine", "tfjs") != "pytorch":
                 self.log("info", f"Run {self.run_id} was made by the {config.get('engine', 'tfjs')} engine; the PyTorch engine continues it "
                                  "from its checkpoint (config.json keeps the engine that made it).")
+            if settings.get("syncBatchNorm") and not self.dist.enabled:
+                self.log("info", "SyncBatchNorm is on but the run trains in one process, where batch norm has nothing to synchronize.")
             if settings.get("syncBatchNorm") and self.dist.enabled:
-                raw = convert_sync_batchnorm(raw, self.dist.world, choice.kind)
+                raw = convert_sync_batchnorm(raw, self.dist.world, choice.kind, self.dist.group)
             raw = raw.to(choice.device, memory_format=dev.memory_format(choice))
             trained = trained_parameters(raw, model_config)
             optimizer = build_optimizer(settings, [p for _, p in trained], foreach=choice.kind != "cpu")
