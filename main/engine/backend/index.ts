@@ -22,7 +22,7 @@ export interface InitBackendOptions {
 }
 
 /**
- * Picks and initialises the TF.js backend (DESIGN.md, Backends):
+ * Picks and initialises the TF.js backend (the README's Backends table):
  * tfjs-node-gpu with CUDA -> tfjs-node -> wasm with this project's training kernels -> cpu.
  * `requested` other than 'auto' forces one and fails if it cannot start. A missing or broken
  * optional native package is never fatal: it only adds a line to `skipped`.
@@ -122,7 +122,7 @@ async function select(requested: BackendName, opts: InitBackendOptions): Promise
       const w = await initWasmTraining(opts.threads ?? defaultThreadCount(), opts.heapLimitBytes ? { heapLimitBytes: opts.heapLimitBytes } : {});
       if (w.note) skipped.push({ backend: 'wasm threads', reason: w.note });
       if (w.kernelsNote) skipped.push({ backend: 'relaxed-SIMD kernels', reason: w.kernelsNote });
-      return { name: 'wasm', flavour: 'wasm+training-kernels', version: tf.version_core, device: cpuModel(), threads: w.threads, simd: w.simd, kernels: w.relaxedSimd ? 'relaxed-simd' : 'simd', heapLimitBytes: w.heapLimitBytes, skipped };
+      return { name: 'wasm', flavour: 'wasm+training-kernels', version: tf.version_core, device: cpuModel(), threads: w.threads, simd: w.simd, kernels: w.relaxedSimd ? 'relaxed-simd' : 'simd', heapLimitBytes: w.heapLimitBytes, heapBaseBytes: w.heapBaseBytes, skipped };
     } catch (err) {
       const reason = (err as Error)?.message ?? String(err);
       if (requested === 'wasm') throw new Error(`The wasm backend is unavailable: ${reason}`);
