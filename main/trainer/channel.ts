@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { relaxedSimdNodeFlags } from '../engine/backend/wasm/relaxed-simd';
 
 /**
  * The transport between a host and its trainer process. TrainerHost (./host) speaks the protocol
@@ -53,7 +54,8 @@ export interface ForkOptions {
 export function forkTrainer(options: ForkOptions = {}): TrainerChannel {
   const out = options.stdio ?? 'inherit';
   const child: ChildProcess = fork(TRAINER_ENTRY, [], {
-    execArgv: ['--import', tsxImportArg()],
+    // Node 20 runs the wasm kernels' relaxed-SIMD (fused multiply-add) build only with a V8 flag.
+    execArgv: ['--import', tsxImportArg(), ...relaxedSimdNodeFlags()],
     env: { ...process.env, ...options.env },
     cwd: options.cwd,
     stdio: ['ignore', out, out, 'ipc'],

@@ -10,7 +10,9 @@ import { dnwBatchNormTrain } from './kernels/DnwBatchNormTrain';
 import { dnwReluGrad } from './kernels/DnwReluGrad';
 import { fusedBatchNorm } from './kernels/FusedBatchNorm';
 import { identity } from './kernels/Identity';
+import { maxPoolGrad } from './kernels/MaxPoolGrad';
 import { relu } from './kernels/Relu';
+import { slice } from './kernels/Slice';
 import { splitV } from './kernels/SplitV';
 import { patchBatchNormalization } from './layer-patch';
 import { registerReluGradient } from './relu-gradient';
@@ -30,7 +32,9 @@ const KERNELS: KernelFactory[] = [
   dnwReluGrad,
   fusedBatchNorm,
   identity,
+  maxPoolGrad,
   relu,
+  slice,
   splitV,
 ];
 
