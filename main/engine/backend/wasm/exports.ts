@@ -4,7 +4,10 @@
  */
 export interface KernelExports {
   channel_affine(x: number, P: number, C: number, scale: number, shift: number, y: number): void;
+  channel_affine_relu(x: number, P: number, C: number, scale: number, shift: number, y: number): void;
   bn_grad_dx(dy: number, x: number, P: number, C: number, a: number, b: number, k: number, dx: number): void;
+  bn_grad_dx_relu(dy: number, r: number, x: number, P: number, C: number, a: number, b: number, k: number, dx: number): void;
+  col_grad_sums_relu(dy: number, r: number, x: number, P: number, C: number, mean: number, tmp: number, acc: number): void;
   relu_grad(dy: number, x: number, n: number, dx: number): void;
   permute_210(src: number, A: number, B: number, C: number, dst: number): void;
   permute_102(src: number, A: number, B: number, C: number, dst: number): void;

@@ -6,6 +6,7 @@ import { concat } from './kernels/Concat';
 import { conv2DBackpropFilter } from './kernels/Conv2DBackpropFilter';
 import { conv2DBackpropInput } from './kernels/Conv2DBackpropInput';
 import { dnwBatchNormGrad } from './kernels/DnwBatchNormGrad';
+import { dnwBatchNormRelu } from './kernels/DnwBatchNormRelu';
 import { dnwBatchNormTrain } from './kernels/DnwBatchNormTrain';
 import { dnwReluGrad } from './kernels/DnwReluGrad';
 import { fusedBatchNorm } from './kernels/FusedBatchNorm';
@@ -28,6 +29,7 @@ const KERNELS: KernelFactory[] = [
   conv2DBackpropFilter,
   conv2DBackpropInput,
   dnwBatchNormGrad,
+  dnwBatchNormRelu,
   dnwBatchNormTrain,
   dnwReluGrad,
   fusedBatchNorm,

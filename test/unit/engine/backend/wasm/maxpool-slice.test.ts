@@ -20,8 +20,8 @@ describe('wasm MaxPoolGrad and Slice match cpu', () => {
   for (const [shape, k, s, pad, relu] of pools) {
     it(`max pool gradient, ${JSON.stringify(shape)}, ${k}x${k}/${s}, '${pad}'${relu ? ', after ReLU and a zero pad' : ''}`, async () => {
       const run = () => {
-        let x = tf.tensor(seeded(tf.util.sizeFromShape(shape), 7), shape) as tf.Tensor4D;
-        if (relu) x = tf.pad(tf.relu(x), [[0, 0], [1, 1], [1, 1], [0, 0]]);
+        let x = tf.tensor4d(seeded(tf.util.sizeFromShape(shape), 7), shape as [number, number, number, number]);
+        if (relu) x = tf.pad(tf.relu(x), [[0, 0], [1, 1], [1, 1], [0, 0]]) as tf.Tensor4D;
         const r = tf.tensor(seeded(tf.util.sizeFromShape(tf.maxPool(x, k, s, pad).shape), 8), tf.maxPool(x, k, s, pad).shape);
         const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, s, pad), r)))(x);
         return [tf.maxPool(x, k, s, pad), dx];
