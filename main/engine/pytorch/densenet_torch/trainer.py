@@ -208,10 +208,13 @@ class RunTrainer:
             def on_checkpoint(state: Dict[str, Any]) -> None:
                 progress.update(step=state["step"], epoch=state["epoch"], epochStep=state["epochStep"])
                 try:
-                    write_checkpoint(run_dir, state, model_weights(raw, model_config), get_slots(optimizer, settings["optimizer"], trained),
-                                     settings["keepCheckpoints"])
+                    written = write_checkpoint(run_dir, state, model_weights(raw, model_config), get_slots(optimizer, settings["optimizer"], trained),
+                                               settings["keepCheckpoints"])
                     if self.metrics:
                         self.metrics.sync()
+                    if state["reason"] == "snapshot":
+                        # The line the UI settles its "Checkpoint requested" banner on (shared/protocol/trainer.ts).
+                        self.log("info", f"Checkpoint {written['name']} written at step {state['step']}, as requested.")
                 except NonFiniteWeightsError as err:
                     raise _Diverged(f"{err} The weights diverged by step {state['step']}; the run stopped and keeps its last good checkpoint. "
                                     "Try a lower learning rate.") from None
