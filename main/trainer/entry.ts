@@ -40,7 +40,9 @@ function transport(): Transport {
       // After the host is gone, events still reach metrics.jsonl (TrainerSession); sending is moot.
       if (!process.connected) return;
       process.send!(event, undefined, undefined, (err) => {
-        if (err && process.connected) process.stderr.write(`trainer: could not send an event: ${err.message}\n`);
+        // EPIPE: the host closed the channel while this event was on its way (a CLI exits right
+        // after `finished`); 'disconnect' follows and the event is in metrics.jsonl already.
+        if (err && process.connected && (err as NodeJS.ErrnoException).code !== 'EPIPE') process.stderr.write(`trainer: could not send an event: ${err.message}\n`);
       });
     },
     onMessage: (listener) => process.on('message', listener),

@@ -15,8 +15,8 @@ export function registerResume(program: Command): void {
     .description('Resume a stopped or interrupted run from its latest checkpoint.')
     .argument('<run>', 'a run folder, or the id or name of a run under --runs')
     .option('--json', 'print one JSON event per line instead of a progress bar');
-  addRunsOption(command, { legacyOut: true }).action(async (runArg: string, flags: RunsFlags & { json?: boolean }) => {
-    const dir = resolveRunDir(runArg, runsDirOf(flags));
+  addRunsOption(command, { legacyOut: true }).action(async (runArg: string, flags: RunsFlags & { out?: string; json?: boolean }) => {
+    const dir = resolveRunDir(runArg, runsDirOf(flags, flags.out));
     const run = openRun(dir);
     if (run.effectiveStatus === 'running' || run.effectiveStatus === 'paused') {
       throw new WorkbenchError(`Run ${run.id} is ${run.effectiveStatus} in process ${run.status?.pid}; it cannot be resumed twice.`);

@@ -27,8 +27,8 @@ export function registerRuns(program: Command): void {
     .command('runs')
     .description('List runs with their status (running, paused, finished, stopped, failed, interrupted).')
     .option('--json', 'print the list as JSON');
-  addRunsOption(command, { legacyOut: true }).action((flags: RunsFlags & { json?: boolean }) => {
-    const root = runsDirOf(flags);
+  addRunsOption(command, { legacyOut: true }).action((flags: RunsFlags & { out?: string; json?: boolean }) => {
+    const root = runsDirOf(flags, flags.out);
     const runs = listRuns(root);
     process.stdout.write(flags.json ? JSON.stringify(runs, null, 2) + '\n' : formatRuns(runs, path.resolve(root)));
   });

@@ -19,6 +19,8 @@ import { forkTrainerHost } from '../../trainer/host';
  * recipe from shared/training.ts (SGD, Nesterov 0.9, wd 1e-4, lr ÷10 at 50% and 75%).
  */
 interface TrainFlags extends ArchitectureFlags, RunsFlags {
+  /** The run store's old spelling. */
+  out?: string;
   variant: string;
   data: string;
   input?: string;
@@ -74,7 +76,7 @@ async function datasetImages(spec: DatasetSpec): Promise<ImageStats & { classes:
   if (spec.kind === 'builtin') return BUILTIN_IMAGES;
   const report = await scanDataset(spec, { quick: true });
   if (report.errors.length > 0) throw new WorkbenchError(`Dataset ${report.root} cannot be trained on: ${report.errors.join(' ')}`);
-  return { sizes: report.sizes, ...(report.modes ? { modes: report.modes } : {}), classes: report.classes.length };
+  return { sizes: report.sizes, ...(report.modes ? { modes: report.modes } : {}), headersOnly: true, classes: report.classes.length };
 }
 
 export function registerTrain(program: Command): void {
@@ -109,7 +111,7 @@ export function registerTrain(program: Command): void {
     const limit = parseNumber(flags.limit, '--limit', 'a positive integer', (v) => Number.isInteger(v) && v > 0);
     const spec = parseDatasetArg(flags.data, limit);
     if (limit !== undefined && spec.kind !== 'builtin') throw new WorkbenchError(`--limit applies to mnist and fashion-mnist only; got --data ${flags.data}.`);
-    const runsDir = runsDirOf(flags);
+    const runsDir = runsDirOf(flags, flags.out);
     const architecture = architectureOverrides(flags);
     const base = getPreset(flags.variant, architecture);
     const images = await datasetImages(spec);

@@ -23,7 +23,7 @@ export interface InitBackendOptions {
 }
 
 /**
- * Picks and initialises the TF.js backend (DESIGN.md, Backends):
+ * Picks and initialises the TF.js backend (the README's Backends table):
  * tfjs-node-gpu with CUDA -> tfjs-node -> wasm with this project's training kernels -> cpu.
  * `requested` other than 'auto' forces one and fails if it cannot start. A missing or broken
  * optional native package is never fatal: it only adds a line to `skipped`.
