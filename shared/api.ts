@@ -167,7 +167,15 @@ export const ActiveRunSchema = z.object({
 });
 export type ActiveRun = z.infer<typeof ActiveRunSchema>;
 
-export const ExportResultSchema = z.object({ outDir: z.string(), files: z.array(z.string()) });
+export const ExportResultSchema = z.object({
+  outDir: z.string(),
+  files: z.array(z.string()),
+  /**
+   * When the export lies inside the run's folder: its folder and files relative to the run folder,
+   * with `/`. Browser mode serves them as downloads (`/download/<run id>/<path>`, a folder with `?zip=1`).
+   */
+  inRun: z.object({ dir: z.string(), files: z.array(z.string()) }).optional(),
+});
 export type ExportResult = z.infer<typeof ExportResultSchema>;
 
 // ---- events ----------------------------------------------------------------------------------

@@ -131,6 +131,14 @@ export interface EnginePortsOptions {
 
 export function enginePorts(options: EnginePortsOptions): EnginePorts {
   let backend: Promise<BackendInfo> | null = null;
+  function backendInfo(): Promise<BackendInfo> {
+    // The host's own view of the backends; the trainer reports the one it used in each run's config.
+    backend ??= import('../engine/backend').then(async ({ initBackend }) => {
+      const r = await initBackend('auto');
+      return { name: r.name, flavour: r.flavour, version: r.version, device: r.device, threads: r.threads, simd: r.simd, skipped: r.skipped.map((s) => ({ backend: s.backend, reason: s.reason })) };
+    });
+    return backend;
+  }
   return {
     spawnTrainer: () => hostTrainer(options.createChannel(), options.runsDir),
     runs: fileRunStore(options.runsDir),
@@ -144,16 +152,11 @@ export function enginePorts(options: EnginePortsOptions): EnginePorts {
       const report = await data.scanDataset(dataset, { inputShape });
       return scanResult(report, await fileThumbnails(report.samples ?? {}, thumbnailsPerClass));
     },
-    backendInfo() {
-      // The host's own view of the backends; the trainer reports the one it used in each run's config.
-      backend ??= import('../engine/backend').then(async ({ initBackend }) => {
-        const r = await initBackend('auto');
-        return { name: r.name, flavour: r.flavour, version: r.version, device: r.device, threads: r.threads, simd: r.simd, skipped: r.skipped.map((s) => ({ backend: s.backend, reason: s.reason })) };
-      });
-      return backend;
-    },
+    backendInfo,
     async exportRun(r): Promise<ExportResult> {
       if (r.format === 'tfjs' || r.format === 'onnx') {
+        // Rebuilding the model needs a started backend (tfjs refuses a registered, unstarted one).
+        await backendInfo();
         const { exportRun } = await import('../engine/export/export-run');
         const result = await exportRun(r.runDir, { format: r.format, out: r.outDir, foldBn: r.foldBn, checkpoint: r.checkpoint });
         return { outDir: result.dir, files: result.files };

@@ -126,7 +126,8 @@ export class WorkbenchService {
       exportRun: async (r) => {
         const stored = await ports.runs.open(r.runId);
         const outDir = await this.checkedOutDir(r.outDir ?? path.join(stored.dir, 'exports', r.format));
-        return ports.exportRun({ runDir: stored.dir, format: r.format, checkpoint: r.checkpoint, foldBn: r.foldBn, outDir });
+        const result = await ports.exportRun({ runDir: stored.dir, format: r.format, checkpoint: r.checkpoint, foldBn: r.foldBn, outDir });
+        return { ...result, ...inRun(stored.dir, result.outDir, result.files) };
       },
     };
   }
@@ -312,6 +313,18 @@ export class WorkbenchService {
     }
     this.emit(event);
   }
+}
+
+/** An export's folder and files relative to its run folder, with `/`, when they all lie inside it. */
+function inRun(runDir: string, outDir: string, files: string[]): { inRun?: { dir: string; files: string[] } } {
+  const rel = (p: string) => {
+    const r = path.relative(runDir, path.resolve(p));
+    return r && !r.startsWith('..') && !path.isAbsolute(r) ? r.split(path.sep).join('/') : null;
+  };
+  const dir = rel(outDir);
+  const inside = files.map(rel);
+  if (dir === null || inside.some((f) => f === null)) return {};
+  return { inRun: { dir, files: inside as string[] } };
 }
 
 /** realpath of `p`, or of its nearest existing ancestor with the rest appended (for folders yet to be made). */

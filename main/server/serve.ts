@@ -84,7 +84,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     version: options.version ?? '0.0.0',
     restrictPaths: true,
   });
-  const server = await startServer({ host: service, staticDir, bind: options.bind, port: options.port });
+  const server = await startServer({ host: service, staticDir, bind: options.bind, port: options.port, runsDir });
   return {
     server,
     service,

@@ -54,6 +54,21 @@ describe('request banners', () => {
     expect(app.banners).toHaveLength(0);
   });
 
+  it('show an inspection’s progress in its banner, and why it failed when it did', async () => {
+    const { app } = setup();
+    await requestInspection({ what: 'ablation' });
+    observeRequests({ type: 'inspectProgress', runId: 'r1', what: 'ablation', done: 3, total: 12, message: 'Zeroed conv2_block3', time: 1 });
+    expect(app.banners).toHaveLength(1);
+    expect(app.banners[0]).toMatchObject({ pending: true, message: 'The ablation: 25% · Zeroed conv2_block3' });
+    observeRequests({ type: 'inspectDone', runId: 'r1', what: 'ablation', ok: false, error: { name: 'WorkbenchError', message: 'This run has no validation split to compute ablation on.' }, time: 2 });
+    expect(app.banners[0]).toMatchObject({ level: 'warn', message: 'The ablation did not come: This run has no validation split to compute ablation on.' });
+    // A done after the result event changes nothing: the result already settled it.
+    await requestInspection({ what: 'stats' });
+    observeRequests({ type: 'layerStats', runId: 'r1', step: 3, epoch: 0, epochEnd: false, layers: [], time: 3 });
+    observeRequests({ type: 'inspectDone', runId: 'r1', what: 'stats', ok: true, time: 4 });
+    expect(app.banners.find((b) => b.key === 'inspect:stats')?.message).toBe('Layer statistics arrived (step 3).');
+  });
+
   it('say so when the run ends or the trainer errs before answering; errors stay until dismissed', async () => {
     const { app } = setup();
     await requestInspection({ what: 'evaluation' });
@@ -79,7 +94,7 @@ describe('layer inspector requests on a paused run', () => {
     const link = wrapper.findAll('button').find((b) => b.text() === 'request them')!;
     await link.trigger('click');
     await flushPromises();
-    expect(inspects).toEqual([{ what: 'gradients' }]);
+    expect(inspects).toEqual([{ runId: 'r1', what: 'gradients' }]); // a request names its run
     expect(app.banners[0]).toMatchObject({ key: 'inspect:gradients', pending: true });
 
     session.ingest(gradients);

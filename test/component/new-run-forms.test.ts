@@ -64,7 +64,7 @@ describe('New run: training fields', () => {
     expect(wrapper.find('[data-test=params]').text()).toBe('20.0 k');
     expect(wrapper.find('[data-test=params]').element.nextElementSibling?.textContent).toBe('trainable params');
     expect(wrapper.find('[data-test=params-total]').text()).toBe('20.8 k');
-    expect(wrapper.find('[data-test=params-total]').element.nextElementSibling?.textContent).toBe('with BN statistics');
+    expect(wrapper.find('[data-test=params-total]').element.parentElement?.textContent).toBe('20.8 k with BN statistics');
     wrapper.unmount();
   });
 });
@@ -103,6 +103,14 @@ describe('New run: volumes two levels deep', () => {
     expect(t.text()).toContain('⌊θ·m⌋');
     expect(t.text()).toContain('⌊0.5·256⌋ = 128');
     expect(t.text()).toContain('⌊56/2⌋ = 28');
+
+    // Fewer blocks take transition 3 away: the selection goes with it, and the hint comes back.
+    await wrapper.find('[data-stage-row="pool4"]').trigger('click');
+    expect(wrapper.find('[data-test=schematic]').exists()).toBe(true);
+    await wrapper.find('[data-test=blocks]').setValue('6, 12');
+    await wrapper.find('[data-test=blocks]').trigger('change');
+    expect(wrapper.find('[data-test=schematic]').exists()).toBe(false);
+    expect(wrapper.text()).toContain('Select a stage in the figure or the table');
     wrapper.unmount();
   });
 });

@@ -28,7 +28,7 @@ describe('densenet-workbench bench', () => {
     expect(r.stderr.trim()).toBe('densenet-workbench: --batch must be an integer in 1..4096; got "0".');
     const b = cli(['bench', '--backend', 'gpu']);
     expect(b.status).toBe(2);
-    expect(b.stderr.trim()).toBe('densenet-workbench: --backend must be one of auto, tensorflow, wasm, cpu; got "gpu".');
+    expect(b.stderr.trim()).toBe('densenet-workbench: --backend must be one of auto, tensorflow, wasm, cpu, pytorch; got "gpu".');
   });
 
   // The heap is capped (WORKBENCH_WASM_HEAP_MB) so that outgrowing it is cheap.

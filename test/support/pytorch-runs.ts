@@ -64,8 +64,8 @@ export async function writeTfjsInitialCheckpoint(runDir: string, model: DenseNet
   }
 }
 
-/** Trains a prepared run's step-0 checkpoint with the TF.js engine on `cpu`, in this process; returns the step losses. */
-export async function trainWithTfjs(runDir: string, config: { model: DenseNetConfig; settings: TrainSettings; dataset: { spec: Parameters<typeof loadDataset>[0] }; normalization: { mean: number[]; std: number[] } | null }): Promise<number[]> {
+/** Trains a prepared run's step-0 checkpoint with the TF.js engine on `cpu`, in this process; returns the step losses and each epoch's validation loss. */
+export async function trainWithTfjs(runDir: string, config: { model: DenseNetConfig; settings: TrainSettings; dataset: { spec: Parameters<typeof loadDataset>[0] }; normalization: { mean: number[]; std: number[] } | null }): Promise<{ losses: number[]; valLosses: (number | null)[] }> {
   await tf.setBackend('cpu');
   const { model, settings } = config;
   const m = buildDenseNet(model);
@@ -74,12 +74,18 @@ export async function trainWithTfjs(runDir: string, config: { model: DenseNetCon
     setModelWeights(m, ck.weights);
     const ds = await loadDataset(config.dataset.spec, { inputShape: model.inputShape, valFraction: settings.valFraction, seed: settings.seed });
     const losses: number[] = [];
+    const valLosses: (number | null)[] = [];
     await runTrainingLoop({
       runId: path.basename(runDir), model: m, data: datasetSource(ds, settings, config.normalization), settings, control: new TrainControl(),
       resume: { step: 0, epoch: 0, epochStep: 0, rng: ck.manifest.rng, optimizer: { iterations: 0, slots: ck.slots }, earlyStopping: ck.manifest.earlyStopping, best: null },
-      hooks: { onEvent: (e) => { if (e.type === 'step') losses.push(e.loss); } },
+      hooks: {
+        onEvent: (e) => {
+          if (e.type === 'step') losses.push(e.loss);
+          if (e.type === 'epoch') valLosses.push(e.valLoss);
+        },
+      },
     });
-    return losses;
+    return { losses, valLosses };
   } finally {
     m.dispose();
   }
@@ -123,6 +129,10 @@ export function protocolTrainer(env: NodeJS.ProcessEnv = {}): { child: ChildProc
       });
     },
   };
+}
+
+export function valLosses(runDir: string): (number | null)[] {
+  return readMetrics(runDir).events.flatMap((e) => (e.type === 'epoch' ? [e.valLoss] : []));
 }
 
 export function stepLosses(runDir: string): number[] {

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { BackendNameSchema, type BackendName } from '../../../shared/training';
@@ -5,6 +6,8 @@ import { loadDataset, type DataSplit } from '../../engine/data';
 import { parseDatasetArg } from '../dataset-args';
 import { evalBatches } from '../../engine/train/dataset-source';
 import { evaluateDetailed, type Batch, type DetailedEvalResult } from '../../engine/train/evaluate';
+import { evaluationEvent, recordResult } from '../../engine/inspect/record';
+import { METRICS_FILE } from '../../engine/runs/metrics-log';
 import { restoreModel } from '../../engine/train/restore';
 import { resolveRunDir } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
@@ -88,10 +91,13 @@ export function registerEval(program: Command): void {
         : heldOut;
       if (splits.every((s) => s.size === 0)) throw new WorkbenchError(`Run ${config.id} has no held-out images to evaluate on (its validation fraction is 0); pass --data.`);
       const result = await evaluateDetailed(model, concat(splits, batchSize ?? config.settings.batchSize, config.normalization, dataset.inputShape), dataset.classes);
+      // Kept with the run, like an evaluation in the app: it reopens with it and its report shows it.
+      recordResult(dir, await evaluationEvent(result, { runId: config.id, step: manifest.step, checkpoint: manifest.name, split: name, splits }));
       if (flags.json) {
         process.stdout.write(JSON.stringify({ run: config.id, checkpoint: manifest.name, step: manifest.step, data: name, ...result }, null, 2) + '\n');
       } else {
         process.stdout.write(formatEval(result, `Run ${config.id}, checkpoint ${manifest.name} (step ${manifest.step}), ${name}`));
+        process.stdout.write(`Recorded in ${path.join(dir, METRICS_FILE)}.\n`);
       }
     } finally {
       model.dispose();

@@ -7,6 +7,7 @@ import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
 import { BackendNameSchema } from '../../../shared/training';
 import { activationSheet } from '../../engine/inspect/activations';
 import { renderHeatmap } from '../../engine/inspect/heatmap';
+import { recordResult } from '../../engine/inspect/record';
 import { imageForRun, openForInspection } from '../../engine/inspect/run-context';
 import { readMetrics, resolveRunDir } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
@@ -176,11 +177,13 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
         },
       });
       write(out, 'ablation.json', JSON.stringify(e, null, 1), written);
+      recordResult(runDir, e);
       report(e);
     }
     if (flags.evaluation) {
       const e = await inspector.evaluation();
       write(out, 'evaluation.json', JSON.stringify(e, null, 1), written);
+      recordResult(runDir, e);
       report(e);
     }
   } catch (err) {

@@ -219,11 +219,14 @@ export class Inspector {
 
   /**
    * Gradient stats on request. While training, gradients exist only inside a step, so this is the
-   * last captured step's (null before the first capture). From a checkpoint, they are computed on
-   * the probe batch (./gradients `gradientsAt`), with no update ratio.
+   * last captured step's; before the first capture, and from a checkpoint, they are computed on
+   * the probe batch (./gradients `gradientsAt`), with no update ratio. Null only without a
+   * validation split (no probe batch).
    */
   async gradients(): Promise<TrainerEventOf<'gradients'> | null> {
-    if (!this.options.checkpoint) return this.lastGradients;
+    // Before the first capture (a paused run at step 21 with "gradients every 50 steps", or every
+    // 0), the live weights get the same on-demand computation as a checkpoint's.
+    if (!this.options.checkpoint && this.lastGradients) return this.lastGradients;
     const batch = await this.loadProbeBatch();
     if (!batch) return null;
     const layers = await gradientsAt(this.options.model, batch.x, batch.y, this.options.classes.length, trainVariables(this.options.model));

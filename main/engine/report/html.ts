@@ -94,13 +94,14 @@ function curves(steps: TrainerEventOf<'step'>[], epochs: TrainerEventOf<'epoch'>
 }
 
 function confusion(evaluation: TrainerEventOf<'evaluation'> | undefined): string {
-  if (!evaluation) return '<p class="muted">No evaluation in this run’s metrics (run <code>densenet-workbench eval</code> or Inspect → Evaluate, then regenerate the report).</p>';
+  if (!evaluation) return '<p class="muted">No evaluation in this run’s metrics (run <code>densenet-workbench eval</code>, or Evaluate now on the Evaluation screen, then regenerate the report).</p>';
   const c = evaluation.classes;
   const matrix = heatMap('Confusion matrix (rows: actual, columns: predicted)', c, c, evaluation.confusion, { showValues: true, size: 420, rowAxis: 'actual', colAxis: 'predicted' });
   const perClass = `<table><tr><th>class</th><th>precision</th><th>recall</th><th>support</th></tr>${evaluation.perClass
     .map((p, i) => `<tr><td>${esc(c[i] ?? String(i))}</td><td>${pct(p.precision)}</td><td>${pct(p.recall)}</td><td>${p.support}</td></tr>`)
     .join('')}</table>`;
-  return `<p>Accuracy ${pct(evaluation.accuracy)} at step ${evaluation.step}; rows are the actual class, columns the predicted one.</p><figure>${matrix}</figure>${perClass}`;
+  const source = `${esc(evaluation.split ?? 'validation split')}, ${evaluation.checkpoint ? `checkpoint <code>${esc(evaluation.checkpoint)}</code>` : 'the live weights'}`;
+  return `<p>Accuracy ${pct(evaluation.accuracy)} at step ${evaluation.step} (${source}); rows are the actual class, columns the predicted one.</p><figure>${matrix}</figure>${perClass}`;
 }
 
 function architecture(config: RunConfigFile): string {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listCheckpoints } from '../../../main/engine/runs/checkpoint';
 import { openRun, readMetrics, readRunStatus } from '../../../main/engine/runs/run-store';
-import { TrainerEventSchema, type TrainerEvent } from '../../../shared/protocol';
+import { CHECKPOINT_WRITTEN_PATTERN, TrainerEventSchema, type TrainerEvent } from '../../../shared/protocol';
 import { describeTorch } from '../../support/python';
 import { PT_MODEL, preparePtRun, protocolTrainer, ptSettings, stepLosses, tempRoot, trainStandalone } from '../../support/pytorch-runs';
 
@@ -97,6 +97,10 @@ describeTorch('the Python trainer over the trainer protocol', () => {
       expect(t.events.find((e) => e.type === 'evaluation')).toMatchObject({ split: 'validation split', loss: expect.any(Number) });
       await until(() => listCheckpoints(runDir).some((c) => c.reason === 'snapshot'));
       expect(listCheckpoints(runDir).find((c) => c.reason === 'snapshot')?.step).toBeGreaterThanOrEqual(2);
+      // The trainer says the requested checkpoint is written, as the TF.js one does (the UI settles its banner on it).
+      expect(await t.waitFor((e) => e.type === 'log' && CHECKPOINT_WRITTEN_PATTERN.test(e.message))).toBeDefined();
+      // Steps carry their batch size and the epoch's running means (batches of 8).
+      expect(t.events.find((e) => e.type === 'step' && e.step === 1)).toMatchObject({ images: 8, epochLoss: expect.any(Number), epochAccuracy: expect.any(Number) });
       t.send({ type: 'resume' });
       await t.waitFor((e) => e.type === 'state' && e.state === 'running' && t.events.some((p) => p.type === 'state' && p.state === 'paused'));
       await t.waitFor((e) => e.type === 'step' && e.step === 7);

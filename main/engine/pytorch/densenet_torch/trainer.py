@@ -179,8 +179,10 @@ class RunTrainer:
             elif config.get("engine", "tfjs") != "pytorch":
                 self.log("info", f"Run {self.run_id} was made by the {config.get('engine', 'tfjs')} engine; the PyTorch engine continues it "
                                  "from its checkpoint (config.json keeps the engine that made it).")
+            if settings.get("syncBatchNorm") and not self.dist.enabled:
+                self.log("info", "SyncBatchNorm is on but the run trains in one process, where batch norm has nothing to synchronize.")
             if settings.get("syncBatchNorm") and self.dist.enabled:
-                raw = convert_sync_batchnorm(raw, self.dist.world, choice.kind)
+                raw = convert_sync_batchnorm(raw, self.dist.world, choice.kind, self.dist.group)
             raw = raw.to(choice.device, memory_format=dev.memory_format(choice))
             trained = trained_parameters(raw, model_config)
             optimizer = build_optimizer(settings, [p for _, p in trained], foreach=choice.kind != "cpu")
@@ -206,10 +208,13 @@ class RunTrainer:
             def on_checkpoint(state: Dict[str, Any]) -> None:
                 progress.update(step=state["step"], epoch=state["epoch"], epochStep=state["epochStep"])
                 try:
-                    write_checkpoint(run_dir, state, model_weights(raw, model_config), get_slots(optimizer, settings["optimizer"], trained),
-                                     settings["keepCheckpoints"])
+                    written = write_checkpoint(run_dir, state, model_weights(raw, model_config), get_slots(optimizer, settings["optimizer"], trained),
+                                               settings["keepCheckpoints"])
                     if self.metrics:
                         self.metrics.sync()
+                    if state["reason"] == "snapshot":
+                        # The line the UI settles its "Checkpoint requested" banner on (shared/protocol/trainer.ts).
+                        self.log("info", f"Checkpoint {written['name']} written at step {state['step']}, as requested.")
                 except NonFiniteWeightsError as err:
                     raise _Diverged(f"{err} The weights diverged by step {state['step']}; the run stopped and keeps its last good checkpoint. "
                                     "Try a lower learning rate.") from None
