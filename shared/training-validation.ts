@@ -39,6 +39,8 @@ export const SETTING_LABELS: Record<string, string> = {
   statsEvery: 'Layer stats every N steps',
   gradientsEvery: 'Gradients every N steps',
   normalize: 'Normalize',
+  memoryEfficient: 'Memory-efficient dense layers',
+  microBatch: 'Micro-batch',
 };
 
 /** Bounds this large mean "no upper bound" (zod's int() caps at MAX_SAFE_INTEGER). */

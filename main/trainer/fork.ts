@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { relaxedSimdNodeFlags } from '../engine/backend/wasm/relaxed-simd';
 import type { TrainerChannel, TrainerExit } from './channel';
 
 /**
@@ -35,7 +36,8 @@ export interface ForkOptions {
 export function forkTrainer(options: ForkOptions = {}): TrainerChannel {
   const out = options.stdio ?? 'inherit';
   const child: ChildProcess = fork(TRAINER_ENTRY, [], {
-    execArgv: ['--import', tsxImportArg()],
+    // Node 20 runs the wasm kernels' relaxed-SIMD (fused multiply-add) build only with a V8 flag.
+    execArgv: ['--import', tsxImportArg(), ...relaxedSimdNodeFlags()],
     env: { ...process.env, ...options.env },
     cwd: options.cwd,
     stdio: ['ignore', out, out, 'ipc'],

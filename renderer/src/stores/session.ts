@@ -56,6 +56,17 @@ export const useSessionStore = defineStore('session', () => {
     version.value++;
   }
 
+  /** The run `id` is gone (deleted): take it off screen, so nothing offers to export or inspect it. */
+  function forget(id: string) {
+    if (runId.value !== id) return;
+    reset(null);
+    info.value = null;
+    model.value = null;
+    settings.value = null;
+    dataset.value = null;
+    classes.value = [];
+  }
+
   function show(opened: OpenedRun) {
     reset(opened.info.id);
     info.value = opened.info;
@@ -103,5 +114,5 @@ export const useSessionStore = defineStore('session', () => {
     active.value = await api().activeRun();
   }
 
-  return { runId, info, model, settings, dataset, classes, record, version, active, run, liveStatus, reset, show, expect, ingest, open, refreshActive };
+  return { runId, info, model, settings, dataset, classes, record, version, active, run, liveStatus, reset, forget, show, expect, ingest, open, refreshActive };
 });
