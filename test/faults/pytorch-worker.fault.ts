@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listCheckpoints } from '../../main/engine/runs/checkpoint';
-import { openRun, readMetrics, readRunStatus } from '../../main/engine/runs/run-store';
+import { readMetrics, readRun, readRunStatus } from '../../main/engine/runs/run-store';
 import { describeTorch } from '../support/python';
 import { exited, preparePtRun, ptSettings, tempRoot, torchrun, trainStandalone } from '../support/pytorch-runs';
 
@@ -34,13 +34,13 @@ describeTorch('a torchrun worker that dies', () => {
     const run = await done;
     expect(run.code).not.toBe(0);
     const status = readRunStatus(runDir)!;
-    expect(['failed', 'interrupted']).toContain(openRun(runDir).effectiveStatus);
+    expect(['failed', 'interrupted']).toContain(readRun(runDir).effective.status);
     expect(status.message ?? '').toMatch(/DistributedDataParallel run \(2 processes\) stopped|terminated/);
     const last = listCheckpoints(runDir)[0];
 
     const resumed = trainStandalone(runDir);
     expect(resumed.status, resumed.stderr).toBe(0);
-    expect(openRun(runDir).effectiveStatus).toBe('finished');
+    expect(readRun(runDir).effective.status).toBe('finished');
     const steps = readMetrics(runDir).events.flatMap((e) => (e.type === 'step' ? [e.step] : []));
     expect(steps[steps.length - 1]).toBe(200);
     expect(steps).toContain(last.step + 1);

@@ -435,6 +435,12 @@ describe.concurrent('the README\'s commands, through the real binary', { timeout
     expect(r.stdout).toMatch(/A\/B \(CPU time\): off \d+\.\d\d, on \d+\.\d\d img\/s/);
   });
 
+  it('npx tsx test/bench/ablation-cost.ts compares the ablation overview with the plain method', async () => {
+    const r = await sb.start(['tsx', 'test/bench/ablation-cost.ts', '--variant', 'demo-bc-tiny', '--input', '8x8x1', '--samples', '16', '--batch', '8', '--backend', 'cpu'], { program: 'npx', cwd: ROOT, timeoutMs: 180_000 }).exited;
+    ok(r, 'ablation-cost');
+    expect(r.stdout).toMatch(/speed-up: \d+\.\d\d× wall, \d+\.\d\d× CPU; results agree/);
+  });
+
 });
 
 // After all of the above (suites run one after another): the README's command lines, checked off.

@@ -69,11 +69,18 @@ export function observeRequests(e: HostEvent): void {
     app.settle(inspectKey(what), `${NOUN[what]} arrived${at}.`);
     return;
   }
-  // The on-demand inspection's end (the trainer's `inspectDone`), where the trainer reports it.
-  const done = e as unknown as { type: string; what?: What; ok?: boolean; error?: { message: string } };
-  if (done.type === 'inspectDone' && done.what && done.what in NOUN) {
-    if (done.ok) app.settle(inspectKey(done.what), `${NOUN[done.what]} arrived.`);
-    else app.settle(inspectKey(done.what), `${NOUN[done.what]}: ${done.error?.message ?? 'the trainer could not compute them.'}`, 'warn');
+  // Every inspection ends with `inspectDone`: after its result (already settled above), or with why not.
+  if (e.type === 'inspectDone') {
+    if (e.ok) app.settle(inspectKey(e.what), `${NOUN[e.what]} arrived.`);
+    else if (e.cancelled) app.settle(inspectKey(e.what), `${NOUN[e.what]}: cancelled.`);
+    else app.settle(inspectKey(e.what), `${NOUN[e.what]} did not come: ${e.error?.message ?? 'the trainer could not compute it.'}`, 'warn');
+    return;
+  }
+  // Long ones (ablation, evaluation) say how far they are, in the same banner.
+  if (e.type === 'inspectProgress') {
+    const key = inspectKey(e.what);
+    const b = app.banners.find((x) => x.key === key && x.pending);
+    if (b && e.total > 0) app.pending(key, `${NOUN[e.what]}: ${Math.min(100, Math.round((e.done / e.total) * 100))}%${e.message ? ` · ${e.message}` : ''}`, b.hint);
     return;
   }
   if (e.type === 'log' && CHECKPOINT_WRITTEN_PATTERN.test(e.message)) {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../../main/engine/runs/checkpoint';
-import { openRun, readMetrics, readRunConfig } from '../../../main/engine/runs/run-store';
+import { readMetrics, readRun, readRunConfig } from '../../../main/engine/runs/run-store';
 import { TrainerEventSchema } from '../../../shared/protocol';
 import { describeTorch } from '../../support/python';
 import { exited, preparePtRun, ptSettings, stepLosses, tempRoot, torchrun, trainStandalone } from '../../support/pytorch-runs';
@@ -28,7 +28,7 @@ describeTorch('DistributedDataParallel through torchrun', () => {
     const run = await exited(torchrun(ddp));
     expect(run.code, run.output.slice(-3000)).toBe(0);
 
-    expect(openRun(ddp).effectiveStatus).toBe('finished');
+    expect(readRun(ddp).effective.status).toBe('finished');
     expect(readRunConfig(ddp).backend).toMatchObject({ name: 'pytorch', distributed: { worldSize: 2, backend: 'gloo' } });
     const { events, skipped } = readMetrics(ddp);
     expect(skipped).toBe(0);

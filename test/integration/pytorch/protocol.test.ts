@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listCheckpoints } from '../../../main/engine/runs/checkpoint';
-import { openRun, readMetrics, readRunStatus } from '../../../main/engine/runs/run-store';
-import { TrainerEventSchema, type TrainerEvent } from '../../../shared/protocol';
+import { readRun, readMetrics, readRunStatus } from '../../../main/engine/runs/run-store';
+import { CHECKPOINT_WRITTEN_PATTERN, TrainerEventSchema, type TrainerEvent } from '../../../shared/protocol';
 import { describeTorch } from '../../support/python';
 import { PT_MODEL, preparePtRun, protocolTrainer, ptSettings, stepLosses, tempRoot, trainStandalone } from '../../support/pytorch-runs';
 
@@ -97,19 +97,23 @@ describeTorch('the Python trainer over the trainer protocol', () => {
       expect(t.events.find((e) => e.type === 'evaluation')).toMatchObject({ split: 'validation split', loss: expect.any(Number) });
       await until(() => listCheckpoints(runDir).some((c) => c.reason === 'snapshot'));
       expect(listCheckpoints(runDir).find((c) => c.reason === 'snapshot')?.step).toBeGreaterThanOrEqual(2);
+      // The trainer says the requested checkpoint is written, as the TF.js one does (the UI settles its banner on it).
+      expect(await t.waitFor((e) => e.type === 'log' && CHECKPOINT_WRITTEN_PATTERN.test(e.message))).toBeDefined();
+      // Steps carry their batch size and the epoch's running means (batches of 8).
+      expect(t.events.find((e) => e.type === 'step' && e.step === 1)).toMatchObject({ images: 8, epochLoss: expect.any(Number), epochAccuracy: expect.any(Number) });
       t.send({ type: 'resume' });
       await t.waitFor((e) => e.type === 'state' && e.state === 'running' && t.events.some((p) => p.type === 'state' && p.state === 'paused'));
       await t.waitFor((e) => e.type === 'step' && e.step === 7);
       t.send({ type: 'stop' });
       const stopped = await t.waitFor((e) => e.type === 'finished');
       expect(stopped).toMatchObject({ reason: 'stopped' });
-      expect(readRunStatus(runDir)?.status).toBe('stopped');
+      expect(readRunStatus(runDir)).toMatchObject({ status: 'finished', reason: 'stopped' });
       expect(listCheckpoints(runDir)[0]).toMatchObject({ reason: 'stop', step: (stopped as { step: number }).step });
 
       t.send({ type: 'resumeRun', runDir });
       const done = await t.waitFor((e) => e.type === 'finished' && e.reason === 'completed');
       expect(done).toMatchObject({ step: 18, epoch: 3 });
-      expect(openRun(runDir).effectiveStatus).toBe('finished');
+      expect(readRun(runDir).effective.status).toBe('finished');
       // Every step once, in order, with the uninterrupted run's loss: the resume restored weights,
       // momentum, the data order mid-epoch and the dropout masks.
       expect(stepLosses(runDir)).toEqual(reference);
@@ -132,7 +136,7 @@ describeTorch('the Python trainer over the trainer protocol', () => {
     await first.waitFor((e) => e.type === 'step' && e.step === 9);
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
-    expect(openRun(runDir).effectiveStatus).toBe('interrupted');
+    expect(readRun(runDir).effective.status).toBe('interrupted');
     const last = listCheckpoints(runDir)[0];
     expect(last.step).toBeGreaterThanOrEqual(8);
 
@@ -141,7 +145,7 @@ describeTorch('the Python trainer over the trainer protocol', () => {
       await second.waitFor((e) => e.type === 'ready');
       second.send({ type: 'resumeRun', runDir });
       await second.waitFor((e) => e.type === 'finished');
-      expect(openRun(runDir).effectiveStatus).toBe('finished');
+      expect(readRun(runDir).effective.status).toBe('finished');
       const resumed = second.events.flatMap((e) => (e.type === 'step' ? [[e.step, e.loss]] : []));
       expect(resumed[0][0]).toBe(last.step + 1);
       for (const [step, loss] of resumed) expect(loss).toBe(reference[step - 1]);

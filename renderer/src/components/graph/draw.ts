@@ -1,5 +1,18 @@
 import { arcHeight, blockBandY, LABEL_SCALE, NODE_H, type GraphLayout } from './layout';
-import { colorScale } from '../colors';
+import { colorScale, luminance } from '../colors';
+
+/**
+ * The colour of an edge of strength t ∈ [0, 1]: viridis without its darkest end on a dark
+ * background (where dark purple would vanish) and without its lightest on a light one.
+ */
+export function edgeColor(t: number, darkBackground: boolean): string {
+  return darkBackground ? colorScale(0.3 + 0.7 * t) : colorScale(0.05 + 0.8 * t);
+}
+
+/** True when a CSS colour (`#rrggbb` or `rgb(...)`) is dark. */
+export function isDark(color: string): boolean {
+  return luminance(color) < 0.2;
+}
 
 /** The minimal 2D-context surface the graph draws with (a recording fake in tests). */
 export type Ctx = Pick<
@@ -68,6 +81,7 @@ export function drawGraph(
     ctx.quadraticCurveTo((e.sx + e.tx) / 2, top - 2 * arcHeight(e.tx - e.sx), e.tx, top);
   };
   ctx.lineWidth = 1 / Math.max(view.scale, 0.25);
+  const dark = isDark(theme.bg);
   bins.forEach((list, b) => {
     if (list.length === 0) return;
     ctx.beginPath();
@@ -79,7 +93,7 @@ export function drawGraph(
     } else {
       // Stronger contributions: brighter on the scale, wider and more opaque (width reads on any theme).
       const t = (b + 0.5) / BINS;
-      ctx.strokeStyle = colorScale(0.05 + 0.8 * t);
+      ctx.strokeStyle = edgeColor(t, dark);
       ctx.globalAlpha = selected ? 0.25 : 0.45 + 0.55 * t;
       ctx.lineWidth = (0.6 + 2.4 * t) / Math.max(view.scale, 0.25);
     }

@@ -212,11 +212,12 @@ class Inspector:
                 "label": self.classes[label] if label < len(self.classes) else str(label), "layers": layers, **self._source(), "time": self.now()}
 
     def gradients(self) -> Optional[Dict[str, Any]]:
-        """While training, gradients exist only inside a step: on request, the last captured step's
-        (None before the first capture). From a checkpoint they are computed on the probe batch:
-        plain cross-entropy in inference mode (moving statistics, no dropout), no update applied,
-        so `updateRatio` is null (main/engine/inspect/gradients.ts gradientsAt)."""
-        if not self.checkpoint:
+        """While training, gradients exist only inside a step: on request, the last captured step's.
+        Before the first capture (a paused run short of "gradients every N steps"), and from a
+        checkpoint, they are computed on the probe batch: plain cross-entropy in inference mode
+        (moving statistics, no dropout), no update applied, so `updateRatio` is null
+        (main/engine/inspect/gradients.ts gradientsAt). None only without a validation split."""
+        if not self.checkpoint and self.last_gradients is not None:
             return self.last_gradients
         x = self._probe_batch()
         if x is None:

@@ -59,8 +59,7 @@ class OnDemand:
         try:
             event = inspector.compute(what, sample, Work(progress, flag))
             if event is None:
-                why = ("No gradients have been captured yet; they are taken every “gradients every N steps”." if what == "gradients"
-                       else f"This run has no validation split to compute {what} on.")
+                why = f"This run has no validation split to compute {what} on."
                 done(ok=False, error={"name": "WorkbenchError", "message": why, "user": True})
                 return
             self.emit(event)
