@@ -3,7 +3,7 @@ import type { TrainerEvent } from '../../shared/protocol';
 import { toErrorData } from '../../shared/errors';
 import type { TrainSettings } from '../../shared/training';
 import type { PyTorchDetection } from '../engine/pytorch/detect';
-import { ensureDatasetCache, prepareRun, type Progress } from '../engine/pytorch/prepare';
+import type { Progress } from '../engine/pytorch/prepare';
 import { chooseEngine, type EngineChoice } from '../engine/pytorch/select';
 import type { TrainerChannel, TrainerExit } from './channel';
 import { spawnPythonTrainer } from './python-channel';
@@ -114,10 +114,13 @@ function pythonTrainer(detection: PyTorchDetection, options: EngineChannelOption
     nproc: options.nproc,
     env: options.env,
     stderr: options.stderr,
+    // The data module (sharp) loads only when a PyTorch run is prepared: the Electron main process stays light.
     prepare: async (start, emit) => {
+      const { prepareRun } = await import('../engine/pytorch/prepare');
       await prepareRun({ runDir: start.runDir, ...(start.name ? { name: start.name } : {}), model: start.model, settings: start.settings, dataset: start.dataset, backend: report, onProgress: progress(start.runDir, emit) });
     },
     ensureCache: async (resume, emit) => {
+      const { ensureDatasetCache } = await import('../engine/pytorch/prepare');
       const r = await ensureDatasetCache(resume.runDir, progress(resume.runDir, emit));
       for (const w of r.warnings) emit({ type: 'log', level: 'warn', message: w, time: Date.now() });
     },
