@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { evaluate as evaluateMetrics, type EvaluationResult } from '../inspect/evaluation';
+import { foldedInferenceFor, type FoldedInference } from '../model/folded-inference';
 import { correctCount, crossEntropy } from './loss';
 
 /** One batch as the data layer delivers it: N×H×W×C float32 (normalized), labels as class indices. */
@@ -21,9 +22,13 @@ export interface DetailedEvalResult extends EvalResult, EvaluationResult {
   classes: string[];
 }
 
-function forward(model: tf.LayersModel, batch: Batch, inputShape: readonly number[]): tf.Tensor {
+/**
+ * Inference logits of a batch: through the folded-BN pass (../model/folded-inference) for the
+ * workbench's DenseNets, which computes model.apply's logits in fewer passes.
+ */
+function forward(model: tf.LayersModel, folded: FoldedInference | null, batch: Batch, inputShape: readonly number[]): tf.Tensor {
   const x = tf.tensor4d(batch.x, [batch.n, inputShape[0], inputShape[1], inputShape[2]]);
-  return model.apply(x, { training: false }) as tf.Tensor;
+  return folded ? folded.logits(x) : (model.apply(x, { training: false }) as tf.Tensor);
 }
 
 /** Loss and accuracy over every batch, in inference mode (batch-norm moving statistics, no dropout). */
@@ -32,15 +37,20 @@ export async function evaluate(model: tf.LayersModel, batches: AsyncIterable<Bat
   let samples = 0;
   let lossSum = 0;
   let correct = 0;
-  for await (const batch of batches) {
-    const [l, c] = tf.tidy(() => {
-      const logits = forward(model, batch, inputShape);
-      const y = tf.tensor1d(batch.y, 'int32');
-      return [crossEntropy(logits, y, classes).dataSync()[0], correctCount(logits, y).dataSync()[0]];
-    });
-    lossSum += l * batch.n;
-    correct += c;
-    samples += batch.n;
+  const folded = foldedInferenceFor(model);
+  try {
+    for await (const batch of batches) {
+      const [l, c] = tf.tidy(() => {
+        const logits = forward(model, folded, batch, inputShape);
+        const y = tf.tensor1d(batch.y, 'int32');
+        return [crossEntropy(logits, y, classes).dataSync()[0], correctCount(logits, y).dataSync()[0]];
+      });
+      lossSum += l * batch.n;
+      correct += c;
+      samples += batch.n;
+    }
+  } finally {
+    folded?.dispose();
   }
   return { samples, loss: samples ? lossSum / samples : NaN, accuracy: samples ? correct / samples : NaN };
 }
@@ -57,20 +67,25 @@ export async function evaluateDetailed(model: tf.LayersModel, batches: AsyncIter
   const predicted: number[] = [];
   const confidence: number[] = [];
   let lossSum = 0;
-  for await (const batch of batches) {
-    const [l, packed] = tf.tidy(() => {
-      const logits = forward(model, batch, inputShape);
-      const y = tf.tensor1d(batch.y, 'int32');
-      const probs = tf.softmax(logits);
-      // Class index and its probability side by side: one download per batch.
-      return [crossEntropy(logits, y, k).dataSync()[0], tf.stack([probs.argMax(-1).toFloat(), probs.max(-1)], 1).dataSync()] as const;
-    });
-    for (let i = 0; i < batch.n; i++) {
-      labels.push(batch.y[i]);
-      predicted.push(packed[2 * i]);
-      confidence.push(packed[2 * i + 1]);
+  const folded = foldedInferenceFor(model);
+  try {
+    for await (const batch of batches) {
+      const [l, packed] = tf.tidy(() => {
+        const logits = forward(model, folded, batch, inputShape);
+        const y = tf.tensor1d(batch.y, 'int32');
+        const probs = tf.softmax(logits);
+        // Class index and its probability side by side: one download per batch.
+        return [crossEntropy(logits, y, k).dataSync()[0], tf.stack([probs.argMax(-1).toFloat(), probs.max(-1)], 1).dataSync()] as const;
+      });
+      for (let i = 0; i < batch.n; i++) {
+        labels.push(batch.y[i]);
+        predicted.push(packed[2 * i]);
+        confidence.push(packed[2 * i + 1]);
+      }
+      lossSum += l * batch.n;
     }
-    lossSum += l * batch.n;
+  } finally {
+    folded?.dispose();
   }
   const samples = labels.length;
   if (samples === 0) throw new RangeError('Cannot evaluate on an empty split: it has 0 samples.');
