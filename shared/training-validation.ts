@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { ConfigProblem } from './config';
 import { TrainSettingsSchema } from './training';
-import { formatValue } from './validation';
+import { formatValue } from './config';
 
 /** The form's label of each field, for the sentences. */
 export const SETTING_LABELS: Record<string, string> = {

@@ -6,7 +6,7 @@ import { buildDenseNet } from '../model/densenet';
 import { foldedInferenceFor } from '../model/folded-inference';
 import { trainingForward } from '../model/memory-efficient/forward';
 import { TrainControl } from '../train/control';
-import type { Batch } from '../train/evaluate';
+import type { Batch } from '../data/batches';
 import { runTrainingLoop, type TrainData } from '../train/loop';
 import { explainHeapExhausted, planTrainingMemory, type MemoryEfficientSetting, type MemoryPlan, type MemoryPlanRequest } from '../../../shared/memory-plan';
 import { initBackend, type BackendReport } from './index';
