@@ -18,7 +18,8 @@ import { initBackend } from '../../main/engine/backend';
 import { buildDenseNet } from '../../main/engine/model/densenet';
 import { ablateLayers } from '../../main/engine/inspect/ablation';
 import { ablationOverview } from '../../main/engine/inspect/ablation-overview';
-import { accuracyOf, memoryBatches, predictAll } from '../../main/engine/inspect/evaluation';
+import { memoryBatches } from '../../main/engine/inspect/evaluation';
+import { accuracyOf, predictAll } from '../../main/engine/train/evaluate';
 import { ablationTargets } from '../../main/engine/inspect/probe-points';
 
 const { values: args } = parseArgs({

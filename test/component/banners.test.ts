@@ -11,6 +11,7 @@ import LayerInspector from '../../renderer/src/components/LayerInspector.vue';
 import { BANNER_TTL_MS, useAppStore } from '../../renderer/src/stores/app';
 import { observeRequests, requestInspection, requestSnapshot } from '../../renderer/src/stores/requests';
 import { useSessionStore } from '../../renderer/src/stores/session';
+import { initialRunState } from '../../shared/run/state';
 
 /** Request banners settle on their answer or expire; they never pile up. */
 function setup() {
@@ -87,7 +88,7 @@ describe('layer inspector requests on a paused run', () => {
     const { app, inspects } = setup();
     const session = useSessionStore();
     session.reset('r1');
-    session.active = { runId: 'r1', state: 'paused' };
+    session.active = { ...initialRunState('r1'), status: 'paused' };
     const config = getPreset('demo-bc-tiny');
     const node = connectivityGraph(config).nodes.find((n) => n.id === 'conv2_block1')!;
     const wrapper = mount(LayerInspector, { props: { node, config } });

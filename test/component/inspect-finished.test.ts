@@ -22,7 +22,7 @@ const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgA
 
 function opened(): OpenedRun {
   return {
-    info: { id: 'r9', name: 'done', status: 'finished', created: new Date(0).toISOString(), variant: 'custom', dataset: 'toy', epoch: 2, epochs: 2, step: 6, bestValAccuracy: 0.5, lastValAccuracy: 0.5 },
+    info: { id: 'r9', name: 'done', status: 'finished', reason: 'completed', created: new Date(0).toISOString(), variant: 'custom', dataset: 'toy', epoch: 2, epochs: 2, step: 6, bestValAccuracy: 0.5, lastValAccuracy: 0.5 },
     model, settings: defaultTrainSettings(), dataset: { kind: 'builtin', name: 'mnist', limit: 10 }, classes: ['cat', 'dog'],
     events: [{ type: 'finished', runId: 'r9', reason: 'completed', step: 6, epoch: 2, bestValAccuracy: 0.5, time: 1 }],
   };

@@ -160,3 +160,35 @@ describe('New run: reloads', () => {
     again.wrapper.unmount();
   });
 });
+
+describe('New run: memory', () => {
+  it('shows what a step needs on the wasm heap and turns memory-efficient layers on where the plain ones would not fit', async () => {
+    const { wrapper, starts } = mountView();
+    const { useSetupStore } = await import('../../renderer/src/stores/setup');
+    const setup = useSetupStore();
+    setup.applyPreset('densenet121');
+    setup.edit('inputShape', [224, 224, 3]);
+    setup.settings = { ...setup.settings, batchSize: 32 };
+    await flushPromises();
+    const memory = () => wrapper.find('[data-test=step-memory]').text();
+    expect(memory()).toMatch(/^Step memory on wasm \(4 GiB heap\): about \d\.\d\d GiB with memory-efficient dense layers \(plain layers: 6\.\d\d GiB\)\./);
+    expect(memory()).toContain('Memory-efficient dense layers are on: a plain step of densenet121 at 224×224×3 with batch 32');
+
+    const mode = wrapper.find('[data-test=memory-efficient]');
+    await mode.setValue('off');
+    await mode.trigger('change');
+    expect(memory()).toMatch(/micro-batches of \d+ \(plain layers/);
+    expect(memory()).toContain('Micro-batching is on');
+
+    await mode.setValue('on');
+    await mode.trigger('change');
+    const micro = wrapper.find('[data-test=micro-batch]');
+    await micro.setValue('8');
+    await micro.trigger('change');
+    expect(memory()).toMatch(/with memory-efficient dense layers, micro-batches of 8/);
+    await wrapper.find('[data-test=start]').trigger('click');
+    await flushPromises();
+    expect(starts[0]?.settings).toMatchObject({ memoryEfficient: 'on', microBatch: 8, batchSize: 32 });
+    wrapper.unmount();
+  });
+});

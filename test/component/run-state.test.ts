@@ -13,7 +13,7 @@ import { installFakeCanvas } from '../support/fake-canvas';
 
 /** What a run on screen shows when the run changes under it: reports from a user, reproduced. */
 const model = { variant: 'custom', blocks: [2, 2], growthRate: 4, bottleneck: true, compression: 0.5, initFeatures: 8, stem: 'cifar' as const, dropRate: 0, inputShape: [8, 8, 1] as [number, number, number], classes: 2 };
-const info = (id: string): RunInfo => ({ id, name: id, status: 'finished', created: new Date(0).toISOString(), variant: 'custom', dataset: 'toy', epoch: 2, epochs: 2, step: 6, bestValAccuracy: 0.5, lastValAccuracy: 0.5 });
+const info = (id: string): RunInfo => ({ id, name: id, status: 'finished', reason: 'completed', created: new Date(0).toISOString(), variant: 'custom', dataset: 'toy', epoch: 2, epochs: 2, step: 6, bestValAccuracy: 0.5, lastValAccuracy: 0.5 });
 const opened = (id: string): OpenedRun => ({
   info: info(id), model, settings: defaultTrainSettings(), dataset: { kind: 'builtin', name: 'mnist', limit: 10 }, classes: ['a', 'b'],
   events: [{ type: 'finished', runId: id, reason: 'completed', step: 6, epoch: 2, bestValAccuracy: 0.5, time: 1 }],
@@ -67,7 +67,7 @@ describe('a run that goes away', () => {
     setApi(fakeApi([]));
     const session = useSessionStore();
     session.reset('r3');
-    session.active = { runId: 'r3', state: 'loading' };
+    session.expect('r3', 2);
     await useRunsStore().refresh();
     expect(session.runId).toBe('r3');
   });

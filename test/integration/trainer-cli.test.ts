@@ -59,7 +59,7 @@ describe('train / runs / resume / eval CLI', () => {
     expect(finished).toMatchObject({ reason: 'stopped' });
 
     const [run] = listRuns(out);
-    expect(run.status).toBe('stopped');
+    expect(run).toMatchObject({ status: 'finished', reason: 'stopped' });
     expect(loadCheckpoint(run.dir, 'latest').manifest.step).toBe(finished.step);
     expect(cli(['runs', '--out', out]).stdout).toMatch(new RegExp(`${run.id}\\s+demo-bc-tiny on mnist\\s+stopped`));
 

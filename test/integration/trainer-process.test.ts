@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKPOINT_WRITTEN_PATTERN, type TrainerEvent } from '../../shared/protocol';
 import { TrainSettingsSchema } from '../../shared/training';
 import { listCheckpoints, loadCheckpoint } from '../../main/engine/runs/checkpoint';
-import { listRuns, openRun, readMetrics } from '../../main/engine/runs/run-store';
+import { listRuns, readMetrics, readRun } from '../../main/engine/runs/run-store';
 import { forkTrainerHost, type HostExit, type TrainerHost } from '../../main/trainer/host';
 
 /**
@@ -103,7 +103,7 @@ describe('trainer process', () => {
     const finished = await host.finished();
     expect(finished).toMatchObject({ type: 'finished', reason: 'stopped', runId });
     const stoppedAt = (finished as { step: number }).step;
-    expect(openRun(runDir).effectiveStatus).toBe('stopped');
+    expect(readRun(runDir).effective).toEqual({ status: 'finished', reason: 'stopped' });
     expect(loadCheckpoint(runDir, 'latest').manifest).toMatchObject({ step: stoppedAt, reason: 'stop' });
     const logged = readMetrics(runDir);
     expect(logged.skipped).toBe(0);
@@ -127,7 +127,10 @@ describe('trainer process', () => {
     // The store is still readable: status, metrics (with the host's note), and a loadable checkpoint.
     expect(listRuns(root)[0]).toMatchObject({ id: runId, status: 'interrupted' });
     const after = readMetrics(runDir);
-    expect(after.events.at(-1)).toMatchObject({ type: 'error', fatal: true, error: { name: 'TrainerExit' } });
+    expect(after.events.slice(-2)).toMatchObject([
+      { type: 'error', fatal: true, error: { name: 'TrainerExit' } },
+      { type: 'finished', reason: 'interrupted', message: x.message },
+    ]);
     const latest = loadCheckpoint(runDir, 'latest');
     expect(latest.manifest.step).toBeGreaterThanOrEqual(stoppedAt);
     expect(listCheckpoints(runDir).length).toBeLessThanOrEqual(settings.keepCheckpoints + 1);

@@ -7,8 +7,8 @@ import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
 import { BackendNameSchema } from '../../../shared/training';
 import { activationSheet } from '../../engine/inspect/activations';
 import { renderHeatmap } from '../../engine/inspect/heatmap';
-import { recordResult } from '../../engine/inspect/record';
-import { imageForRun, openForInspection } from '../../engine/inspect/run-context';
+import { recordResult } from '../../engine/runs/record-result';
+import { imageForRun, openForInspection } from '../../engine/run/inspect-run';
 import { readMetrics, resolveRunDir } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 

@@ -38,6 +38,8 @@ interface TrainFlags extends ArchitectureFlags, RunsFlags {
   labelSmoothing?: string;
   weightDecay?: string;
   valFraction?: string;
+  memoryEfficient?: string;
+  microBatch?: string;
   augment: boolean;
 }
 
@@ -97,6 +99,8 @@ export function registerTrain(program: Command): void {
     .option('--label-smoothing <x>', 'label smoothing in [0, 1)')
     .option('--weight-decay <x>', 'weight decay')
     .option('--val-fraction <x>', 'validation fraction when the data has no val split')
+    .option('--memory-efficient <mode>', 'memory-efficient dense layers (recompute concatenation and BN-ReLU in the backward pass): auto (where the plain ones would not fit the wasm heap), on, off')
+    .option('--micro-batch <n>', 'at most N images a forward/backward pass, gradients summed over the batch (0: only where nothing else fits)')
     .option('--no-augment', 'turn off pad-and-crop and flip augmentation')
     .option('--json', 'print one JSON event per line instead of a progress bar');
   addArchitectureOptions(command);
@@ -130,6 +134,8 @@ export function registerTrain(program: Command): void {
     set('labelSmoothing', parseNumber(flags.labelSmoothing, '--label-smoothing', 'a number in [0, 1)', (v) => v >= 0 && v < 1));
     set('weightDecay', parseNumber(flags.weightDecay, '--weight-decay', 'a number in [0, 1]', (v) => v >= 0 && v <= 1));
     set('valFraction', parseNumber(flags.valFraction, '--val-fraction', 'a number in [0, 1)', (v) => v >= 0 && v < 1));
+    set('memoryEfficient', parseEnum(flags.memoryEfficient, '--memory-efficient', ['auto', 'on', 'off'] as const));
+    set('microBatch', parseNumber(flags.microBatch, '--micro-batch', 'an integer in 0..4096', (v) => Number.isInteger(v) && v >= 0 && v <= 4096));
     if (!flags.augment) raw.augment = { padCrop: false, flip: false };
     if (raw.optimizer === 'adam' || raw.optimizer === 'adamw') {
       // The paper's lr 0.1 is an SGD rate; Adam's usual default is 1e-3.

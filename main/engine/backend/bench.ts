@@ -5,9 +5,9 @@ import { TrainSettingsSchema, type BackendName, type TrainSettings } from '../..
 import { buildDenseNet } from '../model/densenet';
 import { trainingForward } from '../model/memory-efficient/forward';
 import { TrainControl } from '../train/control';
-import type { Batch } from '../train/evaluate';
+import type { Batch } from '../data/batches';
 import { runTrainingLoop, type TrainData } from '../train/loop';
-import { explainHeapExhausted, planTrainingMemory, type MemoryEfficientSetting, type MemoryPlan, type MemoryPlanRequest } from '../train/memory-plan';
+import { explainHeapExhausted, planTrainingMemory, type MemoryEfficientSetting, type MemoryPlan, type MemoryPlanRequest } from '../../../shared/memory-plan';
 import { initBackend, type BackendReport } from './index';
 import { profileTrainingStep, type KernelProfile } from './profile';
 import { HeapExhaustedError, heapGuard } from './wasm/heap-guard';

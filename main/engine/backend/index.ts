@@ -4,6 +4,7 @@ import { WorkbenchError } from '../../../shared/errors';
 import type { BackendName } from '../../../shared/training';
 import { cudaDeviceName, defaultImport, loadNative, tensorflowUsesGpu, type ImportModule } from './native';
 import { formatBackendReport, type BackendReport, type SkippedBackend } from './report';
+import { patchConv2DLayer } from './conv-layer-patch';
 import { installTapeMemoryRelease } from './tape-memory';
 import { initWasmTraining } from './wasm/init';
 import { defaultThreadCount } from './wasm/threads';
@@ -94,6 +95,7 @@ function cpuModel(): string {
 
 async function select(requested: BackendName, opts: InitBackendOptions): Promise<BackendReport> {
   installTapeMemoryRelease();
+  patchConv2DLayer();
   const importModule = opts.importModule ?? defaultImport;
   const skipped: SkippedBackend[] = [];
   const want = (b: 'tensorflow' | 'wasm' | 'cpu') => requested === 'auto' || requested === b;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Batch } from '../train/evaluate';
+import type { Batch } from '../data/batches';
 import { trainVariables } from '../train/model-weights';
 import { Optimizer } from '../train/optimizers';
 import { trainStep } from '../train/step';

@@ -8,7 +8,8 @@ import { trainVariables } from '../train/model-weights';
 import { ablationOverview, type AblationProgress } from './ablation-overview';
 import { encodeActivationMaps, rawActivationMaps } from './activations';
 import { contributionMatrices, kernelFromModel, type ContributionBlockSpec } from './contributions';
-import { evaluate, predictAll, type EvalBatches } from './evaluation';
+import { predictAll } from '../train/evaluate';
+import { evaluationMetrics, type EvalBatches } from './evaluation';
 import { FeatureProbe } from './feature-probe';
 import { captureGradients, gradientsAt, type PendingGradients } from './gradients';
 import { mistakeDetails } from './mistakes';
@@ -207,7 +208,7 @@ export class Inspector {
       signal: work.signal,
       onBatch: (done) => work.onProgress?.(done, total, `Predicted ${done} of ${total || '?'} validation images`),
     });
-    const r = evaluate(predictions, this.options.classes.length, topMisclassified);
+    const r = evaluationMetrics(predictions, this.options.classes.length, topMisclassified);
     const split = this.options.valSplit;
     const details = split ? await mistakeDetails(split, r.misclassified.map((m) => m.index)) : [];
     const misclassified = r.misclassified.map((m, i) => ({ ...m, ...details[i] }));

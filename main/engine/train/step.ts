@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { releaseAbandonedTape } from '../backend/tape-memory';
-import type { Batch } from './evaluate';
+import type { Batch } from '../data/batches';
 import { correctCount, crossEntropy } from './loss';
 import type { Optimizer, TrainVariable } from './optimizers';
 import { SeedPurpose, streamSeed, withSeededRandom } from './seeded';

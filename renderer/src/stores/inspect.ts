@@ -31,9 +31,9 @@ export const useInspectStore = defineStore('inspect', () => {
   /** A graph node another screen asked Architecture to open (the ablation overview's columns). */
   const focus = ref<string | null>(null);
 
-  const live = computed(() => session.runId !== null && session.active.runId === session.runId && ['running', 'paused'].includes(session.active.state));
+  const live = computed(() => session.liveStatus === 'running' || session.liveStatus === 'paused');
   /** A run on screen that can be inspected now: live (running, paused) or resting (not loading, not stopping). */
-  const available = computed(() => session.runId !== null && (live.value || !(session.active.runId === session.runId && ['loading', 'stopping'].includes(session.active.state))));
+  const available = computed(() => session.runId !== null && session.liveStatus !== 'created' && session.liveStatus !== 'stopping');
 
   /** The newest request of `what` for the run on screen. */
   function latest(what: InspectWhat): InspectJob | null {

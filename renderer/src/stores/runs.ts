@@ -24,7 +24,7 @@ export const useRunsStore = defineStore('runs', () => {
     // run is kept, as its folder may not be listed until its trainer has written its config.
     const session = useSessionStore();
     const id = session.runId;
-    if (id && id !== session.active.runId && !list.value.some((r) => r.id === id)) {
+    if (id && id !== session.active?.runId && !list.value.some((r) => r.id === id)) {
       session.forget(id);
       useAppStore().exportOpen = false;
       useAppStore().notify(`Run ${id} is no longer in the run store; it was deleted.`, 'warn');

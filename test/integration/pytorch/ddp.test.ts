@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listCheckpoints, loadCheckpoint } from '../../../main/engine/runs/checkpoint';
-import { openRun, readMetrics, readRunConfig, readRunStatus } from '../../../main/engine/runs/run-store';
+import { readRun, readMetrics, readRunConfig, readRunStatus } from '../../../main/engine/runs/run-store';
 import { TrainerEventSchema } from '../../../shared/protocol';
 import { describeTorch, PYTORCH_PACKAGE_ROOT, pythonEnv, TORCH } from '../../support/python';
 import { preparePtRun, ptSettings, stepLosses, tempRoot, trainStandalone } from '../../support/pytorch-runs';
@@ -42,7 +42,7 @@ describeTorch('DistributedDataParallel through torchrun', () => {
     const run = await exited(torchrun(ddp));
     expect(run.code, run.output.slice(-3000)).toBe(0);
 
-    expect(openRun(ddp).effectiveStatus).toBe('finished');
+    expect(readRun(ddp).effective.status).toBe('finished');
     expect(readRunConfig(ddp).backend).toMatchObject({ name: 'pytorch', distributed: { worldSize: 2, backend: 'gloo' } });
     const { events, skipped } = readMetrics(ddp);
     expect(skipped).toBe(0);
@@ -83,13 +83,13 @@ describeTorch('DistributedDataParallel through torchrun', () => {
     const run = await done;
     expect(run.code).not.toBe(0);
     const status = readRunStatus(runDir)!;
-    expect(['failed', 'interrupted']).toContain(openRun(runDir).effectiveStatus);
+    expect(['failed', 'interrupted']).toContain(readRun(runDir).effective.status);
     expect(status.message ?? '').toMatch(/DistributedDataParallel run \(2 processes\) stopped|terminated/);
     const last = listCheckpoints(runDir)[0];
 
     const resumed = trainStandalone(runDir);
     expect(resumed.status, resumed.stderr).toBe(0);
-    expect(openRun(runDir).effectiveStatus).toBe('finished');
+    expect(readRun(runDir).effective.status).toBe('finished');
     const steps = readMetrics(runDir).events.flatMap((e) => (e.type === 'step' ? [e.step] : []));
     expect(steps[steps.length - 1]).toBe(200);
     expect(steps).toContain(last.step + 1);

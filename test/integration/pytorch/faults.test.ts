@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listCheckpoints } from '../../../main/engine/runs/checkpoint';
-import { openRun, readMetrics, readRunConfig, readRunStatus, readRunSummary } from '../../../main/engine/runs/run-store';
+import { readRun, readMetrics, readRunConfig, readRunStatus, readRunSummary } from '../../../main/engine/runs/run-store';
 import { describeTorch } from '../../support/python';
 import { PT_MODEL, preparePtRun, ptSettings, tempRoot, trainStandalone, writeTfjsInitialCheckpoint } from '../../support/pytorch-runs';
 
@@ -67,7 +67,7 @@ describeTorch('the PyTorch engine on bad input', () => {
     r = trainStandalone(uncached);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/has no dataset cache \(dataset\/index\.json\); the PyTorch engine trains a prepared run: create it with `densenet-workbench train --backend pytorch --prepare-only`/);
-    expect(openRun(uncached).effectiveStatus).toBe('failed');
+    expect(readRun(uncached).effective.status).toBe('failed');
   });
 
   it('refuses a checkpoint of a newer format instead of guessing, and keeps it', () => {

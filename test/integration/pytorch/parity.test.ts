@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRng, deriveSeed, shuffleInPlace, loadDataset } from '../../../main/engine/data';
 import { torchvisionNameMap } from '../../../main/engine/model/torchvision';
-import { restoreModel } from '../../../main/engine/train/restore';
+import { restoreModel } from '../../../main/engine/run/open-run';
 import { datasetSource } from '../../../main/engine/train/dataset-source';
 import { learningRateAt } from '../../../main/engine/train/schedules';
 import { readRunConfig } from '../../../main/engine/runs/run-store';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listCheckpoints } from '../../../main/engine/runs/checkpoint';
-import { openRun, readMetrics, readRunStatus } from '../../../main/engine/runs/run-store';
+import { readRun, readMetrics, readRunStatus } from '../../../main/engine/runs/run-store';
 import { CHECKPOINT_WRITTEN_PATTERN, TrainerEventSchema, type TrainerEvent } from '../../../shared/protocol';
 import { describeTorch } from '../../support/python';
 import { PT_MODEL, preparePtRun, protocolTrainer, ptSettings, stepLosses, tempRoot, trainStandalone } from '../../support/pytorch-runs';
@@ -107,13 +107,13 @@ describeTorch('the Python trainer over the trainer protocol', () => {
       t.send({ type: 'stop' });
       const stopped = await t.waitFor((e) => e.type === 'finished');
       expect(stopped).toMatchObject({ reason: 'stopped' });
-      expect(readRunStatus(runDir)?.status).toBe('stopped');
+      expect(readRunStatus(runDir)).toMatchObject({ status: 'finished', reason: 'stopped' });
       expect(listCheckpoints(runDir)[0]).toMatchObject({ reason: 'stop', step: (stopped as { step: number }).step });
 
       t.send({ type: 'resumeRun', runDir });
       const done = await t.waitFor((e) => e.type === 'finished' && e.reason === 'completed');
       expect(done).toMatchObject({ step: 18, epoch: 3 });
-      expect(openRun(runDir).effectiveStatus).toBe('finished');
+      expect(readRun(runDir).effective.status).toBe('finished');
       // Every step once, in order, with the uninterrupted run's loss: the resume restored weights,
       // momentum, the data order mid-epoch and the dropout masks.
       expect(stepLosses(runDir)).toEqual(reference);
@@ -136,7 +136,7 @@ describeTorch('the Python trainer over the trainer protocol', () => {
     await first.waitFor((e) => e.type === 'step' && e.step === 9);
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
-    expect(openRun(runDir).effectiveStatus).toBe('interrupted');
+    expect(readRun(runDir).effective.status).toBe('interrupted');
     const last = listCheckpoints(runDir)[0];
     expect(last.step).toBeGreaterThanOrEqual(8);
 
@@ -145,7 +145,7 @@ describeTorch('the Python trainer over the trainer protocol', () => {
       await second.waitFor((e) => e.type === 'ready');
       second.send({ type: 'resumeRun', runDir });
       await second.waitFor((e) => e.type === 'finished');
-      expect(openRun(runDir).effectiveStatus).toBe('finished');
+      expect(readRun(runDir).effective.status).toBe('finished');
       const resumed = second.events.flatMap((e) => (e.type === 'step' ? [[e.step, e.loss]] : []));
       expect(resumed[0][0]).toBe(last.step + 1);
       for (const [step, loss] of resumed) expect(loss).toBe(reference[step - 1]);

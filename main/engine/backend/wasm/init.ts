@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
+import { WASM_HEAP_MAX } from '../../../../shared/memory-plan';
 import { guardXnnKernels, hookXnnPrints, installHeapGuard } from './heap-guard';
 import { registerTrainingKernels } from './register';
 import { workerPool } from './pool';
@@ -31,8 +32,6 @@ export function trainingKernels(): SimdKernels | null {
   return kernels;
 }
 
-/** wasm32's largest heap as tfjs-backend-wasm's glue allows it (4 GiB less one page). */
-export const WASM_HEAP_MAX = 4294901760;
 
 export interface WasmInitOptions {
   /**

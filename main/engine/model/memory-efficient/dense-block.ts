@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { bnApply, bnGrad, bnTrain, updateMovingAverage, type BatchStats } from './batch-norm';
-import { convFilterGrad, convInputGrad, convSame, dropoutMultiplier, reluGrad, seededDropout } from './ops';
+import { bnReluApply, bnReluGrad, bnReluTrain, updateMovingAverage, type BatchStats } from './batch-norm';
+import { convFilterGrad, convInputGrad, convSame, dropoutMultiplier, seededDropout } from './ops';
 
 /**
  * A whole dense block (Huang et al. §3, Eq. 2) as one differentiable op that stores only what
@@ -47,11 +47,12 @@ function weightsOf(l: DenseLayerParams): tf.Variable[] {
   return l.conv1 && l.bn1 ? [l.bn0.gamma, l.bn0.beta, l.conv1, l.bn1.gamma, l.bn1.beta, l.conv2] : [l.bn0.gamma, l.bn0.beta, l.conv2];
 }
 
-function trainBn(x: tf.Tensor, p: BatchNormParams): { y: tf.Tensor; stats: BatchStats } {
-  const { y, mean, variance } = bnTrain(x, p.gamma, p.beta, p.epsilon);
+/** BN in training mode and the ReLU after it, updating the moving statistics as the BN layer would. */
+function trainBnRelu(x: tf.Tensor, p: BatchNormParams): { r: tf.Tensor; stats: BatchStats } {
+  const { r, mean, variance } = bnReluTrain(x, p.gamma, p.beta, p.epsilon);
   updateMovingAverage(p.movingMean, mean, p.momentum);
   updateMovingAverage(p.movingVariance, variance, p.momentum);
-  return { y, stats: { mean, variance } };
+  return { r, stats: { mean, variance } };
 }
 
 function dropout(x: tf.Tensor, rate: number): { y: tf.Tensor; seed?: number } {
@@ -64,20 +65,18 @@ function dropout(x: tf.Tensor, rate: number): { y: tf.Tensor; seed?: number } {
 /** Forward of one layer: its k new maps, plus what its backward pass needs. */
 function layerForward(pieces: tf.Tensor[], l: DenseLayerParams): { y: tf.Tensor; record: LayerRecord } {
   const x = pieces.length === 1 ? pieces[0] : tf.concat(pieces, 3);
-  const bn0 = trainBn(x, l.bn0);
+  const bn0 = trainBnRelu(x, l.bn0);
   if (x !== pieces[0]) x.dispose();
-  let h = tf.relu(bn0.y);
-  bn0.y.dispose();
+  let h = bn0.r;
   const record: LayerRecord = { s0: bn0.stats };
   if (l.conv1 && l.bn1) {
     const z1 = dropout(convSame(h, l.conv1), l.dropRate);
     h.dispose();
     record.z1 = z1.y;
     record.seed1 = z1.seed;
-    const bn1 = trainBn(z1.y, l.bn1);
+    const bn1 = trainBnRelu(z1.y, l.bn1);
     record.s1 = bn1.stats;
-    h = tf.relu(bn1.y);
-    bn1.y.dispose();
+    h = bn1.r;
   }
   const z2 = dropout(convSame(h, l.conv2), l.dropRate);
   h.dispose();
@@ -92,21 +91,21 @@ function layerForward(pieces: tf.Tensor[], l: DenseLayerParams): { y: tf.Tensor;
 function layerBackward(pieces: tf.Tensor[], l: DenseLayerParams, r: LayerRecord, dy: tf.Tensor): { dx: tf.Tensor; dw: tf.Tensor[] } {
   return tf.tidy(() => {
     const x = pieces.length === 1 ? pieces[0] : tf.concat(pieces, 3);
-    const r0 = tf.relu(bnApply(x, r.s0, l.bn0.gamma, l.bn0.beta, l.bn0.epsilon));
-    const r1 = l.bn1 && r.z1 && r.s1 ? tf.relu(bnApply(r.z1, r.s1, l.bn1.gamma, l.bn1.beta, l.bn1.epsilon)) : null;
+    const r0 = bnReluApply(x, r.s0, l.bn0.gamma, l.bn0.beta, l.bn0.epsilon);
+    const r1 = l.bn1 && r.z1 && r.s1 ? bnReluApply(r.z1, r.s1, l.bn1.gamma, l.bn1.beta, l.bn1.epsilon) : null;
     const h = r1 ?? r0;
     const dz2 = r.seed2 !== undefined ? tf.mul(dy, dropoutMultiplier(dy.shape, l.dropRate, r.seed2)) : dy;
     const dw2 = convFilterGrad(h, dz2, l.conv2.shape);
     let dr0 = convInputGrad(dz2, l.conv2, h.shape);
     const dw: tf.Tensor[] = [];
     if (l.conv1 && l.bn1 && r1 && r.z1 && r.s1) {
-      const b1 = bnGrad(reluGrad(dr0, r1), r.z1, r.s1, l.bn1.gamma, l.bn1.epsilon);
+      const b1 = bnReluGrad(dr0, r1, r.z1, r.s1, l.bn1.gamma, l.bn1.epsilon);
       const dz1 = r.seed1 !== undefined ? tf.mul(b1.dx, dropoutMultiplier(b1.dx.shape, l.dropRate, r.seed1)) : b1.dx;
       dw.push(convFilterGrad(r0, dz1, l.conv1.shape));
       dr0 = convInputGrad(dz1, l.conv1, r0.shape);
       dw.push(b1.dgamma, b1.dbeta);
     }
-    const b0 = bnGrad(reluGrad(dr0, r0), x, r.s0, l.bn0.gamma, l.bn0.epsilon);
+    const b0 = bnReluGrad(dr0, r0, x, r.s0, l.bn0.gamma, l.bn0.epsilon);
     return { dx: b0.dx, dw: [b0.dgamma, b0.dbeta, ...dw, dw2] };
   });
 }

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { RELU_GRAD } from '../../backend/wasm/kernels/DnwReluGrad';
 
 /**
  * The pieces of a backward pass the memory-efficient dense block writes out by hand. They call the
@@ -19,12 +18,6 @@ export function convFilterGrad(x: tf.Tensor, dy: tf.Tensor, filterShape: number[
 
 export function convInputGrad(dy: tf.Tensor, filter: tf.Tensor, inputShape: number[]): tf.Tensor {
   return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...SAME, inputShape }) as tf.Tensor;
-}
-
-/** dy where y = relu(x) > 0 (y > 0 exactly where x > 0), in one pass where the backend has the fused kernel. */
-export function reluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  if (tf.getKernel(RELU_GRAD, tf.getBackend()) != null) return tf.engine().runKernel(RELU_GRAD, { dy, x: y }) as tf.Tensor;
-  return tf.tidy(() => tf.mul(dy, tf.step(y)));
 }
 
 /**

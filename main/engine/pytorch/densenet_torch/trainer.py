@@ -98,12 +98,14 @@ class RunTrainer:
         config: Optional[Dict[str, Any]] = None
         pid = os.getpid()
 
-        def status(value: str, message: Optional[str] = None, best: Any = "keep", last_val: Any = "keep") -> None:
+        def status(value: str, message: Optional[str] = None, best: Any = "keep", last_val: Any = "keep", reason: Optional[str] = None) -> None:
+            # `value` is a run status of the lifecycle (shared/run/lifecycle.ts); `reason` says why a finished run finished.
             if config is None or not self.dist.main:
                 return
             previous = read_status(run_dir) or {}
             write_status(run_dir, {
-                "status": value, "pid": pid if value in ("running", "paused") else None, **progress, "epochs": config["settings"]["epochs"],
+                "status": value, "reason": reason, "pid": pid if value in ("created", "running", "paused", "stopping") else None,
+                **progress, "epochs": config["settings"]["epochs"],
                 "best": previous.get("best") if best == "keep" else best,
                 "lastValAccuracy": previous.get("lastValAccuracy") if last_val == "keep" else last_val,
                 **({"message": message} if message else {}),
@@ -115,7 +117,7 @@ class RunTrainer:
         control.listeners.append(on_control)
 
         try:
-            self.state("loading")
+            self.state("created")
             config = read_config(run_dir)
             settings = dict(config["settings"])
             if self.dist.main:
@@ -272,8 +274,7 @@ class RunTrainer:
                                         "epoch": progress["epoch"], "seconds": (self.now() - started) / 1000, "best": None,
                                         "last": dict(_EMPTY), "message": message})
             self.emit({"type": "finished", "runId": self.run_id, "reason": "failed", "step": progress["step"], "epoch": progress["epoch"],
-                       "bestValAccuracy": None, "time": self.now()})
-            self.state("failed")
+                       "bestValAccuracy": None, "message": message, "time": self.now()})
             return "failed"
         finally:
             self.inspector = None
@@ -294,16 +295,20 @@ class RunTrainer:
         if message is None and interrupted:
             how = "left without its host" if self.stop_cause == "host-lost" else "terminated"
             message = f"The trainer was {how} and stopped at step {result.step} with a checkpoint; resume it to go on."
+        # How the session ended: a finish reason, or `interrupted` when the trainer had to go.
+        end = "interrupted" if interrupted else result.reason
         if self.dist.main:
-            write_summary(run_dir, {"id": self.run_id, "reason": result.reason, "finished": _iso(), "step": result.step, "epoch": result.epoch,
+            write_summary(run_dir, {"id": self.run_id, "reason": end, "finished": _iso(), "step": result.step, "epoch": result.epoch,
                                     "seconds": (self.now() - started) / 1000, "best": result.best, "last": result.last,
                                     **({"message": message} if message else {})})
-        status(final, message, best=result.best)
+        if interrupted:
+            status("interrupted", message, best=result.best)
+        else:
+            status("finished", message, best=result.best, reason=result.reason)
         if result.reason == "diverged":
             self.error(UserError(result.message or "The run diverged."), True)
-        self.emit({"type": "finished", "runId": self.run_id, "reason": result.reason, "step": result.step, "epoch": result.epoch,
-                   "bestValAccuracy": (result.best or {}).get("valAccuracy"), "time": self.now()})
-        self.state("failed" if final == "failed" else "finished")
+        self.emit({"type": "finished", "runId": self.run_id, "reason": end, "step": result.step, "epoch": result.epoch,
+                   "bestValAccuracy": (result.best or {}).get("valAccuracy"), **({"message": message} if message else {}), "time": self.now()})
         return final
 
     def inspect(self, what: str, sample: int = 0, request_id: Optional[str] = None) -> None:

@@ -85,11 +85,15 @@ describe('memory-efficient dense blocks give the plain path\'s gradients', () =>
       for (const [name, g] of wasmPlain.grads) expect(relErr(g, wasmEfficient.grads.get(name)!), `wasm ${name}`).toBeLessThanOrEqual(1e-5);
       // On cpu a gradient that is a heavily cancelling sum (the stem BN's gamma) moves by more than
       // 1e-5 of itself whenever additions are reordered: the plain paths of cpu and wasm already
-      // disagree on it by ~1e-4. Such a gradient may differ by as much as the two backends do.
+      // disagree on it by ~2e-4. Such a gradient may differ by up to twice what the two backends'
+      // plain paths do; every other one by 1e-5.
+      const loose: string[] = [];
       for (const [name, g] of cpuPlain.grads) {
-        const floor = Math.max(1e-5, relErr(g, wasmPlain.grads.get(name)!));
-        expect(relErr(g, cpuEfficient.grads.get(name)!), `cpu ${name}`).toBeLessThanOrEqual(floor);
+        const err = relErr(g, cpuEfficient.grads.get(name)!);
+        if (err > 1e-5) loose.push(name);
+        expect(err, `cpu ${name}`).toBeLessThanOrEqual(Math.max(1e-5, 2 * relErr(g, wasmPlain.grads.get(name)!)));
       }
+      expect(loose.filter((n) => !n.startsWith('conv1_bn/')), 'cpu gradients off by more than 1e-5').toEqual([]);
     });
   }
 

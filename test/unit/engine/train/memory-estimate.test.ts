@@ -5,7 +5,7 @@ import { initBackend } from '../../../../main/engine/backend/index';
 import { heapGuard } from '../../../../main/engine/backend/wasm/heap-guard';
 import { buildDenseNet } from '../../../../main/engine/model/densenet';
 import { trainingForward } from '../../../../main/engine/model/memory-efficient/forward';
-import { stepEstimate } from '../../../../main/engine/train/memory-plan';
+import { stepEstimate } from '../../../../shared/memory-plan';
 import { trainVariables } from '../../../../main/engine/train/model-weights';
 import { Optimizer } from '../../../../main/engine/train/optimizers';
 import { trainStep } from '../../../../main/engine/train/step';

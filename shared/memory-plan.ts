@@ -1,16 +1,22 @@
-import { WorkbenchError } from '../../../shared/errors';
-import type { DenseNetConfig } from '../../../shared/config';
-import { stepMemory } from '../../../shared/architecture/memory';
-import type { OptimizerName } from './optimizers';
+import { stepMemory } from './architecture/memory';
+import type { DenseNetConfig } from './config';
+import { WorkbenchError } from './errors';
+import type { TrainSettings } from './training';
+
+type OptimizerName = TrainSettings['optimizer'];
+
+/** wasm32's largest heap as tfjs-backend-wasm allows it: 4 GiB less one 64 KiB page. */
+export const WASM_HEAP_MAX = 4294901760;
 
 /**
  * Decides, before the first step, how a training step fits in the wasm heap (wasm32: 4 GiB): the
  * plain dense layers, the memory-efficient ones (recomputing concatenations and BN-ReLUs in the
  * backward pass), or, as the last resort, the memory-efficient ones over micro-batches. The
- * estimates come from the architecture (shared/architecture/memory.ts), so a step that cannot fit
- * is refused with the numbers instead of running into the heap's end.
+ * estimates come from the architecture (./architecture/memory.ts), so a step that cannot fit is
+ * refused with the numbers instead of running into the heap's end. Pure: the engine plans with it
+ * before the first step, and the New-run form shows the same plan live.
  */
-export type MemoryEfficientSetting = 'auto' | 'on' | 'off';
+export type MemoryEfficientSetting = TrainSettings['memoryEfficient'];
 
 export interface MemoryPlanRequest {
   config: DenseNetConfig;

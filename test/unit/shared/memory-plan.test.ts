@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { stepMemory } from '../../../../shared/architecture/memory';
-import { getPreset } from '../../../../shared/presets';
-import { largestBatch, ModelTooLargeError, planTrainingMemory, usableHeap, type MemoryPlanRequest } from '../../../../main/engine/train/memory-plan';
+import { stepMemory } from '../../../shared/architecture/memory';
+import { getPreset } from '../../../shared/presets';
+import { largestBatch, ModelTooLargeError, planTrainingMemory, usableHeap, type MemoryPlanRequest } from '../../../shared/memory-plan';
 
 const GiB = 2 ** 30;
 const WASM32 = 4294901760;
