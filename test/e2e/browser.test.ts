@@ -177,7 +177,9 @@ describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
     await expect(page.locator('[data-test=eval-source]').innerText()).resolves.toMatch(/validation split · step 10 · checkpoint step-000000010/);
     // Evaluate now, from the best checkpoint: recorded in the run and shown in its place.
     await page.click('[data-test=evaluate]');
-    await expect.poll(() => page.locator('[data-test=eval-source]').innerText(), { timeout: 60_000 }).toMatch(/checkpoint step-0+[1-9]\d*$/);
+    await expect.poll(() => page.locator('[data-test=banners]').innerText(), { timeout: 60_000 }).toMatch(/The evaluation arrived/);
+    expect(await page.locator('[data-test=inspect-evaluation-error]').count()).toBe(0);
+    await expect(page.locator('[data-test=eval-source]').innerText()).resolves.toMatch(/checkpoint step-0+[1-9]\d*$/);
     const mistakes = page.locator('[data-test=misclassified] li');
     if ((await mistakes.count()) > 0) await expect(mistakes.first().innerText()).resolves.toMatch(/mnist \w+ #\d+/);
     await page.click('[data-test=run-ablation]');
