@@ -43,6 +43,8 @@ export class TrainRun {
   private journal: RunJournal | null = null;
   private inspector: Inspector | null = null;
   private onDemand: OnDemandInspection | null = null;
+  /** The newest checkpoint written in this session: what the end-of-run evaluation names. */
+  private lastCheckpoint: { name: string; step: number } | null = null;
   private readonly started: number;
 
   constructor(private readonly request: RunRequest, private readonly send: (event: TrainerEvent) => void, private readonly ports: TrainRunPorts = tfjsPorts) {
@@ -110,6 +112,7 @@ export class TrainRun {
       const prepared = prepareModel(data.journal, this.request.kind === 'resume', this.ports, log);
       model = prepared.model;
       const result = await this.train(data, model, prepared.resumeAt);
+      await this.evaluateAtEnd(result);
       this.end(result);
     } catch (err) {
       this.error(err, true);
@@ -155,6 +158,7 @@ export class TrainRun {
   private checkpoint(journal: RunJournal, state: CheckpointState): void {
     try {
       const written = journal.checkpoint(state);
+      this.lastCheckpoint = { name: written.name, step: written.step };
       if (state.reason === 'snapshot') this.log('info', checkpointWrittenMessage(state.step, written.name));
     } catch (err) {
       if (err instanceof NonFiniteWeightsError) {
@@ -164,6 +168,27 @@ export class TrainRun {
         `Checkpoint at step ${state.step} could not be written (${err instanceof Error ? err.message : String(err)}); the previous checkpoint is intact and training goes on.`,
         { user: false },
       ), false);
+    }
+  }
+
+  /**
+   * Every run that ends on its own or by the user's Stop is evaluated on its validation split, on
+   * the weights it ends with (the checkpoint just written holds them, and the event names it), so a
+   * finished run opens with its confusion matrix and its report has one. Not after a divergence
+   * (the weights are not finite) nor when the trainer must go (host lost, terminated): that run
+   * ends interrupted and is continued later. A failing evaluation is a warning, not the run's end.
+   */
+  private async evaluateAtEnd(result: LoopResult): Promise<void> {
+    const inspector = this.inspector;
+    if (!inspector || result.reason === 'diverged' || (result.reason === 'stopped' && this.control.stopCause !== 'user')) return;
+    if (!this.journal || this.journal.config.dataset.valSize === 0) return;
+    try {
+      inspector.setPosition(result.step, result.epoch);
+      const event = await inspector.evaluation();
+      const at = this.lastCheckpoint;
+      this.emit(at && at.step === result.step ? { ...event, checkpoint: at.name } : event);
+    } catch (err) {
+      this.warn(new WorkbenchError(`The end-of-run evaluation failed (${err instanceof Error ? err.message : String(err)}); evaluate the run from its Evaluation screen or with \`eval\`.`, { user: false }));
     }
   }
 
