@@ -8,6 +8,7 @@ import type { DatasetSpec, TrainSettings } from '../../shared/training';
 import { WorkbenchError } from '../../shared/errors';
 import { isLive } from '../../shared/run/lifecycle';
 import { initialRunState, reduceRun, type RunState } from '../../shared/run/state';
+import { takeFatalNote } from '../engine/backend/wasm/fatal-note';
 import { recordTrainerDeath } from '../engine/runs/run-journal';
 import { allocateRunDir } from '../engine/runs/run-store';
 import type { TrainerChannel, TrainerExit } from './channel';
@@ -224,10 +225,12 @@ export class TrainerHost {
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     const run = this.run;
     const live = run !== null && isLive(run.status) && this.runDir !== null;
-    let message = `The trainer process ${how}.`;
+    // A trainer that ended itself because a worker thread faulted (engine/backend/wasm) says why.
+    const note = this.channel.pid ? takeFatalNote(this.channel.pid) : null;
+    let message = `The trainer process ${how}${note ? `: ${note}` : '.'}`;
     if (live) {
-      const end = exit.signal ? 'interrupted' : 'failed';
-      message = `The trainer process ${how} during run ${run.runId}; the run is marked ${end} and can be resumed from its last checkpoint.`;
+      const end = exit.signal && !note ? 'interrupted' : 'failed';
+      message = `The trainer process ${how} during run ${run.runId}${note ? `: ${note}` : ''}; the run is marked ${end} and can be resumed from its last checkpoint.`;
       this.recordDeath(this.runDir!, end, message);
     }
     this.exitInfo = { ...exit, runId: run?.runId ?? null, runDir: this.runDir, finished: !live, message };
