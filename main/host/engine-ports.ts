@@ -123,9 +123,15 @@ export function enginePorts(options: EnginePortsOptions): EnginePorts {
   let backend: Promise<BackendInfo> | null = null;
   function backendInfo(): Promise<BackendInfo> {
     // The host's own view of the backends; the trainer reports the one it used in each run's config.
-    backend ??= import('../engine/backend').then(async ({ initBackend }) => {
-      const r = await initBackend('auto');
-      return { name: r.name, flavour: r.flavour, version: r.version, device: r.device, threads: r.threads, simd: r.simd, skipped: r.skipped.map((s) => ({ backend: s.backend, reason: s.reason })) };
+    backend ??= Promise.all([import('../engine/backend'), import('../engine/pytorch/detect')]).then(async ([{ initBackend }, { detectPyTorch }]) => {
+      const [r, d] = await Promise.all([initBackend('auto'), detectPyTorch()]);
+      const gpu = d.probe?.gpus?.[0];
+      const pytorch = {
+        python: d.python, gpu: d.gpu, why: d.why, passedOver: d.passedOver.map((p) => ({ python: p.python, reason: p.reason })),
+        ...(d.probe?.torch ? { torch: d.probe.torch } : {}),
+        ...(gpu ? { device: gpu.name, memoryBytes: gpu.memoryBytes } : d.probe?.cpu ? { device: d.probe.cpu, memoryBytes: d.probe.memoryBytes ?? null } : {}),
+      };
+      return { name: r.name, flavour: r.flavour, version: r.version, device: r.device, threads: r.threads, simd: r.simd, skipped: r.skipped.map((s) => ({ backend: s.backend, reason: s.reason })), pytorch };
     });
     return backend;
   }
