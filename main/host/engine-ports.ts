@@ -4,6 +4,8 @@ import type { BackendInfo, ExportResult, RunInfo, ScanResult } from '../../share
 import { WorkbenchError } from '../../shared/errors';
 import { runFields } from '../../shared/run/state';
 import type { DatasetSpec, TrainSettings } from '../../shared/training';
+import { METRICS_FILE, readMetricsFile } from '../engine/runs/metrics-log';
+import { MetricsFollower } from '../engine/runs/metrics-follower';
 import * as store from '../engine/runs/run-store';
 import type { TrainerChannel } from '../trainer/channel';
 import { TrainerHost } from '../trainer/host';
@@ -98,6 +100,14 @@ export function fileRunStore(runsDir: string): RunStorePort {
     },
     async events(id) {
       return store.readMetrics(runDir(runsDir, id)).events;
+    },
+    async follow(id, onEvents) {
+      const dir = runDir(runsDir, id);
+      const file = path.join(dir, METRICS_FILE);
+      const { events, end } = readMetricsFile(file);
+      const follower = new MetricsFollower(file, onEvents, end);
+      follower.start();
+      return { events, stop: () => follower.stop() };
     },
     async rename(id, name) {
       const dir = runDir(runsDir, id);
