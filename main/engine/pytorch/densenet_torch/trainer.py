@@ -195,8 +195,9 @@ class RunTrainer:
             model: nn.Module = raw
             if self.dist.enabled:
                 from torch.nn.parallel import DistributedDataParallel
+                # Gradients as views into DDP's buckets: no copy into them, and no layout mismatch to warn about.
                 model = DistributedDataParallel(raw, device_ids=[choice.device.index] if choice.kind == "cuda" else None,
-                                                process_group=self.dist.group)
+                                                process_group=self.dist.group, gradient_as_bucket_view=True)
             raw.train()
 
             to_input = _input_converter(choice)
