@@ -4,7 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { DenseNetConfig } from '../../../shared/config';
 import { WorkbenchError } from '../../../shared/errors';
 import type { StartFrom, WeightsSourceInfo } from '../../../shared/start-from';
-import { PREPROCESSING_FILE, readPreprocessing } from '../export/preprocessing';
+import { PREPROCESSING_FILE, readPreprocessing, type Preprocessing } from '../export/preprocessing';
 import { loadCheckpoint, type NamedArray } from '../runs/checkpoint';
 import { readRunConfig, resolveRunDir } from '../runs/run-store';
 import { getModelWeights } from '../train/model-weights';
@@ -70,18 +70,25 @@ export interface InitialWeights {
   note: string;
 }
 
-/** The source's weights for `model` (built from `config`), checked against its architecture. */
-export async function loadStartFrom(from: Exclude<StartFrom, { kind: 'scratch' }>, config: DenseNetConfig, model: tf.LayersModel, runsRoot = 'runs'): Promise<InitialWeights> {
+/**
+ * The source's weights for `model` (built from `config`), checked against its architecture. The
+ * classifier is replaced when the class count differs, or when the source names its classes
+ * (a run, a workbench export) and they are not `classNames`.
+ */
+export async function loadStartFrom(from: Exclude<StartFrom, { kind: 'scratch' }>, config: DenseNetConfig, model: tf.LayersModel, classNames?: string[], runsRoot = 'runs'): Promise<InitialWeights> {
+  const others = (names: string[]) => classNames !== undefined && names.join('\n') !== classNames.join('\n');
   if (from.kind === 'weights') {
     const { tensors } = await readWeightsFile(from.file);
     checkArchitecture(tensors, config, from.file);
     const bad = shapeMismatches(tensors, { ...config, inputChannels: config.inputShape[2] });
     if (bad.length) throw new WorkbenchError(`${from.file} does not fit ${config.variant}: ${bad[0]}.`);
-    const { weights, headReplaced } = mapTorchvisionWeights(tensors, config, model, from.file);
+    const exported = exportedPreprocessing(from.file);
+    const { weights, headReplaced } = mapTorchvisionWeights(tensors, config, model, from.file, exported !== null && others(exported.classes));
     return { weights, headReplaced, note: `Starting from the weights in ${from.file}${headReplaced ? ', with a new classifier' : ''}.` };
   }
   const dir = resolveRunDir(from.run, runsRoot);
-  const source = readRunConfig(dir).model;
+  const sourceConfig = readRunConfig(dir);
+  const source = sourceConfig.model;
   const differ: string[] = ARCHITECTURE_KEYS.filter((k) => JSON.stringify(source[k]) !== JSON.stringify(config[k])).map((k) => FIELD_NAMES[k]);
   if (source.inputShape[2] !== config.inputShape[2]) differ.push('input channels');
   if (differ.length) {
@@ -91,7 +98,7 @@ export async function loadStartFrom(from: Exclude<StartFrom, { kind: 'scratch' }
     );
   }
   const ckpt = loadCheckpoint(dir, from.checkpoint);
-  const headReplaced = source.classes !== config.classes;
+  const headReplaced = source.classes !== config.classes || others(sourceConfig.dataset.classes);
   const fresh = new Map(getModelWeights(model).map((w) => [w.name, w]));
   const weights = ckpt.weights.map((w) => (headReplaced && w.name.startsWith('predictions/') ? fresh.get(w.name)! : w));
   return {
@@ -106,7 +113,7 @@ function pick(a: Architecture & Record<string, unknown>): Architecture {
 }
 
 /** The preprocessing.json of a workbench torchvision export the file sits in, if it is one. */
-function exportedPreprocessing(file: string) {
+export function exportedPreprocessing(file: string): Preprocessing | null {
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(path.join(dir, PREPROCESSING_FILE))) return null;
   try {
