@@ -46,7 +46,7 @@ export const SETTING_LABELS: Record<string, string> = {
 export const FINE_TUNE_LABELS: Record<string, string> = {
   headEpochs: 'Classifier-only epochs',
   lrFactor: 'The learning-rate factor after unfreezing',
-  trainBatchNorm: 'Updating batch-norm statistics',
+  freezeBatchNorm: 'Keeping the batch-norm statistics',
 };
 
 /** Bounds this large mean "no upper bound" (zod's int() caps at MAX_SAFE_INTEGER). */
@@ -139,7 +139,7 @@ export function validateSettings(settings: unknown): ConfigProblem[] {
     }
     if (field === 'earlyStopping' || field === 'augment' || field === 'fineTune') {
       const shapeOf = field === 'augment' ? 'two switches, {padCrop, flip}'
-        : field === 'fineTune' ? 'off (null), or {headEpochs, lrFactor, trainBatchNorm}'
+        : field === 'fineTune' ? 'off (null), or {headEpochs, lrFactor, freezeBatchNorm}'
         : 'off (null), or {metric: "valLoss" or "valAccuracy", patience: a whole number ≥ 1, minDelta ≥ 0}';
       problems.push({ field, value: record[field], message: `${label} must be ${shapeOf}; got ${formatValue(record[field])}.` });
       continue;

@@ -5,30 +5,30 @@ import { FineTuneSchema, type FineTune } from '../../shared/training';
 /**
  * The fine-tune recipe's flags, shared by `import` and `train`: `--head-epochs N` (the classifier
  * alone for N epochs, then every layer), `--lr-factor X` (the learning rate after unfreezing, as a
- * factor of --lr) and `--train-bn` (batch norms update their statistics after unfreezing). Any of
- * them turns the recipe on; the others keep their defaults (3 epochs, 0.1, off).
+ * factor of --lr) and `--freeze-bn` (batch norms keep the pretrained statistics after unfreezing
+ * too). Any of them turns the recipe on; the others keep their defaults (3 epochs, 0.1, off).
  */
 export interface FineTuneFlags {
   headEpochs?: string;
   lrFactor?: string;
-  trainBn?: boolean;
+  freezeBn?: boolean;
 }
 
 export function addFineTuneOptions(command: Command): Command {
   return command
     .option('--head-epochs <n>', 'fine-tune in two phases: train only the classifier for N epochs (features frozen, batch norms in inference mode), then every layer')
     .option('--lr-factor <x>', 'fine-tuning: the learning rate after unfreezing, as a factor of --lr (default 0.1)')
-    .option('--train-bn', 'fine-tuning: let batch norms update their statistics after unfreezing (default: they keep the pretrained ones)');
+    .option('--freeze-bn', 'fine-tuning: batch norms keep the pretrained statistics after unfreezing too (default: they update them)');
 }
 
 /** The recipe the flags ask for, or null when none was given. */
 export function fineTuneFromFlags(flags: FineTuneFlags, epochs?: number): FineTune | null {
-  if (flags.headEpochs === undefined && flags.lrFactor === undefined && !flags.trainBn) return null;
+  if (flags.headEpochs === undefined && flags.lrFactor === undefined && !flags.freezeBn) return null;
   const number = (text: string | undefined) => (text === undefined ? undefined : text.trim() === '' ? Number.NaN : Number(text));
   const parsed = FineTuneSchema.safeParse({
     ...(flags.headEpochs !== undefined ? { headEpochs: number(flags.headEpochs) } : {}),
     ...(flags.lrFactor !== undefined ? { lrFactor: number(flags.lrFactor) } : {}),
-    trainBatchNorm: Boolean(flags.trainBn),
+    freezeBatchNorm: Boolean(flags.freezeBn),
   });
   if (!parsed.success) {
     const field = String(parsed.error.issues[0].path[0]);

@@ -42,7 +42,7 @@ describe('CLI: import, export, report, predict', () => {
     const out = await cli('import', '--weights', 'test/fixtures/pth/tiny_densenet.pth', '--input', '32x32x3', '--classes', '4', '--head-epochs', '2', '--epochs', '6', '--out', run);
     expect(out).toContain('Fine-tuning in two phases: the classifier alone for 2 epochs, then every layer at the learning rate × 0.1; `resume` the run to train it.');
     const config = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8'));
-    expect(config.settings).toMatchObject({ epochs: 6, fineTune: { headEpochs: 2, lrFactor: 0.1, trainBatchNorm: false } });
+    expect(config.settings).toMatchObject({ epochs: 6, fineTune: { headEpochs: 2, lrFactor: 0.1, freezeBatchNorm: false } });
   });
 
   it('imports the torchvision fixture, exports it to ONNX and predicts a JPEG with the export', async () => {

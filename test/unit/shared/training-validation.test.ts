@@ -25,7 +25,7 @@ describe('validateSettings', () => {
   });
 
   it('checks the fine-tune recipe field by field, and its classifier-only epochs against the run’s', () => {
-    const ft = { headEpochs: 2, lrFactor: 0.1, trainBatchNorm: false };
+    const ft = { headEpochs: 2, lrFactor: 0.1, freezeBatchNorm: false };
     expect(validateSettings({ ...base, fineTune: ft })).toEqual([]);
     expect(messages({ fineTune: { ...ft, headEpochs: -1 } })).toEqual(['fineTune.headEpochs: Classifier-only epochs must be a whole number from 0 to 100,000; got -1.']);
     expect(messages({ fineTune: { ...ft, lrFactor: 2 } })).toEqual(['fineTune.lrFactor: The learning-rate factor after unfreezing must be a number in (0, 1]; got 2.']);
