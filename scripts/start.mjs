@@ -8,6 +8,8 @@
 //
 //   npm start                 desktop app, or browser mode as a fallback
 //   npm start -- --browser    browser mode straight away
+//   npm start -- --root DIR   the dataset folders the UI may browse (repeatable; default: your
+//                             home folder), passed on to the app or to serve
 //
 // Environment: WORKBENCH_ELECTRON_INSTALL_TIMEOUT_MS (default 120000) bounds the installer;
 // BROWSER=none stops it opening a browser in browser mode.
@@ -15,11 +17,29 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ROOT, buildElectron } from './build-electron.mjs';
 
 const require = createRequire(import.meta.url);
 const say = (line) => process.stderr.write(`${line}\n`);
+
+/**
+ * `--root DIR` and `--root=DIR`, repeatable, in order, as absolute paths. npm runs this script from
+ * the checkout, so a relative folder is taken from where `npm start` was typed (INIT_CWD).
+ */
+function rootsFromArgs(args) {
+  const roots = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--root') {
+      const dir = args[i + 1];
+      if (dir === undefined || dir.startsWith('--')) throw new Error('--root needs a folder, e.g. npm start -- --root ~/datasets.');
+      roots.push(dir);
+      i++;
+    } else if (arg.startsWith('--root=')) roots.push(arg.slice('--root='.length));
+  }
+  return roots.map((r) => resolve(process.env.INIT_CWD ?? process.cwd(), r));
+}
 
 /** The Electron executable if it is installed, else null (require('electron') throws or names a missing file). */
 function electronBinary() {
@@ -109,12 +129,12 @@ function forwardSignals(child) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
-async function launchElectron(binary) {
+async function launchElectron(binary, roots) {
   await Promise.all([buildRendererIfStale(), buildElectron()]);
   const env = { ...process.env };
   // Set by some shells and tools; it would make Electron behave as plain Node.
   delete env.ELECTRON_RUN_AS_NODE;
-  const child = spawn(binary, [ROOT], { cwd: ROOT, stdio: 'inherit', env });
+  const child = spawn(binary, [ROOT, ...roots.flatMap((r) => ['--root', r])], { cwd: ROOT, stdio: 'inherit', env });
   forwardSignals(child);
 }
 
@@ -135,11 +155,11 @@ function openBrowser(url) {
   }
 }
 
-async function launchBrowserMode() {
+async function launchBrowserMode(roots) {
   await buildRendererIfStale();
-  // The home folder is the browsing root, as the desktop app's folder picker would be; the
-  // built-in datasets need none. start.mjs opens the browser itself (below), hence --no-open.
-  const args = ['serve', '--no-open', '--root', homedir()];
+  // The --root folders, else the home folder, as the desktop app's folder picker would start
+  // there; the built-in datasets need none. start.mjs opens the browser itself (below), hence --no-open.
+  const args = ['serve', '--no-open', ...(roots.length ? roots : [homedir()]).flatMap((r) => ['--root', r])];
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'densenet-workbench.mjs'), ...args], {
     cwd: ROOT,
     stdio: ['inherit', 'pipe', 'inherit'],
@@ -160,7 +180,8 @@ async function launchBrowserMode() {
 }
 
 async function main() {
-  if (process.argv.includes('--browser')) return launchBrowserMode();
+  const roots = rootsFromArgs(process.argv.slice(2));
+  if (process.argv.includes('--browser')) return launchBrowserMode(roots);
   let binary = electronBinary();
   if (!binary) {
     const timeoutMs = Number(process.env.WORKBENCH_ELECTRON_INSTALL_TIMEOUT_MS) || 120_000;
@@ -172,10 +193,10 @@ async function main() {
         `Electron's binary could not be downloaded (${why}); opening the workbench in browser mode instead. ` +
           'To get the desktop app: check your network (or set ELECTRON_MIRROR), then run `node node_modules/electron/install.js` and `npm start` again.',
       );
-      return launchBrowserMode();
+      return launchBrowserMode(roots);
     }
   }
-  return launchElectron(binary);
+  return launchElectron(binary, roots);
 }
 
 main().catch((err) => {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { CoreEventSchemas, DenseNetConfigSchema, ErrorDataSchema, InspectCommandSchema, InspectEventSchemas } from './protocol';
+import { CoreEventSchemas, ErrorDataSchema, InspectCommandSchema, InspectEventSchemas, type TrainerEvent } from './protocol';
+import { RunFieldsSchema, RunStateSchema } from './run/state';
+import { ValidDenseNetConfigSchema } from './validation';
 import { DatasetSpecSchema, TrainSettingsSchema } from './training';
 
 /**
@@ -42,7 +44,7 @@ export type ListFolderRequest = z.input<typeof ListFolderRequestSchema>;
 
 export const StartRunRequestSchema = z.object({
   name: z.string().max(200).optional(),
-  model: DenseNetConfigSchema,
+  model: ValidDenseNetConfigSchema,
   settings: TrainSettingsSchema,
   dataset: DatasetSpecSchema,
 });
@@ -140,34 +142,31 @@ export const FolderListingSchema = z.object({
 });
 export type FolderListing = z.infer<typeof FolderListingSchema>;
 
-export const RunStatusSchema = z.enum(['created', 'running', 'paused', 'stopping', 'finished', 'stopped', 'failed', 'interrupted']);
-export type RunStatus = z.infer<typeof RunStatusSchema>;
-
+/** A run as the run list shows it: its name and origin, and its state's fields (shared/run/state.ts `runFields`). */
 export const RunInfoSchema = z.object({
   id: runId,
   name: z.string(),
-  status: RunStatusSchema,
   /** ISO 8601. */
   created: z.string(),
   variant: z.string(),
   /** Human label of the dataset, e.g. `fashion-mnist` or a folder name. */
   dataset: z.string(),
-  epoch: z.number().int().min(0),
-  epochs: z.number().int().min(0),
-  step: z.number().int().min(0),
-  bestValAccuracy: finite.nullable(),
-  lastValAccuracy: finite.nullable(),
-});
+}).extend(RunFieldsSchema.shape);
 export type RunInfo = z.infer<typeof RunInfoSchema>;
 
-/** The live trainer as the host sees it. */
-export const ActiveRunSchema = z.object({
-  runId: runId.nullable(),
-  state: z.enum(['idle', 'loading', 'running', 'paused', 'stopping', 'finished', 'failed']),
-});
+/** The host's trainer's run as its events leave it (shared/run/state.ts); null when none was started. */
+export const ActiveRunSchema = RunStateSchema.nullable();
 export type ActiveRun = z.infer<typeof ActiveRunSchema>;
 
-export const ExportResultSchema = z.object({ outDir: z.string(), files: z.array(z.string()) });
+export const ExportResultSchema = z.object({
+  outDir: z.string(),
+  files: z.array(z.string()),
+  /**
+   * When the export lies inside the run's folder: its folder and files relative to the run folder,
+   * with `/`. Browser mode serves them as downloads (`/download/<run id>/<path>`, a folder with `?zip=1`).
+   */
+  inRun: z.object({ dir: z.string(), files: z.array(z.string()) }).optional(),
+});
 export type ExportResult = z.infer<typeof ExportResultSchema>;
 
 // ---- events ----------------------------------------------------------------------------------
@@ -199,9 +198,16 @@ export const HostEventSchema = z.discriminatedUnion('type', [
 ]);
 export type HostEvent = z.infer<typeof HostEventSchema>;
 
+const HOST_ONLY = new Set<string>([TrainerExitEventSchema, RunsChangedEventSchema, DatasetChosenEventSchema, OpenRunRequestEventSchema].map((s) => s.shape.type.value));
+
+/** True for the events a trainer sent (shared/protocol), as opposed to the host's own. */
+export function isTrainerEvent(e: HostEvent): e is TrainerEvent {
+  return !HOST_ONLY.has(e.type);
+}
+
 export const OpenedRunSchema = z.object({
   info: RunInfoSchema,
-  model: DenseNetConfigSchema,
+  model: ValidDenseNetConfigSchema,
   settings: TrainSettingsSchema,
   dataset: DatasetSpecSchema,
   classes: z.array(z.string()),

@@ -13,6 +13,8 @@ export interface ImageStats {
   sizes: Record<string, number>;
   /** Images whose header says grayscale, and those in colour. */
   modes?: { gray: number; color: number };
+  /** The counts are of readable headers (a quick scan), so a truncated file may be among them. */
+  headersOnly?: boolean;
 }
 
 export interface InputChoice {
@@ -58,7 +60,8 @@ export function chooseInputShape(stats: ImageStats, model: DenseNetConfig, fallb
     : 'grayscale, since every image is';
   const top = sizesByCount(stats.sizes)[0];
   const [w, h] = top ? top.size.split('x').map(Number) : [NaN, NaN];
-  const shown = top ? `${top.size.replace('x', '×')}${total > 0 ? ` (${top.count} of ${total} images)` : ''}` : '';
+  const counted = stats.headersOnly ? 'image headers' : 'images';
+  const shown = top ? `${top.size.replace('x', '×')}${total > 0 ? ` (${top.count} of ${total} ${counted})` : ''}` : '';
   const fallbackShape: [number, number, number] = [fallback[0], fallback[1], channels];
   const preset = `${model.variant === 'custom' ? 'the model' : model.variant}'s input size`;
   const say = (shape: [number, number, number], why: string): InputChoice => ({ inputShape: shape, reason: `Input ${shape.join('×')}: ${why}; ${mode}.` });
@@ -70,5 +73,5 @@ export function chooseInputShape(stats: ImageStats, model: DenseNetConfig, fallb
   const native: [number, number, number] = [h, w, channels];
   const problem = validateConfig({ ...model, inputShape: native }).find((p) => p.field.startsWith('inputShape'));
   if (problem) return say(fallbackShape, `${preset}, since the most common image size, ${shown}, is too small for this architecture`);
-  return say(native, `the most common image size, ${shown}`);
+  return say(native, total > 0 ? `the most common image size, ${shown}` : `the images' size, ${shown}`);
 }

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { ConfigProblem } from './config';
 import { FineTuneSchema, TrainSettingsSchema } from './training';
-import { formatValue } from './validation';
+import { formatValue } from './config';
 
 /** The form's label of each field, for the sentences. */
 export const SETTING_LABELS: Record<string, string> = {
@@ -39,6 +39,8 @@ export const SETTING_LABELS: Record<string, string> = {
   statsEvery: 'Layer stats every N steps',
   gradientsEvery: 'Gradients every N steps',
   normalize: 'Normalize',
+  memoryEfficient: 'Memory-efficient dense layers',
+  microBatch: 'Micro-batch',
   fineTune: 'Fine-tuning',
 };
 

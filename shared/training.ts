@@ -78,6 +78,17 @@ export const TrainSettingsSchema = z.object({
   syncBatchNorm: z.boolean().default(false),
   /** Two-phase fine-tuning of pretrained weights; null: every layer trains from the first step. */
   fineTune: FineTuneSchema.nullable().default(null),
+  /**
+   * Memory-efficient dense layers (Pleiss et al. 2017): each dense layer's concatenation and
+   * BN-ReLU are recomputed in the backward pass instead of stored, so memory grows linearly with
+   * depth. Same gradients. `auto`: on where the plain layers would not fit the wasm heap.
+   */
+  memoryEfficient: z.enum(['auto', 'on', 'off']).default('auto'),
+  /**
+   * At most N images a forward/backward pass, their gradients summed before one update (batch norm
+   * then sees each micro-batch's own statistics). 0: only where nothing else fits the wasm heap.
+   */
+  microBatch: z.number().int().min(0).max(4096).default(0),
   /** Checkpoint every N steps (and at every epoch end); keep the last `keepCheckpoints` plus the best. */
   checkpointEvery: z.number().int().min(1).default(200),
   keepCheckpoints: z.number().int().min(1).default(3),

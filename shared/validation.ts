@@ -5,57 +5,9 @@
  * big enough for the downsamplings, does a transition keep at least one channel) run after it,
  * on whichever of the fields they need are valid.
  */
-import { z } from 'zod';
-import type { ConfigProblem, DenseNetConfig } from './config';
+import { DenseNetConfigSchema, type ConfigProblem, type DenseNetConfig } from './config';
 import { WorkbenchError } from './errors';
 import { blockChannels, blockSizes, minInputSize, transitionChannels } from './architecture/shapes';
-
-/** Renders a value for an error sentence: strings quoted, missing values named as such. */
-export function formatValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-/** One error message for every way a field can be wrong, so the sentence always says what is accepted. */
-const says = (accepted: string) => ({ error: (issue: { input?: unknown }) => `${accepted}; got ${formatValue(issue.input)}.` });
-
-const wholeAtLeast = (what: string, min: number) =>
-  z.number(says(`${what} must be a whole number ≥ ${min}`)).int(says(`${what} must be a whole number ≥ ${min}`)).min(min, says(`${what} must be a whole number ≥ ${min}`));
-
-const blocksMessage = 'Blocks must be a non-empty list of layer counts, one per dense block (e.g. [6, 12, 24, 16])';
-const inputMessage = 'Input shape must be [height, width, channels], e.g. [28, 28, 1] or [224, 224, 3]';
-
-const ConfigFieldsSchema = z.object(
-  {
-    variant: z.string(says('Variant must be a preset name or "custom"')).min(1, says('Variant must be a preset name or "custom"')),
-    blocks: z.array(wholeAtLeast('Each dense block’s layer count', 1), says(blocksMessage)).min(1, says(blocksMessage)),
-    growthRate: wholeAtLeast('Growth rate k', 1),
-    bottleneck: z.boolean(says('Bottleneck (B) must be true or false')),
-    compression: z
-      .number(says('Compression θ must be in (0, 1]'))
-      .gt(0, says('Compression θ must be in (0, 1]'))
-      .max(1, says('Compression θ must be in (0, 1]')),
-    initFeatures: wholeAtLeast('Initial features (channels out of the stem)', 1),
-    stem: z.enum(['imagenet', 'cifar'], says('Stem must be "imagenet" (7×7/2 conv + 3×3/2 max-pool) or "cifar" (one 3×3 conv)')),
-    dropRate: z.number(says('Drop rate must be in [0, 1)')).min(0, says('Drop rate must be in [0, 1)')).lt(1, says('Drop rate must be in [0, 1)')),
-    inputShape: z.tuple(
-      [
-        wholeAtLeast('Input height', 1),
-        wholeAtLeast('Input width', 1),
-        z.union([z.literal(1), z.literal(3)], says('Input channels must be 1 (grayscale) or 3 (RGB)')),
-      ],
-      says(inputMessage),
-    ),
-    classes: wholeAtLeast('Classes', 2),
-  },
-  says('A DenseNet config must be an object with variant, blocks, growthRate, bottleneck, compression, initFeatures, stem, dropRate, inputShape and classes'),
-);
 
 function fieldName(path: readonly PropertyKey[]): string {
   return path.reduce<string>((name, key) => (typeof key === 'number' ? `${name}[${key}]` : name ? `${name}.${String(key)}` : String(key)), '');
@@ -74,7 +26,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 function validFields(c: unknown): Partial<DenseNetConfig> {
   const fields: Record<string, unknown> = {};
   if (c === null || typeof c !== 'object') return fields;
-  for (const [key, schema] of Object.entries(ConfigFieldsSchema.shape)) {
+  for (const [key, schema] of Object.entries(DenseNetConfigSchema.shape)) {
     const parsed = schema.safeParse((c as Record<string, unknown>)[key]);
     if (parsed.success) fields[key] = parsed.data;
   }
@@ -119,9 +71,17 @@ function crossFieldProblems(config: Partial<DenseNetConfig>): ConfigProblem[] {
   return problems;
 }
 
+/**
+ * Configs that came out of `ValidDenseNetConfigSchema` (frozen, so they stay valid): checking them
+ * again is free, so a config is validated once where it arrives (an API request, a trainer command,
+ * a run's config.json) however many builders it then passes through.
+ */
+const validated = new WeakSet<object>();
+
 /** Every problem with a config, or [] when it is valid. Never throws. */
 export function validateConfig(c: unknown): ConfigProblem[] {
-  const parsed = ConfigFieldsSchema.safeParse(c);
+  if (typeof c === 'object' && c !== null && validated.has(c)) return [];
+  const parsed = DenseNetConfigSchema.safeParse(c);
   const fieldProblems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => ({ field: fieldName(issue.path), value: valueAt(c, issue.path), message: issue.message }));
@@ -138,3 +98,22 @@ export function assertValidConfig(c: unknown): DenseNetConfig {
   }
   return c as DenseNetConfig;
 }
+
+/** Turns "inputShape[0]" back into a zod issue path. */
+function issuePath(field: string): (string | number)[] {
+  return field.split(/[.[\]]/).filter((k) => k !== '').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+}
+
+/**
+ * A DenseNetConfig checked field by field and across fields: the schema for configs arriving from
+ * outside. What it returns is frozen and remembered as valid (see `validated`).
+ */
+export const ValidDenseNetConfigSchema = DenseNetConfigSchema.superRefine((config, ctx) => {
+  const problems = crossFieldProblems(config);
+  for (const p of problems) ctx.addIssue({ code: 'custom', path: issuePath(p.field), message: p.message, input: p.value });
+  if (problems.length === 0) {
+    Object.freeze(config.blocks);
+    Object.freeze(config.inputShape);
+    validated.add(Object.freeze(config));
+  }
+});

@@ -19,8 +19,6 @@ export function defaultRunsDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export interface RunsFlags {
   runs?: string;
-  /** The old spelling on train, resume, eval and runs. */
-  out?: string;
 }
 
 /**
@@ -33,9 +31,10 @@ export function addRunsOption(command: Command, options: { legacyOut?: boolean }
   return command;
 }
 
-export function runsDirOf(flags: RunsFlags): string {
-  if (flags.runs !== undefined && flags.out !== undefined && path.resolve(flags.runs) !== path.resolve(flags.out)) {
-    throw new WorkbenchError(`--runs ${flags.runs} and --out ${flags.out} both name the run store; give only --runs.`);
+/** The run store the flags name. `legacyOut` is the value of --out on the commands that took it for the store. */
+export function runsDirOf(flags: RunsFlags, legacyOut?: string): string {
+  if (flags.runs !== undefined && legacyOut !== undefined && path.resolve(flags.runs) !== path.resolve(legacyOut)) {
+    throw new WorkbenchError(`--runs ${flags.runs} and --out ${legacyOut} both name the run store; give only --runs.`);
   }
-  return flags.runs ?? flags.out ?? defaultRunsDir();
+  return flags.runs ?? legacyOut ?? defaultRunsDir();
 }

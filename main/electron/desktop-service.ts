@@ -16,6 +16,8 @@ export interface DesktopServiceOptions {
   trainerEntry: string;
   runsDir: string;
   version: string;
+  /** Where the in-app folder browser may go (`--root`); default the user's home folder. */
+  roots?: readonly string[];
 }
 
 export async function createDesktopService(opts: DesktopServiceOptions): Promise<WorkbenchService> {
@@ -25,7 +27,7 @@ export async function createDesktopService(opts: DesktopServiceOptions): Promise
   });
   return new WorkbenchService({
     ports,
-    roots: await Roots.create([homedir()]),
+    roots: await Roots.create(opts.roots?.length ? opts.roots : [homedir()]),
     runsDir: opts.runsDir,
     mode: 'electron',
     version: opts.version,

@@ -5,6 +5,7 @@ import { APP_INDEX_URL, APP_ORIGIN, APP_SCHEME, APP_SCHEME_PRIVILEGES, appProtoc
 import { createDesktop } from './desktop';
 import { createDesktopService } from './desktop-service';
 import { contentSecurityPolicy, guardContents, isAllowedExternalUrl, secureSession } from './security';
+import { rootsFromArgv } from './launch-args';
 import { createMainWindow } from './window';
 
 /**
@@ -99,6 +100,7 @@ async function start(): Promise<void> {
     trainerEntry: paths.trainer,
     runsDir: paths.runs,
     version: app.getVersion(),
+    roots: rootsFromArgv(process.argv),
   });
   const desktop = createDesktop({
     ipcMain,

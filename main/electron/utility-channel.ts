@@ -10,6 +10,7 @@ import type { TrainerChannel, TrainerExit } from '../trainer/channel';
  * Why a utilityProcess and not child_process.fork: fork needs ELECTRON_RUN_AS_NODE, which the
  * packaged app turns off (electron-builder.yml's runAsNode fuse, security checklist #19).
  */
+/** What the channel uses of Electron's UtilityProcess: not a trainer link itself, the process the link wraps. */
 export interface UtilityProcessLike {
   readonly pid: number | undefined;
   postMessage(message: unknown): void;

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo, ExportResult, RunInfo, ScanResult } from '../../shared/api';
 import { WorkbenchError } from '../../shared/errors';
-import type { DatasetSpec } from '../../shared/training';
+import { runFields } from '../../shared/run/state';
+import type { DatasetSpec, TrainSettings } from '../../shared/training';
 import * as store from '../engine/runs/run-store';
+import type { TrainerChannel } from '../trainer/channel';
 import { TrainerHost } from '../trainer/host';
 import type { EnginePorts, RunStorePort, TrainerPort } from './ports';
 import { builtinThumbnails, fileThumbnails, scanResult } from './thumbnails';
@@ -14,20 +16,12 @@ import { builtinThumbnails, fileThumbnails, scanResult } from './thumbnails';
  * serve starts fast and the host stays light while the trainer process does the work.
  */
 
-/** The trainer transport (child_process.fork, or Electron's utilityProcess): untyped messages. */
-export interface TrainerChannelLike {
-  send(message: unknown): void;
-  onMessage(listener: (message: unknown) => void): void;
-  onExit(listener: (exit: { code: number | null; signal: string | null }) => void): void;
-  kill(): void;
-}
-
 /**
- * A TrainerPort over the Training engine's TrainerHost: it validates every event, reserves run
- * folders, and marks a run interrupted or failed (with an `error` line in its metrics.jsonl) when
- * the process dies. A malformed message from the trainer becomes a warning in the run's log.
+ * A TrainerPort over a TrainerHost: it validates every event, picks new runs' folders, and records
+ * a run's end in its folder when the process dies. A malformed message from the trainer becomes a
+ * warning in the run's log.
  */
-export function hostTrainer(channel: TrainerChannelLike, runsDir: string): TrainerPort {
+export function hostTrainer(channel: TrainerChannel, runsDir: string): TrainerPort {
   const host = new TrainerHost(channel);
   return {
     start: (r) => host.start({ runsDir, ...r }),
@@ -48,24 +42,17 @@ export function hostTrainer(channel: TrainerChannelLike, runsDir: string): Train
 }
 
 function toApiRun(r: store.RunInfo): RunInfo {
-  return {
-    id: r.id,
-    name: r.name,
-    status: r.status,
-    created: r.created,
-    variant: r.variant,
-    dataset: r.dataset,
-    epoch: r.progress.epoch,
-    epochs: r.progress.epochs,
-    step: r.progress.step,
-    bestValAccuracy: r.best?.valAccuracy ?? null,
-    lastValAccuracy: r.lastValAccuracy,
-  };
+  const { epoch, epochStep, stepsPerEpoch, step, epochs } = r.progress;
+  const fields = runFields({
+    runId: r.id, status: r.status, reason: r.reason, message: r.message ?? null,
+    step, epoch, epochStep, stepsPerEpoch, epochs, best: r.best, lastValAccuracy: r.lastValAccuracy,
+  });
+  return { id: r.id, name: r.name, created: r.created, variant: r.variant, dataset: r.dataset, ...fields };
 }
 
 /**
  * Where a run folder really is, when that is not directly inside the store: a runs/<id> that is a
- * symlink elsewhere (issue 9 item 6). Null when it is inside (or does not exist).
+ * symlink elsewhere. Null when it is inside (or does not exist).
  */
 function escapesStore(runsDir: string, dir: string): string | null {
   let real: string;
@@ -99,7 +86,7 @@ export function fileRunStore(runsDir: string): RunStorePort {
     },
     async open(id) {
       const dir = runDir(runsDir, id);
-      const opened = store.openRun(dir);
+      const opened = store.readRun(dir);
       return {
         info: info(dir),
         dir,
@@ -125,14 +112,25 @@ export function fileRunStore(runsDir: string): RunStorePort {
 
 export interface EnginePortsOptions {
   runsDir: string;
-  /** Starts one trainer process (fork for serve/CLI, utilityProcess for Electron). */
-  createChannel(): TrainerChannelLike;
+  /**
+   * Starts one trainer process for a run with these settings (fork for serve/CLI, utilityProcess
+   * for Electron); the settings say which engine it should be.
+   */
+  createChannel(settings?: TrainSettings): TrainerChannel;
 }
 
 export function enginePorts(options: EnginePortsOptions): EnginePorts {
   let backend: Promise<BackendInfo> | null = null;
+  function backendInfo(): Promise<BackendInfo> {
+    // The host's own view of the backends; the trainer reports the one it used in each run's config.
+    backend ??= import('../engine/backend').then(async ({ initBackend }) => {
+      const r = await initBackend('auto');
+      return { name: r.name, flavour: r.flavour, version: r.version, device: r.device, threads: r.threads, simd: r.simd, skipped: r.skipped.map((s) => ({ backend: s.backend, reason: s.reason })) };
+    });
+    return backend;
+  }
   return {
-    spawnTrainer: () => hostTrainer(options.createChannel(), options.runsDir),
+    spawnTrainer: (settings) => hostTrainer(options.createChannel(settings), options.runsDir),
     runs: fileRunStore(options.runsDir),
     async scan(dataset: DatasetSpec, inputShape, thumbnailsPerClass): Promise<ScanResult> {
       const data = await import('../engine/data');
@@ -144,16 +142,11 @@ export function enginePorts(options: EnginePortsOptions): EnginePorts {
       const report = await data.scanDataset(dataset, { inputShape });
       return scanResult(report, await fileThumbnails(report.samples ?? {}, thumbnailsPerClass));
     },
-    backendInfo() {
-      // The host's own view of the backends; the trainer reports the one it used in each run's config.
-      backend ??= import('../engine/backend').then(async ({ initBackend }) => {
-        const r = await initBackend('auto');
-        return { name: r.name, flavour: r.flavour, version: r.version, device: r.device, threads: r.threads, simd: r.simd, skipped: r.skipped.map((s) => ({ backend: s.backend, reason: s.reason })) };
-      });
-      return backend;
-    },
+    backendInfo,
     async exportRun(r): Promise<ExportResult> {
       if (r.format === 'tfjs' || r.format === 'onnx') {
+        // Rebuilding the model needs a started backend (tfjs refuses a registered, unstarted one).
+        await backendInfo();
         const { exportRun } = await import('../engine/export/export-run');
         const result = await exportRun(r.runDir, { format: r.format, out: r.outDir, foldBn: r.foldBn, checkpoint: r.checkpoint });
         return { outDir: result.dir, files: result.files };

@@ -5,7 +5,7 @@ import type { TrainerPort } from './ports';
 
 /**
  * Inspection of runs that are not training, each request in its own short-lived trainer process
- * (main/trainer/inspect-run.ts): the host starts it, sends one `inspectRun`, passes its events on,
+ * (main/engine/run/inspect-worker.ts): the host starts it, sends one `inspectRun`, passes its events on,
  * and closes it once `inspectDone` arrives. The host never loads a model or a dataset itself, so
  * an ablation of minutes leaves the UI and the live run untouched. Whatever happens (a worker that
  * crashes, is killed, or is cancelled) the request ends with exactly one `inspectDone`.

@@ -12,8 +12,8 @@ import type { DatasetSpec, TrainSettings } from '../../shared/training';
 
 /**
  * One trainer process (main/trainer/host.ts's TrainerHost in production). Events are already
- * validated by the implementation. A run's folder is allocated by `start`, so the port knows which
- * run to mark failed or interrupted if the process dies.
+ * validated by the implementation. `start` picks the run's folder (the trainer creates it), so the
+ * port knows which run to record as failed or interrupted if the process dies.
  */
 export interface TrainerPort {
   start(request: { name?: string; model: DenseNetConfig; settings: TrainSettings; dataset: DatasetSpec }): { runId: string; runDir: string };
@@ -53,7 +53,11 @@ export interface RunStorePort {
 }
 
 export interface EnginePorts {
-  spawnTrainer(): TrainerPort;
+  /**
+   * A trainer process for a run with these settings (they say which engine); without settings, the
+   * built-in TF.js trainer (inspection workers: it reads a run folder whichever engine wrote it).
+   */
+  spawnTrainer(settings?: TrainSettings): TrainerPort;
   runs: RunStorePort;
   /** The scan report plus thumbnails; folder paths are already checked against the roots. */
   scan(dataset: DatasetSpec, inputShape: [number, number, number] | undefined, thumbnailsPerClass: number): Promise<ScanResult>;

@@ -20,7 +20,7 @@ export async function fileThumbnails(samples: Record<string, string[]>, perClass
     out[cls] = [];
     for (const file of files.slice(0, perClass)) {
       try {
-        // limitInputPixels guards against decompression bombs (issue 9 item 3).
+        // limitInputPixels guards against decompression bombs, as the data module's decoder does.
         const buf = await sharp(file, { limitInputPixels: 8192 * 8192, animated: false }).resize(SIZE, SIZE, { fit: 'cover' }).png().toBuffer();
         out[cls].push(`data:image/png;base64,${buf.toString('base64')}`);
       } catch {

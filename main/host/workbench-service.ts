@@ -1,28 +1,27 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import {
   API_METHODS,
   API_VERSION,
   METHOD_BY_CHANNEL,
-  type ActiveRun,
   type ApiMethodName,
   type ApiReply,
   type HostEvent,
 } from '../../shared/api';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
-import type { TrainerEvent } from '../../shared/protocol';
-import { EventThrottle, type Clock } from './throttle';
-import { assertValidConfig } from '../../shared/validation';
+import { isLive, statusLabel, type LiveStatus } from '../../shared/run/lifecycle';
+import { ActiveRun } from './active-run';
+import { PathPolicy } from './paths';
+import type { EnginePorts } from './ports';
 import { InspectJobs, newRequestId } from './inspect-jobs';
-import type { EnginePorts, TrainerPort } from './ports';
 import type { Roots } from './roots';
+import { EventThrottle, type Clock } from './throttle';
 
 /**
  * The WorkbenchApi implemented once on the Node side, free of any transport. Serve's WebSocket
  * endpoint and Electron's IPC router both hand it `(channel, payload)` and send back the `ApiReply`;
  * both subscribe to its event batches. Every payload is validated here with the API table's schemas,
- * so a transport cannot forget to (issue 9 item 4).
+ * so a transport cannot forget to.
  *
  * Usage:
  *   const service = new WorkbenchService({ ports, roots, runsDir, mode: 'browser', version });
@@ -48,21 +47,12 @@ export interface WorkbenchServiceOptions {
 
 type Handler<K extends ApiMethodName> = (request: z.output<(typeof API_METHODS)[K]['request']>) => Promise<z.output<(typeof API_METHODS)[K]['response']>>;
 
-interface Active {
-  trainer: TrainerPort;
-  runId: string | null;
-  state: ActiveRun['state'];
-  /** True once the run said `finished`: its trainer's exit is then expected. */
-  ended: boolean;
-}
-
-const LIVE_STATES = new Set<ActiveRun['state']>(['loading', 'running', 'paused', 'stopping']);
-
 export class WorkbenchService {
   private readonly subscribers = new Set<(batch: HostEvent[]) => void>();
   private readonly throttle: EventThrottle<HostEvent>;
-  private active: Active | null = null;
+  private active: ActiveRun | null = null;
   private disposed = false;
+  private readonly paths: PathPolicy;
   private readonly jobs: InspectJobs;
   /** Requests the live trainer is answering, until their inspectDone. */
   private readonly liveRequests = new Set<string>();
@@ -78,23 +68,25 @@ export class WorkbenchService {
       clock: options.clock,
     });
     const { ports } = options;
+    this.paths = new PathPolicy(options.roots, options.runsDir, options.restrictPaths);
+    // Inspection workers are the built-in trainer, whatever engine trained the run: it reads any run folder.
     this.jobs = new InspectJobs({ spawn: () => ports.spawnTrainer(), emit: (e) => this.emit(e) });
     this.handlers = {
       appInfo: async () => ({ apiVersion: API_VERSION, version: options.version, mode: options.mode, roots: [...options.roots.real], runsDir: options.runsDir }),
       backendInfo: () => ports.backendInfo(),
       scanDataset: async (r) => {
-        const dataset = r.dataset.kind === 'builtin' ? r.dataset : { ...r.dataset, path: await this.checkedPath(r.dataset.path) };
+        const dataset = r.dataset.kind === 'builtin' ? r.dataset : { ...r.dataset, path: await this.paths.readable(r.dataset.path) };
         return ports.scan(dataset, r.inputShape, r.thumbnailsPerClass);
       },
       listFolder: (r) => options.roots.list(r.path),
       startRun: (r) => this.start(r),
       pauseRun: async () => this.command('pause', ['running']),
       resumeRun: async () => this.command('resume', ['paused']),
-      stopRun: async () => this.command('stop', ['running', 'paused', 'loading']),
+      stopRun: async () => this.command('stop', ['running', 'paused', 'created']),
       snapshotRun: async () => this.command('snapshot', ['running', 'paused']),
       continueRun: (r) => this.continueRun(r.runId),
-      activeRun: async () => ({ runId: this.active?.runId ?? null, state: this.active?.state ?? 'idle' }),
-      listRuns: () => ports.runs.list(),
+      activeRun: async () => this.active?.state ?? null,
+      listRuns: () => this.listRuns(),
       openRun: async (r) => {
         const stored = await ports.runs.open(r.runId);
         const events = await ports.runs.events(r.runId);
@@ -106,7 +98,7 @@ export class WorkbenchService {
         return info;
       },
       deleteRun: async (r) => {
-        if (this.active && this.active.runId === r.runId && LIVE_STATES.has(this.active.state)) {
+        if (this.active && this.active.runId === r.runId && this.active.live) {
           throw new WorkbenchError(`Run ${r.runId} is still training; stop it before deleting it.`);
         }
         await ports.runs.remove(r.runId);
@@ -117,7 +109,7 @@ export class WorkbenchService {
       cancelInspect: async (r) => {
         if (this.jobs.cancel(r.requestId)) return null;
         const a = this.active;
-        if (a && !a.ended && LIVE_STATES.has(a.state) && this.liveRequests.has(r.requestId)) {
+        if (a && a.live && this.liveRequests.has(r.requestId)) {
           a.trainer.send({ type: 'cancelInspect', requestId: r.requestId });
           return null;
         }
@@ -125,8 +117,9 @@ export class WorkbenchService {
       },
       exportRun: async (r) => {
         const stored = await ports.runs.open(r.runId);
-        const outDir = await this.checkedOutDir(r.outDir ?? path.join(stored.dir, 'exports', r.format));
-        return ports.exportRun({ runDir: stored.dir, format: r.format, checkpoint: r.checkpoint, foldBn: r.foldBn, outDir });
+        const outDir = await this.paths.writable(r.outDir ?? path.join(stored.dir, 'exports', r.format));
+        const result = await ports.exportRun({ runDir: stored.dir, format: r.format, checkpoint: r.checkpoint, foldBn: r.foldBn, outDir });
+        return { ...result, ...inRun(stored.dir, result.outDir, result.files) };
       },
     };
   }
@@ -164,9 +157,9 @@ export class WorkbenchService {
   async dispose(graceMs = 10_000): Promise<void> {
     const a = this.active;
     if (a) {
-      const live = !a.ended && LIVE_STATES.has(a.state);
+      const live = a.live;
       // Its exit is expected now: not a crash to report.
-      a.ended = true;
+      a.released = true;
       await this.closeTrainer(a, live, graceMs);
     }
     this.jobs.dispose();
@@ -175,7 +168,7 @@ export class WorkbenchService {
     this.subscribers.clear();
   }
 
-  private async closeTrainer(a: Active, live: boolean, graceMs: number): Promise<void> {
+  private async closeTrainer(a: ActiveRun, live: boolean, graceMs: number): Promise<void> {
     if (a.trainer.close) {
       await a.trainer.close(graceMs).catch(() => a.trainer.kill());
       return;
@@ -192,31 +185,22 @@ export class WorkbenchService {
     if (!this.disposed) this.throttle.push(event);
   }
 
-  private async checkedPath(p: string): Promise<string> {
-    return this.options.restrictPaths ? this.options.roots.resolve(p) : p;
-  }
-
-  private async checkedOutDir(p: string): Promise<string> {
-    if (!this.options.restrictPaths) return p;
-    const runsReal = path.resolve(this.options.runsDir);
-    const resolved = path.resolve(p);
-    if (resolved === runsReal || resolved.startsWith(runsReal + path.sep)) {
-      if (p.split(/[\\/]/).includes('..')) throw new WorkbenchError(`Output path ${JSON.stringify(p)} may not contain "..".`);
-      // A symlink inside the store (runs/<id>/exports -> /elsewhere) must not carry a write out of it.
-      const [realStore, real] = await Promise.all([fs.realpath(runsReal), realpathOfNearest(resolved)]);
-      if (real !== realStore && !real.startsWith(realStore + path.sep)) {
-        throw new WorkbenchError(`Output path ${JSON.stringify(p)} leads outside the run store through a symbolic link (to ${real}).`);
-      }
-      return resolved;
-    }
-    return this.options.roots.resolveForWrite(p);
-  }
-
-  private requireLive(states: ActiveRun['state'][]): Active {
+  /** The stored runs, with the active run's live state (and the new run before its folder exists). */
+  private async listRuns() {
+    const stored = await this.options.ports.runs.list();
     const a = this.active;
-    if (!a || !states.includes(a.state)) {
-      const now = a ? `the run is ${a.state}` : 'no run is training';
-      throw new WorkbenchError(`That needs a run that is ${states.join(' or ')}, but ${now}; start or continue one first.`);
+    if (!a) return stored;
+    const i = stored.findIndex((r) => r.id === a.runId);
+    const live = a.info(i >= 0 ? stored[i] : undefined);
+    if (!live) return stored;
+    return i >= 0 ? stored.map((r, k) => (k === i ? live : r)) : a.live ? [live, ...stored] : stored;
+  }
+
+  private requireLive(states: LiveStatus[]): ActiveRun {
+    const a = this.active;
+    if (!a || a.released || !(states as string[]).includes(a.state.status)) {
+      const now = a ? `the run is ${statusLabel(a.state.status, a.state.reason)}` : 'no run is training';
+      throw new WorkbenchError(`That needs a run that is ${states.map((st) => statusLabel(st, null)).join(' or ')}, but ${now}; start or continue one first.`);
     }
     return a;
   }
@@ -224,13 +208,13 @@ export class WorkbenchService {
   /** The live run goes to its trainer; any other run to a worker, from a checkpoint (./inspect-jobs). */
   private async inspect(r: z.output<typeof API_METHODS.inspect.request>): Promise<{ requestId: string }> {
     const a = this.active;
-    const live = a && !a.ended && LIVE_STATES.has(a.state) ? a : null;
+    const live = a && a.live ? a : null;
     const runId = r.runId ?? live?.runId ?? null;
     if (!runId) throw new WorkbenchError('Say which run to inspect: no run is training.');
     const sample = r.sample !== undefined ? { sample: r.sample } : {};
     if (live && live.runId === runId) {
-      if (live.state !== 'running' && live.state !== 'paused') {
-        throw new WorkbenchError(`Run ${runId} is ${live.state}; ask again once it is running or paused.`);
+      if (live.state.status !== 'running' && live.state.status !== 'paused') {
+        throw new WorkbenchError(`Run ${runId} is ${statusLabel(live.state.status, live.state.reason)}; ask again once it is running or paused.`);
       }
       const requestId = newRequestId();
       this.liveRequests.add(requestId);
@@ -242,90 +226,79 @@ export class WorkbenchService {
     return { requestId };
   }
 
-  private command(type: 'pause' | 'resume' | 'stop' | 'snapshot', states: ActiveRun['state'][]): null {
+  private command(type: 'pause' | 'resume' | 'stop' | 'snapshot', states: LiveStatus[]): null {
     this.requireLive(states).trainer.send({ type });
     return null;
   }
 
   private ensureIdle(): void {
     const a = this.active;
-    if (a && !a.ended && LIVE_STATES.has(a.state)) {
-      throw new WorkbenchError(`Run ${a.runId ?? '(starting)'} is ${a.state}; stop it before starting another.`);
-    }
+    if (a && a.live) throw new WorkbenchError(`Run ${a.runId} is ${statusLabel(a.state.status, a.state.reason)}; stop it before starting another.`);
     // The previous run is over; its process may linger idle.
-    if (a) void this.closeTrainer(a, false, 2000);
+    if (a) {
+      a.released = true;
+      void this.closeTrainer(a, false, 2000);
+    }
     this.active = null;
   }
 
   private async start(r: z.output<typeof API_METHODS.startRun.request>): Promise<{ runId: string }> {
     this.ensureIdle();
-    const model = assertValidConfig(r.model);
-    const dataset = r.dataset.kind === 'builtin' ? r.dataset : { ...r.dataset, path: await this.checkedPath(r.dataset.path) };
-    const active = this.attach();
-    const run = active.trainer.start({ name: r.name, model, settings: r.settings, dataset });
-    active.runId = run.runId;
-    this.emit({ type: 'runsChanged', time: Date.now() });
+    // r.model arrived through ValidDenseNetConfigSchema: validated, once, on arrival.
+    const dataset = r.dataset.kind === 'builtin' ? r.dataset : { ...r.dataset, path: await this.paths.readable(r.dataset.path) };
+    const trainer = this.options.ports.spawnTrainer(r.settings);
+    const run = trainer.start({ name: r.name, model: r.model, settings: r.settings, dataset });
+    const label = {
+      name: r.name ?? `${r.model.variant} on ${dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path)}`,
+      variant: r.model.variant, dataset: dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path), created: new Date().toISOString(),
+    };
+    this.attach(new ActiveRun(trainer, run.runId, r.settings.epochs, label));
     return { runId: run.runId };
   }
 
   private async continueRun(runId: string): Promise<{ runId: string }> {
     this.ensureIdle();
     const stored = await this.options.ports.runs.open(runId);
-    const active = this.attach();
-    active.runId = active.trainer.resumeRun(stored.dir).runId;
-    this.emit({ type: 'runsChanged', time: Date.now() });
+    const trainer = this.options.ports.spawnTrainer(stored.settings);
+    const run = trainer.resumeRun(stored.dir);
+    this.attach(new ActiveRun(trainer, run.runId, stored.settings.epochs, null, stored.info));
     return { runId };
   }
 
-  private attach(): Active {
-    const trainer = this.options.ports.spawnTrainer();
-    const active: Active = { trainer, runId: null, state: 'loading', ended: false };
+  private attach(active: ActiveRun): void {
     this.active = active;
-    trainer.onEvent((event) => this.onTrainerEvent(active, event));
-    trainer.onExit(({ code, signal, message }) => {
-      const wasLive = !active.ended;
-      active.ended = true;
-      if (!wasLive) return;
-      active.state = 'failed';
-      // The port has marked the run in the store (interrupted when killed, failed otherwise).
+    this.emit({ type: 'runsChanged', time: Date.now() });
+    active.trainer.onEvent((event) => {
+      if (active.ingest(event)) this.emit({ type: 'runsChanged', time: Date.now() });
+      if (event.type === 'inspectDone' && event.requestId) this.liveRequests.delete(event.requestId);
+      this.emit(event);
+    });
+    active.trainer.onExit(({ code, signal, message }) => {
+      // A port says what an exit meant for the run (`message`) when it came before the run's end.
+      const crashed = !active.released && (message !== undefined || isLive(active.state.status));
+      active.released = true;
+      if (!crashed) return;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       const text = message ?? `The trainer process ${how} during run ${active.runId}; the run can be resumed from its last checkpoint.`;
-      this.emit({ type: 'trainerExit', runId: active.runId ?? undefined, code, signal, message: `${text} Continue it from Runs.`, time: Date.now() });
+      // The port has recorded the end in the run's folder (TrainerHost passes that `finished` on);
+      // a port that did not, leaves the run to end here.
+      if (isLive(active.state.status)) {
+        active.ingest({ type: 'finished', runId: active.runId, reason: signal ? 'interrupted' : 'failed', step: active.state.step, epoch: active.state.epoch, bestValAccuracy: active.state.best?.valAccuracy ?? null, message: text, time: Date.now() });
+      }
+      this.emit({ type: 'trainerExit', runId: active.runId, code, signal, message: `${text} Continue it from Runs.`, time: Date.now() });
       this.emit({ type: 'runsChanged', time: Date.now() });
     });
-    return active;
-  }
-
-  private onTrainerEvent(active: Active, event: TrainerEvent): void {
-    if (event.type === 'state') {
-      active.state = event.state;
-      if (event.runId) active.runId = event.runId;
-      if (event.state === 'finished' || event.state === 'failed') active.ended = true;
-      this.emit({ type: 'runsChanged', time: Date.now() });
-    } else if (event.type === 'finished') {
-      active.state = event.reason === 'failed' ? 'failed' : 'finished';
-      active.ended = true;
-    } else if (event.type === 'error' && event.fatal) {
-      active.state = 'failed';
-    } else if (event.type === 'inspectDone' && event.requestId) {
-      this.liveRequests.delete(event.requestId);
-    }
-    this.emit(event);
   }
 }
 
-/** realpath of `p`, or of its nearest existing ancestor with the rest appended (for folders yet to be made). */
-async function realpathOfNearest(p: string): Promise<string> {
-  const rest: string[] = [];
-  let at = p;
-  for (;;) {
-    try {
-      return path.join(await fs.realpath(at), ...rest.reverse());
-    } catch (err) {
-      const parent = path.dirname(at);
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === at) throw err;
-      rest.push(path.basename(at));
-      at = parent;
-    }
-  }
+/** An export's folder and files relative to its run folder, with `/`, when they all lie inside it. */
+function inRun(runDir: string, outDir: string, files: string[]): { inRun?: { dir: string; files: string[] } } {
+  const rel = (p: string) => {
+    const r = path.relative(runDir, path.resolve(p));
+    return r && !r.startsWith('..') && !path.isAbsolute(r) ? r.split(path.sep).join('/') : null;
+  };
+  const dir = rel(outDir);
+  const inside = files.map(rel);
+  if (dir === null || inside.some((f) => f === null)) return {};
+  return { inRun: { dir, files: inside as string[] } };
 }

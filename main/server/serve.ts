@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { enginePorts, type TrainerChannelLike } from '../host/engine-ports';
+import { enginePorts, type EnginePortsOptions } from '../host/engine-ports';
 import { Roots } from '../host/roots';
 import { WorkbenchService } from '../host/workbench-service';
 import { startServer, type RunningServer } from './server';
@@ -19,7 +19,7 @@ export interface ServeOptions {
   port: number;
   roots: string[];
   runsDir: string;
-  createChannel(): TrainerChannelLike;
+  createChannel: EnginePortsOptions['createChannel'];
   /** Where the built renderer is; built with vite when index.html is missing. */
   staticDir?: string;
   version?: string;
@@ -84,7 +84,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     version: options.version ?? '0.0.0',
     restrictPaths: true,
   });
-  const server = await startServer({ host: service, staticDir, bind: options.bind, port: options.port });
+  const server = await startServer({ host: service, staticDir, bind: options.bind, port: options.port, runsDir });
   return {
     server,
     service,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { cookieName, hostAllowed, isLoopback, newToken, originAllowed, tokenOf } from './auth';
+import { DOWNLOAD_PREFIX, sendDownload } from './downloads';
 import { securityHeaders, sendStatic } from './static-files';
 import { attachSocket, type ApiHost } from './ws-endpoint';
 
@@ -22,6 +23,8 @@ export interface ServerOptions {
   token?: string;
   /** Largest WebSocket message accepted, in bytes (default 1 MiB); larger ones close the socket (1009). */
   maxPayload?: number;
+  /** The run store whose files `/download/…` serves (./downloads); no downloads without it. */
+  runsDir?: string;
 }
 
 export interface RunningServer {
@@ -56,7 +59,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (how === 'query') {
       res.setHeader('Set-Cookie', `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`);
     }
-    const pathname = new URL(req.url ?? '/', 'http://placeholder').pathname;
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    const pathname = url.pathname;
+    if (options.runsDir && pathname.startsWith(DOWNLOAD_PREFIX)) {
+      void sendDownload(options.runsDir, url, res).catch(() => {
+        if (!res.headersSent) deny(res, 500, 'Could not read the file.');
+        else res.destroy();
+      });
+      return;
+    }
     void sendStatic(staticDir, pathname, res).catch(() => {
       if (!res.headersSent) deny(res, 500, 'Could not read the file.');
       else res.destroy();

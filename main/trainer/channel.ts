@@ -1,95 +1,34 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
 /**
- * The transport between a host and its trainer process. TrainerHost (./host) speaks the protocol
- * over this interface only, so the same host logic runs over child_process.fork (below: CLI and
- * serve) and Electron's utilityProcess (main/electron implements the same four methods).
- * Messages are untyped here: the host validates every event, the trainer every command.
+ * The link between a host and its trainer process, whatever carries it: child_process IPC
+ * (./fork), Electron's utilityProcess (main/electron/utility-channel.ts), or JSON lines over a
+ * child's stdin/stdout for a trainer in another language. TrainerHost (./host) speaks the protocol
+ * over the host's end only, so it cannot tell them apart. Messages are untyped here: the host
+ * validates every event, the trainer every command.
  */
+export interface MessageLink {
+  send(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
 export interface TrainerExit {
   code: number | null;
   signal: string | null;
 }
 
-export interface TrainerChannel {
-  send(message: unknown): void;
-  onMessage(listener: (message: unknown) => void): void;
+/** The host's end: the trainer process behind the link. */
+export interface TrainerChannel extends MessageLink {
   /** Called once, when the process has exited for whatever reason. */
   onExit(listener: (exit: TrainerExit) => void): void;
-  /** Ends the process (SIGKILL by default: the run store is safe against it by design). */
+  /** Ends the process (SIGKILL by default: the run folder is safe against it by design). */
   kill(signal?: NodeJS.Signals): void;
   /** The trainer's pid, when the transport knows it. */
   readonly pid?: number;
-  /** Closes the IPC channel: the trainer stops at the next step with a checkpoint, and exits. */
+  /** Closes the link: the trainer stops at the next step with a checkpoint, and exits. Without it, `kill('SIGTERM')` does. */
   disconnect?(): void;
 }
 
-/** Path of the trainer entry (TypeScript, run through tsx). */
-export const TRAINER_ENTRY = fileURLToPath(new URL('./entry.ts', import.meta.url));
-
-/** `--import` argument that lets a plain `node` child run TypeScript (tsx's loader), as a file URL so it resolves from any cwd. */
-export function tsxImportArg(): string {
-  const require = createRequire(import.meta.url);
-  const pkgFile = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as { exports: Record<string, string | Record<string, string>> };
-  const main = pkg.exports['.'];
-  const rel = typeof main === 'string' ? main : (main.import ?? main.default);
-  return pathToFileURL(path.join(path.dirname(pkgFile), rel)).href;
-}
-
-export interface ForkOptions {
-  /** Extra environment for the trainer. */
-  env?: NodeJS.ProcessEnv;
-  /** Where the trainer's stdout/stderr go; default: inherited. */
-  stdio?: 'inherit' | 'ignore' | 'pipe';
-  cwd?: string;
-}
-
-/** A TrainerChannel over child_process.fork of ./entry.ts. */
-export function forkTrainer(options: ForkOptions = {}): TrainerChannel {
-  const out = options.stdio ?? 'inherit';
-  const child: ChildProcess = fork(TRAINER_ENTRY, [], {
-    execArgv: ['--import', tsxImportArg()],
-    env: { ...process.env, ...options.env },
-    cwd: options.cwd,
-    stdio: ['ignore', out, out, 'ipc'],
-    serialization: 'json',
-  });
-  const exitListeners: ((e: TrainerExit) => void)[] = [];
-  let exited: TrainerExit | null = null;
-  child.once('exit', (code, signal) => {
-    exited = { code, signal };
-    for (const l of exitListeners) l(exited);
-  });
-  // A failed spawn emits 'error' (and no 'exit' when it never started); report it as an exit.
-  child.once('error', () => {
-    if (exited === null && child.exitCode === null && child.pid === undefined) {
-      exited = { code: null, signal: null };
-      for (const l of exitListeners) l(exited);
-    }
-  });
-  return {
-    pid: child.pid,
-    send(message) {
-      if (!child.connected) throw new Error('The trainer process is no longer connected.');
-      child.send(message as object);
-    },
-    onMessage(listener) {
-      child.on('message', listener);
-    },
-    onExit(listener) {
-      if (exited) listener(exited);
-      else exitListeners.push(listener);
-    },
-    kill(signal = 'SIGKILL') {
-      if (exited === null) child.kill(signal);
-    },
-    disconnect() {
-      if (child.connected) child.disconnect();
-    },
-  };
+/** The trainer's end: its host. */
+export interface HostLink extends MessageLink {
+  /** Called when the host is gone (the link closed). */
+  onDisconnect(listener: () => void): void;
 }

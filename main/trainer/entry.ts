@@ -1,10 +1,11 @@
 import { toErrorData } from '../../shared/errors';
 import { PROTOCOL_VERSION, TrainerCommandSchema, type TrainerEvent } from '../../shared/protocol';
+import type { HostLink } from './channel';
 import { TrainerSession } from './session';
 
 /**
  * Entry of the trainer process. Started by a host with child_process.fork (CLI, serve; see
- * ./channel) or Electron's utilityProcess (the app); speaks shared/protocol in both cases:
+ * ./fork) or Electron's utilityProcess (the app); speaks shared/protocol in both cases:
  * - Electron utility process: `process.parentPort` ('message' events carry `{data}`, postMessage);
  * - child_process.fork: `process.on('message')` and `process.send`.
  * Every command is validated on arrival; a malformed one is answered with an `error` event
@@ -15,13 +16,7 @@ interface ParentPort {
   postMessage(message: unknown): void;
 }
 
-interface Transport {
-  send(event: TrainerEvent): void;
-  onMessage(listener: (message: unknown) => void): void;
-  onDisconnect(listener: () => void): void;
-}
-
-function transport(): Transport {
+function hostLink(): HostLink {
   const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
   if (parentPort) {
     return {
@@ -37,10 +32,12 @@ function transport(): Transport {
   }
   return {
     send: (event) => {
-      // After the host is gone, events still reach metrics.jsonl (TrainerSession); sending is moot.
+      // After the host is gone, events still reach metrics.jsonl (the run's journal); sending is moot.
       if (!process.connected) return;
-      process.send!(event, undefined, undefined, (err) => {
-        if (err && process.connected) process.stderr.write(`trainer: could not send an event: ${err.message}\n`);
+      process.send!(event as object, undefined, undefined, (err) => {
+        // EPIPE: the host closed the channel while this event was on its way (a CLI exits right
+        // after `finished`); 'disconnect' follows and the event is in metrics.jsonl already.
+        if (err && process.connected && (err as NodeJS.ErrnoException).code !== 'EPIPE') process.stderr.write(`trainer: could not send an event: ${err.message}\n`);
       });
     },
     onMessage: (listener) => process.on('message', listener),
@@ -48,8 +45,8 @@ function transport(): Transport {
   };
 }
 
-const channel = transport();
-const session = new TrainerSession((event) => channel.send(event));
+const channel = hostLink();
+const session = new TrainerSession((event: TrainerEvent) => channel.send(event));
 
 channel.onMessage((message) => {
   const parsed = TrainerCommandSchema.safeParse(message);

@@ -6,9 +6,12 @@ import {
 } from '../../shared/protocol';
 import type { DatasetSpec, TrainSettings } from '../../shared/training';
 import { WorkbenchError } from '../../shared/errors';
-import { METRICS_FILE, MetricsWriter } from '../engine/runs/metrics-log';
-import { markRunDead, readRunStatus, releaseRunLock, reserveRun } from '../engine/runs/run-store';
-import { forkTrainer, type ForkOptions, type TrainerChannel, type TrainerExit } from './channel';
+import { isLive } from '../../shared/run/lifecycle';
+import { initialRunState, reduceRun, type RunState } from '../../shared/run/state';
+import { recordTrainerDeath } from '../engine/runs/run-journal';
+import { allocateRunDir } from '../engine/runs/run-store';
+import type { TrainerChannel, TrainerExit } from './channel';
+import { forkTrainer, type ForkOptions } from './fork';
 
 /**
  * The host side of one trainer process: typed commands out, validated events in, and a crash of
@@ -28,9 +31,11 @@ import { forkTrainer, type ForkOptions, type TrainerChannel, type TrainerExit } 
  *
  *   host.resumeRun(runDir);  // continue a stopped/interrupted run from its latest checkpoint
  *
- * The trainer appends every event to the run's metrics.jsonl itself, so nothing is lost if the host
- * dies; when the trainer dies instead, the host marks the run `interrupted` (killed by a signal) or
- * `failed` (exited with a code) and appends an `error` event saying so.
+ * The host picks the new run's folder; the trainer creates and writes it, appending every event to
+ * its metrics.jsonl itself, so nothing is lost if the host dies. When the trainer dies instead, the
+ * host records what the trainer no longer can: the run ends `interrupted` (killed by a signal) or
+ * `failed` (exited with a code), with an `error` and a `finished` event in its metrics.jsonl, and
+ * that `finished` event is passed to the listeners too, so every view of the run sees the same end.
  */
 export interface HostExit extends TrainerExit {
   runId: string | null;
@@ -43,7 +48,7 @@ export interface HostExit extends TrainerExit {
 
 export interface TrainerHostEvents {
   ready: TrainerEventOf<'ready'>;
-  /** Every validated event, `ready` included. */
+  /** Every validated event, `ready` included, and the `finished` the host records when its trainer dies. */
   event: TrainerEvent;
   /** A message from the trainer that failed validation (dropped). */
   invalid: { message: unknown; reason: string };
@@ -66,8 +71,8 @@ export class TrainerHost {
   readonly ready: Promise<TrainerEventOf<'ready'>>;
   private readonly listeners: { [K in keyof TrainerHostEvents]: Listener<K>[] } = { ready: [], event: [], invalid: [], exit: [] };
   private runDir: string | null = null;
-  private runId: string | null = null;
-  private runFinished = true;
+  /** The current run as its events leave it (shared/run/state.ts). */
+  private run: RunState | null = null;
   private lastFinished: TrainerEventOf<'finished'> | null = null;
   private exitInfo: HostExit | null = null;
   private finishWaiters: ((r: TrainerEventOf<'finished'> | HostExit) => void)[] = [];
@@ -101,7 +106,12 @@ export class TrainerHost {
   }
 
   get currentRun(): { runId: string; runDir: string } | null {
-    return this.runId && this.runDir ? { runId: this.runId, runDir: this.runDir } : null;
+    return this.run?.runId && this.runDir ? { runId: this.run.runId, runDir: this.runDir } : null;
+  }
+
+  /** The current run's state, null before the first start. */
+  get runState(): RunState | null {
+    return this.run;
   }
 
   /** Sends a command after validating it (a bug on the host side fails here, not in the trainer). */
@@ -117,18 +127,21 @@ export class TrainerHost {
     this.channel.send(message);
   }
 
-  /** Starts a new run in a fresh folder under `runsDir`; returns its id and folder at once. */
+  /**
+   * Starts a new run in a fresh folder under `runsDir`, which the trainer creates once the data has
+   * loaded; returns its id and folder at once.
+   */
   start(options: StartOptions): { runId: string; runDir: string } {
-    const run = reserveRun(options.runsDir, { variant: options.model.variant, name: options.name });
-    this.track(run.dir);
-    this.send({ type: 'start', runDir: run.dir, model: options.model, settings: options.settings, dataset: options.dataset });
-    return { runId: run.id, runDir: run.dir };
+    const dir = allocateRunDir(options.runsDir, options.model.variant);
+    this.track(dir, options.settings.epochs);
+    this.send({ type: 'start', runDir: dir, ...(options.name !== undefined ? { name: options.name } : {}), model: options.model, settings: options.settings, dataset: options.dataset });
+    return { runId: path.basename(dir), runDir: dir };
   }
 
   /** Continues a stopped, interrupted or failed run from its latest good checkpoint. */
   resumeRun(runDir: string): { runId: string; runDir: string } {
     const dir = path.resolve(runDir);
-    this.track(dir);
+    this.track(dir, null);
     this.send({ type: 'resumeRun', runDir: dir });
     return { runId: path.basename(dir), runDir: dir };
   }
@@ -143,7 +156,7 @@ export class TrainerHost {
 
   /** Resolves with the current run's `finished` event, or with the exit if the process dies first. */
   finished(): Promise<TrainerEventOf<'finished'> | HostExit> {
-    if (this.runFinished && this.lastFinished) return Promise.resolve(this.lastFinished);
+    if (this.lastFinished) return Promise.resolve(this.lastFinished);
     if (this.exitInfo) return Promise.resolve(this.exitInfo);
     return new Promise((resolve) => this.finishWaiters.push(resolve));
   }
@@ -169,10 +182,9 @@ export class TrainerHost {
     this.channel.kill(signal);
   }
 
-  private track(runDir: string): void {
+  private track(runDir: string, epochs: number | null): void {
     this.runDir = runDir;
-    this.runId = path.basename(runDir);
-    this.runFinished = false;
+    this.run = initialRunState(path.basename(runDir), epochs);
     this.lastFinished = null;
   }
 
@@ -196,10 +208,8 @@ export class TrainerHost {
     }
     const event = parsed.data;
     if (event.type === 'ready') this.emit('ready', event);
-    if (event.type === 'finished' && (this.runId === null || event.runId === this.runId)) {
-      this.runFinished = true;
-      this.lastFinished = event;
-    }
+    if (this.run) this.run = reduceRun(this.run, event);
+    if (event.type === 'finished' && (this.run === null || event.runId === this.run.runId)) this.lastFinished = event;
     this.emit('event', event);
     if (event.type === 'finished') this.flushWaiters(event);
   }
@@ -212,35 +222,30 @@ export class TrainerHost {
 
   private exited(exit: TrainerExit): void {
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    const live = !this.runFinished && this.runDir !== null;
+    const run = this.run;
+    const live = run !== null && isLive(run.status) && this.runDir !== null;
     let message = `The trainer process ${how}.`;
     if (live) {
-      const status = exit.signal ? 'interrupted' : 'failed';
-      message = `The trainer process ${how} during run ${this.runId}; the run is marked ${status} and can be resumed from its last checkpoint.`;
-      this.recordDeath(this.runDir!, status, message);
+      const end = exit.signal ? 'interrupted' : 'failed';
+      message = `The trainer process ${how} during run ${run.runId}; the run is marked ${end} and can be resumed from its last checkpoint.`;
+      this.recordDeath(this.runDir!, end, message);
     }
-    this.exitInfo = { ...exit, runId: this.runId, runDir: this.runDir, finished: !live, message };
+    this.exitInfo = { ...exit, runId: run?.runId ?? null, runDir: this.runDir, finished: !live, message };
     this.emit('exit', this.exitInfo);
     this.flushWaiters(this.exitInfo);
   }
 
-  /** The trainer is dead, so the host may write its run: mark it and log why, for whoever reopens it. */
-  private recordDeath(runDir: string, status: 'interrupted' | 'failed', message: string): void {
+  /** The trainer is dead, so the host may write its run: the end it recorded goes to the listeners too. */
+  private recordDeath(runDir: string, end: 'interrupted' | 'failed', message: string): void {
+    let finished: TrainerEventOf<'finished'> | null = null;
     try {
-      // A trainer killed while resuming holds the lock before it rewrites status.json; that lock is
-      // stale now, and a later process reusing its pid would otherwise look like a live owner.
-      if (this.channel.pid !== undefined) releaseRunLock(runDir, this.channel.pid);
-      if (readRunStatus(runDir) === null) return; // died while loading: no run was created
-      markRunDead(runDir, status, message);
-      const writer = new MetricsWriter(path.join(runDir, METRICS_FILE));
-      try {
-        writer.append({ type: 'error', runId: path.basename(runDir), error: { name: 'TrainerExit', message, user: false }, fatal: true, time: Date.now() });
-      } finally {
-        writer.close();
-      }
+      finished = recordTrainerDeath(runDir, end, message, this.channel.pid);
     } catch {
       // The run folder is unreadable or gone; the exit event still tells the user.
     }
+    const event = finished ?? { type: 'finished', runId: this.run!.runId!, reason: end, step: this.run!.step, epoch: this.run!.epoch, bestValAccuracy: this.run!.best?.valAccuracy ?? null, message, time: Date.now() };
+    this.run = reduceRun(this.run!, event);
+    this.emit('event', event);
   }
 }
 

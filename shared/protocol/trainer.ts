@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { LiveStatusSchema, RunEndSchema } from '../run/lifecycle';
 import { DatasetSpecSchema, TrainSettingsSchema } from '../training';
+import { ValidDenseNetConfigSchema } from '../validation';
 import { InspectWhatSchema } from './inspect';
 
 /**
@@ -9,19 +11,6 @@ import { InspectWhatSchema } from './inspect';
 export const PROTOCOL_VERSION = 1;
 
 const finite = z.number().finite();
-
-export const DenseNetConfigSchema = z.object({
-  variant: z.string().min(1).max(100),
-  blocks: z.array(z.number().int()).max(64),
-  growthRate: z.number().int(),
-  bottleneck: z.boolean(),
-  compression: z.number(),
-  initFeatures: z.number().int(),
-  stem: z.enum(['imagenet', 'cifar']),
-  dropRate: z.number(),
-  inputShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
-  classes: z.number().int(),
-});
 
 export const ErrorDataSchema = z.object({
   name: z.string(),
@@ -33,8 +22,11 @@ export const ErrorDataSchema = z.object({
 // ---- commands: host -> trainer -------------------------------------------------------------
 export const StartCommandSchema = z.object({
   type: z.literal('start'),
+  /** The run's folder, which must not exist yet: the trainer creates it. */
   runDir: z.string().min(1),
-  model: DenseNetConfigSchema,
+  /** Display name; default `<variant> on <dataset>`. */
+  name: z.string().max(200).optional(),
+  model: ValidDenseNetConfigSchema,
   settings: TrainSettingsSchema,
   dataset: DatasetSpecSchema,
 });
@@ -87,9 +79,10 @@ export const ReadyEventSchema = z.object({
   pid: z.number().int(),
   protocol: z.literal(PROTOCOL_VERSION),
 });
+/** The run's status changed while its trainer works on it (shared/run/lifecycle.ts); its end is `finished`. */
 export const StateEventSchema = z.object({
   type: z.literal('state'),
-  state: z.enum(['idle', 'loading', 'running', 'paused', 'stopping', 'finished', 'failed']),
+  state: LiveStatusSchema,
   runId: z.string().optional(),
 });
 export const StepEventSchema = z.object({
@@ -151,10 +144,13 @@ export const ErrorEventSchema = z.object({
   fatal: z.boolean(),
   time: finite,
 });
+/** The trainer session ended: finished with a reason, failed, or interrupted (its trainer had to go). */
 export const FinishedEventSchema = z.object({
   type: z.literal('finished'),
   runId: z.string(),
-  reason: z.enum(['completed', 'stopped', 'early-stopped', 'diverged', 'failed']),
+  reason: RunEndSchema,
+  /** Why it ended, in a sentence, when it did not simply complete. */
+  message: z.string().optional(),
   step: z.number().int().min(0),
   epoch: z.number().int().min(0),
   bestValAccuracy: finite.nullable(),

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench:compare [-- --variant NAME --input HxWxC --batch B --steps N --warmup W --threads T --backend X]`
-// Runs `densenet-workbench bench --json` and test/bench/pytorch_reference.py back to back on this
-// machine with the same architecture, recipe, batch and thread count, then prints both figures and
-// their ratio. Defaults to few steps so it finishes in a few minutes; pass --steps for steadier figures.
+// `npm run bench:compare [-- --variant NAME --input HxWxC --batch B --steps N --warmup W --threads T --backend X --engines tfjs,pytorch]`
+// Runs `densenet-workbench bench --json` (the TF.js engine), test/bench/pytorch_reference.py (plain
+// PyTorch) and `densenet-workbench bench --backend pytorch --json` (the workbench's PyTorch engine,
+// inspection hooks on at the run's cadences) back to back on this machine, with the same
+// architecture, recipe, batch and thread count, then prints the figures and the ratios to plain
+// PyTorch. Defaults to few steps so it finishes in a few minutes; pass --steps for steadier figures.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,8 +23,10 @@ const { values: a } = parseArgs({
     threads: { type: 'string', default: String(os.availableParallelism?.() ?? os.cpus().length) },
     backend: { type: 'string', default: 'wasm' },
     python: { type: 'string' },
+    engines: { type: 'string', default: 'tfjs,pytorch' },
   },
 });
+const engines = new Set(a.engines.split(','));
 
 const load = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
 const mib = (b) => (b == null ? 'n/a' : `${(b / 2 ** 20).toFixed(0)} MiB`);
@@ -61,23 +65,42 @@ if (!py) {
 console.log(`machine: ${os.cpus()[0]?.model ?? os.arch()}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`);
 console.log(`load average before: ${load()}`);
 const common = ['--batch', a.batch, '--steps', a.steps, '--warmup', a.warmup];
-const tfjs = runJson(process.execPath, [path.join(root, 'bin', 'densenet-workbench.mjs'), 'bench', '--variant', a.variant, '--input', a.input, '--backend', a.backend, '--threads', a.threads, '--json', ...common], 'densenet-workbench bench');
-const torch = runJson(py, [path.join(root, 'test', 'bench', 'pytorch_reference.py'), '--config', JSON.stringify(tfjs.config), '--threads', a.threads, ...common], 'pytorch_reference.py');
+const cli = path.join(root, 'bin', 'densenet-workbench.mjs');
+const tfjs = engines.has('tfjs') ? runJson(process.execPath, [cli, 'bench', '--variant', a.variant, '--input', a.input, '--backend', a.backend, '--threads', a.threads, '--json', ...common], 'densenet-workbench bench') : null;
+const engine = engines.has('pytorch')
+  ? runJson(process.execPath, [cli, 'bench', '--backend', 'pytorch', '--python', py, '--variant', a.variant, '--input', a.input, '--threads', a.threads, '--json', ...common], 'densenet-workbench bench --backend pytorch')
+  : null;
+const config = tfjs?.config ?? engine?.config;
+const torch = runJson(py, [path.join(root, 'test', 'bench', 'pytorch_reference.py'), '--config', JSON.stringify(config), '--threads', a.threads, ...common], 'pytorch_reference.py');
 console.log(`load average after:  ${load()}`);
 
 const peak = (r) => r.vmHwmBytes ?? r.peakRssBytes;
-const rows = [
+const table = (rows) => {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+};
+console.log(`\n${config.variant}, input ${a.input}, batch ${a.batch}, ${a.steps} timed steps after ${a.warmup} warm-up, SGD Nesterov 0.9, wd 1e-4`);
+if (tfjs) table([
   ['', `TF.js ${tfjs.backend.flavour}`, `PyTorch ${torch.version}`, 'ratio'],
   ['threads', String(tfjs.backend.threads), String(torch.threads), ''],
   ['parameters', String(tfjs.parameters), String(torch.parameters), ''],
   ['train images/s', tfjs.trainImagesPerSec.toFixed(2), torch.trainImagesPerSec.toFixed(2), `${(tfjs.trainImagesPerSec / torch.trainImagesPerSec).toFixed(3)}x`],
   ['forward images/s', tfjs.forwardImagesPerSec.toFixed(2), torch.forwardImagesPerSec.toFixed(2), `${(tfjs.forwardImagesPerSec / torch.forwardImagesPerSec).toFixed(3)}x`],
   ['peak memory (VmHWM)', mib(peak(tfjs)), mib(peak(torch)), `${(peak(tfjs) / peak(torch)).toFixed(2)}x`],
-];
-const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-console.log(`\n${tfjs.variant}, input ${a.input}, batch ${a.batch}, ${a.steps} timed steps after ${a.warmup} warm-up, SGD Nesterov 0.9, wd 1e-4`);
-for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+]);
+if (engine) {
+  console.log(`\nThe workbench's PyTorch engine (its data pipeline, loop and inspection) against plain PyTorch:`);
+  table([
+    ['', `PyTorch engine ${engine.version}`, `plain PyTorch ${torch.version}`, 'ratio'],
+    ['parameters', String(engine.parameters), String(torch.parameters), ''],
+    [`train images/s, inspection on (stats/${engine.statsEvery}, grads/${engine.gradientsEvery})`, engine.trainImagesPerSec.toFixed(2), torch.trainImagesPerSec.toFixed(2), `${(engine.trainImagesPerSec / torch.trainImagesPerSec).toFixed(3)}x`],
+    ['train images/s, inspection off', engine.trainImagesPerSecHooksOff.toFixed(2), torch.trainImagesPerSec.toFixed(2), `${(engine.trainImagesPerSecHooksOff / torch.trainImagesPerSec).toFixed(3)}x`],
+    ['inspection share of step time', `${(100 * engine.inspectionShare).toFixed(2)}%`, '', ''],
+    ['forward images/s', engine.forwardImagesPerSec.toFixed(2), torch.forwardImagesPerSec.toFixed(2), `${(engine.forwardImagesPerSec / torch.forwardImagesPerSec).toFixed(3)}x`],
+    ['peak memory (VmHWM)', mib(peak(engine)), mib(peak(torch)), `${(peak(engine) / peak(torch)).toFixed(2)}x`],
+  ]);
+}
 const out = path.join(root, 'test-results', 'bench-compare.json');
 fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), loadavg: os.loadavg(), tfjs, torch }, null, 2));
+fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), loadavg: os.loadavg(), tfjs, engine, torch }, null, 2));
 console.log(`\nraw results: ${path.relative(root, out)}`);

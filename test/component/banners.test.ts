@@ -11,6 +11,7 @@ import LayerInspector from '../../renderer/src/components/LayerInspector.vue';
 import { BANNER_TTL_MS, useAppStore } from '../../renderer/src/stores/app';
 import { observeRequests, requestInspection, requestSnapshot } from '../../renderer/src/stores/requests';
 import { useSessionStore } from '../../renderer/src/stores/session';
+import { initialRunState } from '../../shared/run/state';
 
 /** Request banners settle on their answer or expire; they never pile up. */
 function setup() {
@@ -54,6 +55,21 @@ describe('request banners', () => {
     expect(app.banners).toHaveLength(0);
   });
 
+  it('show an inspection’s progress in its banner, and why it failed when it did', async () => {
+    const { app } = setup();
+    await requestInspection({ what: 'ablation' });
+    observeRequests({ type: 'inspectProgress', runId: 'r1', what: 'ablation', done: 3, total: 12, message: 'Zeroed conv2_block3', time: 1 });
+    expect(app.banners).toHaveLength(1);
+    expect(app.banners[0]).toMatchObject({ pending: true, message: 'The ablation: 25% · Zeroed conv2_block3' });
+    observeRequests({ type: 'inspectDone', runId: 'r1', what: 'ablation', ok: false, error: { name: 'WorkbenchError', message: 'This run has no validation split to compute ablation on.' }, time: 2 });
+    expect(app.banners[0]).toMatchObject({ level: 'warn', message: 'The ablation did not come: This run has no validation split to compute ablation on.' });
+    // A done after the result event changes nothing: the result already settled it.
+    await requestInspection({ what: 'stats' });
+    observeRequests({ type: 'layerStats', runId: 'r1', step: 3, epoch: 0, epochEnd: false, layers: [], time: 3 });
+    observeRequests({ type: 'inspectDone', runId: 'r1', what: 'stats', ok: true, time: 4 });
+    expect(app.banners.find((b) => b.key === 'inspect:stats')?.message).toBe('Layer statistics arrived (step 3).');
+  });
+
   it('say so when the run ends or the trainer errs before answering; errors stay until dismissed', async () => {
     const { app } = setup();
     await requestInspection({ what: 'evaluation' });
@@ -72,14 +88,14 @@ describe('layer inspector requests on a paused run', () => {
     const { app, inspects } = setup();
     const session = useSessionStore();
     session.reset('r1');
-    session.active = { runId: 'r1', state: 'paused' };
+    session.active = { ...initialRunState('r1'), status: 'paused' };
     const config = getPreset('demo-bc-tiny');
     const node = connectivityGraph(config).nodes.find((n) => n.id === 'conv2_block1')!;
     const wrapper = mount(LayerInspector, { props: { node, config } });
     const link = wrapper.findAll('button').find((b) => b.text() === 'request them')!;
     await link.trigger('click');
     await flushPromises();
-    expect(inspects).toEqual([{ what: 'gradients' }]);
+    expect(inspects).toEqual([{ runId: 'r1', what: 'gradients' }]); // a request names its run
     expect(app.banners[0]).toMatchObject({ key: 'inspect:gradients', pending: true });
 
     session.ingest(gradients);

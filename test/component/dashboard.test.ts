@@ -5,6 +5,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HostEvent, OpenedRun, WorkbenchApi } from '../../shared/api';
 import { defaultTrainSettings } from '../../shared/training';
 import { getPreset } from '../../shared/presets';
+import { isTrainerEvent } from '../../shared/api';
+import { initialRunState, replayRun } from '../../shared/run/state';
 import { setApi } from '../../renderer/src/api/current';
 import { useSessionStore } from '../../renderer/src/stores/session';
 
@@ -43,11 +45,18 @@ function epoch(e: number, losses: [number, number, number, number], accuracies: 
   return [...steps, { type: 'epoch', runId: 'r1', epoch: e, step: e * 4 + 4, loss: lossSum / seen, accuracy: correct / seen, valLoss: 0.2, valAccuracy: 0.9, lr: 0.1, seconds: 1, time: e * 4 + 4 }];
 }
 
-function opened(events: HostEvent[], status: OpenedRun['info']['status']): OpenedRun {
+/** How the Runs list has the run: `stopped` and `completed` are finished runs with that reason. */
+function opened(events: HostEvent[], how: 'stopped' | 'completed' | 'running'): OpenedRun {
+  const [status, reason] = how === 'running' ? (['running', null] as const) : (['finished', how] as const);
   return {
-    info: { id: 'r1', name: 'run', status, created: '2024-01-01T00:00:00Z', variant: 'demo-bc-tiny', dataset: 'mnist', epoch: 1, epochs: 3, step: 8, bestValAccuracy: 0.9, lastValAccuracy: 0.9 },
+    info: { id: 'r1', name: 'run', status, reason, created: '2024-01-01T00:00:00Z', variant: 'demo-bc-tiny', dataset: 'mnist', epoch: 1, epochs: 3, step: 8, bestValAccuracy: 0.9, lastValAccuracy: 0.9 },
     model: getPreset('demo-bc-tiny'), settings, dataset: { kind: 'builtin', name: 'mnist' }, classes: [], events,
   };
+}
+
+/** The host's trainer training r1, as its events leave it. */
+function training(events: HostEvent[]) {
+  return { ...replayRun(initialRunState('r1', 3), events.filter(isTrainerEvent)), status: 'running' as const };
 }
 
 function setup(overrides: Partial<WorkbenchApi> = {}) {
@@ -70,7 +79,7 @@ describe('Dashboard', () => {
   it('shows epoch means, not the last tiny batch’s loss and accuracy', async () => {
     const { session } = setup();
     // The last batch of 2 images has loss 0.97 and accuracy 0%: the tiles must not show it.
-    session.show(opened([...epoch(0, [0.3, 0.2, 0.1, 0.5], [0.8, 0.9, 1, 0.5]), ...epoch(1, [0.06, 0.05, 0.06, 0.97], [1, 1, 1, 0])], 'finished'));
+    session.show(opened([...epoch(0, [0.3, 0.2, 0.1, 0.5], [0.8, 0.9, 1, 0.5]), ...epoch(1, [0.06, 0.05, 0.06, 0.97], [1, 1, 1, 0])], 'completed'));
     const wrapper = mount(DashboardView);
     await flushPromises();
     const mean = (0.06 * 32 + 0.05 * 32 + 0.06 * 32 + 0.97 * 2) / 98;
@@ -86,8 +95,9 @@ describe('Dashboard', () => {
 
   it('mid-epoch, shows the epoch so far, and labels both progress bars', async () => {
     const { session } = setup();
-    session.show(opened([...epoch(0, [0.3, 0.2, 0.1, 0.5], [0.8, 0.9, 1, 0.5]), ...epoch(1, [0.06, 0.04, 0.5, 0.5], [1, 1, 0, 0]).slice(0, 2)], 'finished'));
-    session.active = { runId: 'r1', state: 'running' };
+    const events = [...epoch(0, [0.3, 0.2, 0.1, 0.5], [0.8, 0.9, 1, 0.5]), ...epoch(1, [0.06, 0.04, 0.5, 0.5], [1, 1, 0, 0]).slice(0, 2)];
+    session.show(opened(events, 'running'));
+    session.active = training(events);
     const wrapper = mount(DashboardView);
     await flushPromises();
     expect(wrapper.find('[data-test=train-loss]').text()).toBe('0.0500');
@@ -101,7 +111,7 @@ describe('Dashboard', () => {
   it('asks before stopping, and stops only when confirmed', async () => {
     const { session, calls } = setup();
     session.show(opened(epoch(0, [0.3, 0.2, 0.1, 0.5], [0.8, 0.9, 1, 0.5]), 'running'));
-    session.active = { runId: 'r1', state: 'running' };
+    session.active = training(epoch(0, [0.3, 0.2, 0.1, 0.5], [0.8, 0.9, 1, 0.5]));
     const wrapper = mount(DashboardView, { attachTo: document.body });
     await wrapper.find('[data-test=stop]').trigger('click');
     expect(wrapper.find('[data-test=confirm]').text()).toContain('Stop this run?');
@@ -122,12 +132,12 @@ describe('Dashboard', () => {
     await wrapper.find('[data-test=continue]').trigger('click');
     await flushPromises();
     expect(calls).toEqual(['continue r1']);
-    expect(session.active).toEqual({ runId: 'r1', state: 'loading' });
+    expect(session.active).toMatchObject({ runId: 'r1', status: 'created', reason: null });
     wrapper.unmount();
 
     // A finished (completed) run has nothing to continue.
-    session.show(opened(epoch(0, [0.3, 0.2, 0.1, 0.5], [0.8, 0.9, 1, 0.5]), 'finished'));
-    session.active = { runId: null, state: 'idle' };
+    session.show(opened(epoch(0, [0.3, 0.2, 0.1, 0.5], [0.8, 0.9, 1, 0.5]), 'completed'));
+    session.active = null;
     const done = mount(DashboardView);
     expect(done.find('[data-test=continue]').exists()).toBe(false);
     expect(done.find('[data-test=export]').exists()).toBe(true);

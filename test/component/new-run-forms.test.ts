@@ -64,7 +64,7 @@ describe('New run: training fields', () => {
     expect(wrapper.find('[data-test=params]').text()).toBe('20.0 k');
     expect(wrapper.find('[data-test=params]').element.nextElementSibling?.textContent).toBe('trainable params');
     expect(wrapper.find('[data-test=params-total]').text()).toBe('20.8 k');
-    expect(wrapper.find('[data-test=params-total]').element.nextElementSibling?.textContent).toBe('with BN statistics');
+    expect(wrapper.find('[data-test=params-total]').element.parentElement?.textContent).toBe('20.8 k with BN statistics');
     wrapper.unmount();
   });
 });
@@ -103,6 +103,14 @@ describe('New run: volumes two levels deep', () => {
     expect(t.text()).toContain('⌊θ·m⌋');
     expect(t.text()).toContain('⌊0.5·256⌋ = 128');
     expect(t.text()).toContain('⌊56/2⌋ = 28');
+
+    // Fewer blocks take transition 3 away: the selection goes with it, and the hint comes back.
+    await wrapper.find('[data-stage-row="pool4"]').trigger('click');
+    expect(wrapper.find('[data-test=schematic]').exists()).toBe(true);
+    await wrapper.find('[data-test=blocks]').setValue('6, 12');
+    await wrapper.find('[data-test=blocks]').trigger('change');
+    expect(wrapper.find('[data-test=schematic]').exists()).toBe(false);
+    expect(wrapper.text()).toContain('Select a stage in the figure or the table');
     wrapper.unmount();
   });
 });
@@ -150,5 +158,37 @@ describe('New run: reloads', () => {
     const again = mountView();
     expect((again.wrapper.find('[data-test=epochs]').element as HTMLInputElement).value).toBe('3');
     again.wrapper.unmount();
+  });
+});
+
+describe('New run: memory', () => {
+  it('shows what a step needs on the wasm heap and turns memory-efficient layers on where the plain ones would not fit', async () => {
+    const { wrapper, starts } = mountView();
+    const { useSetupStore } = await import('../../renderer/src/stores/setup');
+    const setup = useSetupStore();
+    setup.applyPreset('densenet121');
+    setup.edit('inputShape', [224, 224, 3]);
+    setup.settings = { ...setup.settings, batchSize: 32 };
+    await flushPromises();
+    const memory = () => wrapper.find('[data-test=step-memory]').text();
+    expect(memory()).toMatch(/^Step memory on wasm \(4 GiB heap\): about \d\.\d\d GiB with memory-efficient dense layers \(plain layers: 6\.\d\d GiB\)\./);
+    expect(memory()).toContain('Memory-efficient dense layers are on: a plain step of densenet121 at 224×224×3 with batch 32');
+
+    const mode = wrapper.find('[data-test=memory-efficient]');
+    await mode.setValue('off');
+    await mode.trigger('change');
+    expect(memory()).toMatch(/micro-batches of \d+ \(plain layers/);
+    expect(memory()).toContain('Micro-batching is on');
+
+    await mode.setValue('on');
+    await mode.trigger('change');
+    const micro = wrapper.find('[data-test=micro-batch]');
+    await micro.setValue('8');
+    await micro.trigger('change');
+    expect(memory()).toMatch(/with memory-efficient dense layers, micro-batches of 8/);
+    await wrapper.find('[data-test=start]').trigger('click');
+    await flushPromises();
+    expect(starts[0]?.settings).toMatchObject({ memoryEfficient: 'on', microBatch: 8, batchSize: 32 });
+    wrapper.unmount();
   });
 });

@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, hasChromium, ROOT, startBrowserServe, type BrowserServe } from '../support/browser-serve';
@@ -21,6 +22,31 @@ let stoppedPoints = 0;
 const work = mkdtempSync(path.join(tmpdir(), 'dwb-e2e-'));
 
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+/** One screen at both widths and in both themes, then back to 1280 px light. */
+async function shots(name: string): Promise<void> {
+  for (const width of [1280, 820]) {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.setViewportSize({ width, height: 1300 });
+      await page.emulateMedia({ colorScheme });
+      // The screen scrolls inside its content pane: start each shot at its top.
+      await page.locator('main.content').evaluate((el) => el.scrollTo(0, 0));
+      await page.waitForTimeout(150); // charts and the graph redraw on resize
+      await page.screenshot({ path: path.join(SHOTS, `${name}-${width}-${colorScheme}.png`), fullPage: true });
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+/** Fills New run with the tiny MNIST setup of this test, `epochs` long. */
+async function configure(epochs: number): Promise<void> {
+  await page.getByLabel('MNIST', { exact: true }).check();
+  for (const [field, value] of [['limit', '160'], ['blocks', '2, 2'], ['k', '4'], ['epochs', String(epochs)], ['batch', '32'], ['stats-every', '2']]) {
+    await page.fill(`[data-test=${field}]`, value);
+    await page.locator(`[data-test=${field}]`).dispatchEvent('change');
+  }
+  await page.selectOption('[data-test=backend]', 'wasm');
+}
 const state = async () => ((await page.locator('[data-test=run-state]').textContent()) ?? '').trim();
 const points = async () => Number(await page.locator('[data-test=charts]').getAttribute('data-points'));
 
@@ -123,5 +149,75 @@ describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
     // A stopped run can be continued from its Dashboard.
     if ((await state()) === 'stopped') await expect(page.locator('[data-test=continue]').isVisible()).resolves.toBe(true);
     await shot('6-reopened');
+  });
+  let finishedRun = '';
+
+  it('7. trains a second run to the end, then opens it from Runs', async () => {
+    await page.click('[data-nav=new]');
+    await configure(2);
+    await page.click('[data-test=scan]');
+    await expect.poll(() => page.locator('[data-test=scan-report]').count(), { timeout: 30_000 }).toBe(1);
+    await page.click('[data-test=start]');
+    await expect.poll(state, { timeout: 120_000 }).toMatch(/completed|finished/);
+    await page.reload(); // nothing in memory: the finished run comes back from its folder
+    await page.click('[data-nav=runs]');
+    await expect.poll(() => page.locator('[data-test=open-run]').count(), { timeout: 10_000 }).toBe(2);
+    const row = page.locator('tr[data-run]', { has: page.locator('.state-pill[data-state=finished]') });
+    finishedRun = (await row.getAttribute('data-run')) ?? '';
+    expect(finishedRun).not.toBe('');
+    await row.locator('[data-test=open-run]').click();
+    await expect(state()).resolves.toMatch(/finished|completed/);
+  });
+
+  it('8. shows its evaluation with a confusion matrix, and the ablation overview of every layer', async () => {
+    await page.click('[data-nav=evaluation]');
+    if ((await page.locator('[data-test=eval-accuracy]').count()) === 0) {
+      await page.click('[data-test=evaluate]');
+    }
+    await expect.poll(() => page.locator('[data-test=eval-accuracy]').count(), { timeout: 60_000 }).toBe(1);
+    await expect(page.locator('.confusion, [data-test=confusion]').first().isVisible()).resolves.toBe(true);
+    await expect(page.locator('[data-test=eval-source]').innerText()).resolves.toMatch(/checkpoint step-\d+/);
+    const mistakes = page.locator('[data-test=misclassified] li');
+    if ((await mistakes.count()) > 0) await expect(mistakes.first().innerText()).resolves.toMatch(/mnist \w+ #\d+/);
+    await page.click('[data-test=run-ablation]');
+    await expect.poll(() => page.locator('[data-test=ablation-overview]').getAttribute('data-bars'), { timeout: 120_000 }).toBe('4');
+    await shots('8-evaluation-finished');
+  });
+
+  it('9. computes activation maps of the finished run from its checkpoint', async () => {
+    await page.click('[data-nav=architecture]');
+    const canvas = page.locator('canvas[data-nodes]');
+    await expect.poll(() => canvas.getAttribute('data-edge-count')).toBe('12');
+    const nodes = JSON.parse((await canvas.getAttribute('data-nodes')) ?? '[]') as { id: string; x: number; y: number }[];
+    const target = nodes.find((n) => n.id === 'conv2_block2')!;
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.click(box.x + target.x, box.y + target.y);
+    await page.fill('[data-test=activation-sample]', '3');
+    await page.click('[data-test=request-activations]');
+    await expect.poll(() => page.locator('[data-test=activation-maps] img').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect(page.locator('[data-test=activation-maps]').innerText()).resolves.toMatch(/Image 3 .*checkpoint step-\d+/);
+    await shots('9-architecture-finished');
+  });
+
+  it('10. exports it as ONNX and downloads the export as a zip', async () => {
+    await page.click('[data-nav=dashboard]');
+    await page.getByRole('button', { name: 'Export…' }).click();
+    await page.locator('[role=dialog] select').first().selectOption('onnx');
+    await page.locator('[role=dialog] button.primary').click();
+    await expect.poll(() => page.locator('[data-test=download-zip], [role=dialog] .inline-error').count(), { timeout: 60_000 }).toBe(1);
+    // An export error would be shown in the dialog: say it rather than time out.
+    expect(await page.locator('[role=dialog] .inline-error').count(), await page.locator('[role=dialog]').innerText()).toBe(0);
+    await shots('10-export-download');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=download-zip]')]);
+    expect(download.suggestedFilename()).toBe(`${finishedRun}-onnx.zip`);
+    const saved = path.join(work, 'download.zip');
+    await download.saveAs(saved);
+    const files = unzipSync(new Uint8Array(readFileSync(saved)));
+    expect(Object.keys(files)).toEqual(expect.arrayContaining(['model.onnx', 'preprocessing.json']));
+    expect(JSON.parse(Buffer.from(files['preprocessing.json']).toString())).toMatchObject({ classes: expect.any(Array) });
+    const [one] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=download-file]', { hasText: 'model.onnx' }).click()]);
+    const onnx = path.join(work, 'model.onnx');
+    await one.saveAs(onnx);
+    expect(readFileSync(onnx).equals(Buffer.from(files['model.onnx']))).toBe(true);
   });
 });

@@ -90,6 +90,8 @@ describe.skipIf(!hasChromium)('screens at 1280 and 820 px, light and dark', () =
     await field('epochs', '6');
     await field('batch', '32');
     await field('stats-every', '2');
+    // No gradients captured while training: the paused run computes them when asked.
+    await field('gradients-every', '0');
     await page.selectOption('[data-test=backend]', 'wasm');
     await page.click('[data-test=scan]');
     await expect.poll(() => page.locator('[data-test=scan-report]').count(), { timeout: 30_000 }).toBe(1);
@@ -123,6 +125,12 @@ describe.skipIf(!hasChromium)('screens at 1280 and 820 px, light and dark', () =
     await nodeClick('conv2_block2');
     await expect.poll(() => page.locator('[data-test=inspector]').count(), { timeout: 10_000 }).toBe(1);
     await expect(page.locator('[data-test=inspector] [data-test=schematic]').getAttribute('data-kind')).resolves.toBe('dense-layer');
+    await expect(page.locator('[data-test=grad-layer]').count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'request them' }).click();
+    await expect.poll(() => page.locator('[data-test=grad-layer]').count(), { timeout: 30_000 }).toBe(2); // 1×1 and 3×3 conv
+    await expect(page.locator('[data-test=grad-layer] h4').first().innerText()).resolves.toMatch(/^conv2_block2_1_conv\s+1×1 bottleneck conv$/);
+    await expect.poll(() => page.locator('[data-test=banners] [data-key="inspect:gradients"]').innerText()).toMatch(/Gradient norms arrived/);
+    await page.screenshot({ path: path.join(SHOTS, 'paused-gradients-1280-light.png') });
 
     await page.click('[data-nav=dashboard]');
     await page.click('[data-test=resume]');

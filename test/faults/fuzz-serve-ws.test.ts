@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHODS, WsRequestSchema } from '../../shared/api';
-import { forkTrainer } from '../../main/trainer/channel';
+import { forkTrainer } from '../../main/trainer/fork';
 import { serve, type Serving } from '../../main/server/serve';
 import { mutated, validish } from '../support/schema-arbitrary';
 import { writePngDataset } from '../support/faults';

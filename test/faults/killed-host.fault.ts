@@ -117,7 +117,7 @@ describe('the CLI host killed with SIGKILL during training', () => {
     resume.child.kill('SIGINT');
     expect(await code).toBe(0);
     expect(await waitGone(resumedPid, 30_000)).toBe(true);
-    expect(readRunStatus(runDir)).toMatchObject({ status: 'stopped', pid: null });
+    expect(readRunStatus(runDir)).toMatchObject({ status: 'finished', reason: 'stopped', pid: null });
     expect(listCheckpoints(runDir)[0].step).toBeGreaterThan(ckpt.step);
     const after = readMetrics(runDir).events.filter((e) => e.type === 'step').map((e) => (e as { step: number }).step);
     expect(after.slice(0, steps.length)).toEqual(steps);
@@ -160,7 +160,7 @@ describe('the CLI host killed with SIGKILL during training', () => {
     resume.child.kill('SIGINT');
     expect(await code).toBe(0);
     expect(await waitGone(resumedPid, 30_000)).toBe(true);
-    expect(readRunStatus(runDir)).toMatchObject({ status: 'stopped', pid: null });
+    expect(readRunStatus(runDir)).toMatchObject({ status: 'finished', reason: 'stopped', pid: null });
     expect(fs.existsSync(path.join(runDir, 'trainer.lock'))).toBe(false);
     expect(loggedSteps(runDir).slice(0, before.length)).toEqual(before);
     console.log(`[faults] killed host and trainer together at step ${before.at(-1)}: runs --json said interrupted; resume took over the stale lock and went on from step ${expected}.`);

@@ -125,7 +125,7 @@ describe('serve killed with SIGKILL while its run is paused', () => {
     const exited = new Promise((r) => second.child.once('exit', r));
     second.child.kill('SIGINT');
     await exited;
-    expect(readRunStatus(runDir)).toMatchObject({ status: 'stopped', pid: null });
+    expect(readRunStatus(runDir)).toMatchObject({ status: 'finished', reason: 'stopped', pid: null });
     console.log(`[faults] killed serve: SIGKILLed with run ${runId} paused at step ${lastStep}; its trainer checkpointed at step ${ckpt.step} and exited, no orphan; `
       + `the next serve listed it interrupted and continued from step ${next.step}.`);
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainerEvent } from '../../shared/protocol';
 import { checkpointDir, isDataFile, listCheckpoints, loadCheckpoint } from '../../main/engine/runs/checkpoint';
 import { METRICS_FILE } from '../../main/engine/runs/metrics-log';
-import { listRuns, openRun, readMetrics } from '../../main/engine/runs/run-store';
+import { listRuns, readMetrics, readRun } from '../../main/engine/runs/run-store';
 import { forkTrainerHost, type HostExit, type TrainerHost } from '../../main/trainer/host';
 import { EventLog, FAULT_MODEL, faultSettings, seededRandom, sleep, waitGone, writePngDataset } from '../support/faults';
 
@@ -138,7 +138,7 @@ describe('a trainer killed with SIGKILL at random points', () => {
       // The store stays readable and says what happened.
       const listed = listRuns(runsDir).find((r) => r.id === runId);
       expect(listed?.status, at).toMatch(/^(interrupted|failed)$/);
-      expect(openRun(runDir).effectiveStatus).toBe(listed?.status);
+      expect(readRun(runDir).effective.status).toBe(listed?.status);
       expect(fs.existsSync(path.join(runDir, 'trainer.lock')), `${at}: lock left behind`).toBe(false);
 
       // No metric the host saw is missing on disk: the trainer appends before it sends.
@@ -187,7 +187,7 @@ describe('a trainer killed with SIGKILL at random points', () => {
     host.stop();
     const end = await host.finished();
     expect(end).toMatchObject({ type: 'finished', reason: 'stopped', runId });
-    expect(openRun(runDir!).effectiveStatus).toBe('stopped');
+    expect(readRun(runDir!).effective).toEqual({ status: 'finished', reason: 'stopped' });
     const final = readMetrics(runDir!);
     expect(final.skipped, 'torn lines').toBe(tally.tears);
     const steps = new Set(final.events.filter((e) => e.type === 'step').map((e) => (e as { step: number }).step));

@@ -41,7 +41,7 @@ interface Report {
   index: { status: number; csp: string };
   continueMissing: { ok: boolean };
   start: { ok: boolean; value: { runId: string } };
-  afterCrash: { ok: boolean; value: { state: string } };
+  afterCrash: { ok: boolean; value: { status: string } };
 }
 
 let report: Report;
@@ -107,7 +107,7 @@ describe('the main-process bundle', () => {
     expect(report.forks).toEqual([{ modulePath: join(tmp, 'app', 'dist-electron', 'main', 'trainer', 'entry.js'), serviceName: 'DenseNet Workbench trainer' }]);
     const events = report.pushed.filter((p) => p.channel === EVENT_CHANNEL).flatMap((p) => p.batch);
     expect(events.find((e) => e.type === 'trainerExit')?.message).toMatch(/exited with code 134/);
-    expect(report.afterCrash).toMatchObject({ ok: true, value: { state: 'failed' } });
+    expect(report.afterCrash).toMatchObject({ ok: true, value: { status: 'failed' } });
   });
 });
 

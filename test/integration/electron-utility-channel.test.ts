@@ -8,7 +8,8 @@ import type { TrainerEvent } from '../../shared/protocol';
 import { getPreset } from '../../shared/presets';
 import { TrainSettingsSchema } from '../../shared/training';
 import { readRunStatus } from '../../main/engine/runs/run-store';
-import { forkTrainer, tsxImportArg, type TrainerChannel } from '../../main/trainer/channel';
+import type { TrainerChannel } from '../../main/trainer/channel';
+import { forkTrainer, tsxImportArg } from '../../main/trainer/fork';
 import { TrainerHost, type HostExit } from '../../main/trainer/host';
 import { createUtilityChannel, type ForkUtility, type UtilityProcessLike } from '../../main/electron/utility-channel';
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../main/engine/runs/checkpoint';
-import { listRuns } from '../../main/engine/runs/run-store';
+import { listRuns, readMetrics } from '../../main/engine/runs/run-store';
 
 /**
  * `train`, `runs`, `resume` and `eval` as a user runs them: the real bin, a forked trainer, the cpu
@@ -59,7 +59,7 @@ describe('train / runs / resume / eval CLI', () => {
     expect(finished).toMatchObject({ reason: 'stopped' });
 
     const [run] = listRuns(out);
-    expect(run.status).toBe('stopped');
+    expect(run).toMatchObject({ status: 'finished', reason: 'stopped' });
     expect(loadCheckpoint(run.dir, 'latest').manifest.step).toBe(finished.step);
     expect(cli(['runs', '--out', out]).stdout).toMatch(new RegExp(`${run.id}\\s+demo-bc-tiny on mnist\\s+stopped`));
 
@@ -80,5 +80,10 @@ describe('train / runs / resume / eval CLI', () => {
     expect(result.perClass).toHaveLength(10);
     expect(result.perClass.reduce((a: number, c: { support: number }) => a + c.support, 0)).toBe(4);
     expect(result.accuracy).toBeCloseTo(result.confusion.reduce((a: number, row: number[], i: number) => a + row[i], 0) / 4, 10);
+    // eval records what it found in the run, named by its checkpoint; the report then shows it.
+    const recorded = readMetrics(run.dir).events.filter((e) => e.type === 'evaluation');
+    expect(recorded.at(-1)).toMatchObject({ checkpoint: result.checkpoint, split: 'validation split', step: result.step, confusion: result.confusion });
+    expect(cli(['report', run.id, '--out', path.join(out, 'r.html'), '--runs', out]).status).toBe(0);
+    expect(fs.readFileSync(path.join(out, 'r.html'), 'utf8')).toContain(`(validation split, checkpoint <code>${result.checkpoint}</code>)`);
   });
 });

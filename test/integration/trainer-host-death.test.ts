@@ -55,6 +55,6 @@ describe('a killed host', () => {
     } finally {
       await host.close(5_000);
     }
-    expect(listRuns(out)[0].status).toBe('stopped');
+    expect(listRuns(out)[0]).toMatchObject({ status: 'finished', reason: 'stopped' });
   });
 });

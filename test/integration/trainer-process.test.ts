@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKPOINT_WRITTEN_PATTERN, type TrainerEvent } from '../../shared/protocol';
 import { TrainSettingsSchema } from '../../shared/training';
 import { listCheckpoints, loadCheckpoint } from '../../main/engine/runs/checkpoint';
-import { listRuns, openRun, readMetrics } from '../../main/engine/runs/run-store';
+import { listRuns, readMetrics, readRun } from '../../main/engine/runs/run-store';
 import { forkTrainerHost, type HostExit, type TrainerHost } from '../../main/trainer/host';
 
 /**
@@ -88,6 +88,12 @@ describe('trainer process', () => {
     host.snapshot();
     const written = await waitFor((e) => e.type === 'log' && CHECKPOINT_WRITTEN_PATTERN.test(e.message));
     expect(written.type === 'log' && written.message).toMatch(/^Checkpoint step-\d+ written at step \d+, as requested\.$/);
+    // Gradients asked for while paused, before any step captured them (gradientsEvery 0): computed now.
+    host.inspect('gradients');
+    const grads = await waitFor((e) => e.type === 'gradients');
+    expect(grads.type === 'gradients' && grads.layers.map((l) => l.layer)).toContain('conv2_block1_1_conv');
+    expect(grads.type === 'gradients' && grads.layers.every((l) => l.gradNorm > 0 && l.updateRatio === null)).toBe(true);
+    expect(await waitFor((e) => e.type === 'inspectDone')).toMatchObject({ what: 'gradients', ok: true });
     expect(events.filter((e) => e.type === 'step').length).toBe(stepsWhilePaused);
     host.resume();
     await waitFor((e) => e.type === 'state' && e.state === 'running');
@@ -97,7 +103,7 @@ describe('trainer process', () => {
     const finished = await host.finished();
     expect(finished).toMatchObject({ type: 'finished', reason: 'stopped', runId });
     const stoppedAt = (finished as { step: number }).step;
-    expect(openRun(runDir).effectiveStatus).toBe('stopped');
+    expect(readRun(runDir).effective).toEqual({ status: 'finished', reason: 'stopped' });
     expect(loadCheckpoint(runDir, 'latest').manifest).toMatchObject({ step: stoppedAt, reason: 'stop' });
     const logged = readMetrics(runDir);
     expect(logged.skipped).toBe(0);
@@ -121,7 +127,10 @@ describe('trainer process', () => {
     // The store is still readable: status, metrics (with the host's note), and a loadable checkpoint.
     expect(listRuns(root)[0]).toMatchObject({ id: runId, status: 'interrupted' });
     const after = readMetrics(runDir);
-    expect(after.events.at(-1)).toMatchObject({ type: 'error', fatal: true, error: { name: 'TrainerExit' } });
+    expect(after.events.slice(-2)).toMatchObject([
+      { type: 'error', fatal: true, error: { name: 'TrainerExit' } },
+      { type: 'finished', reason: 'interrupted', message: x.message },
+    ]);
     const latest = loadCheckpoint(runDir, 'latest');
     expect(latest.manifest.step).toBeGreaterThanOrEqual(stoppedAt);
     expect(listCheckpoints(runDir).length).toBeLessThanOrEqual(settings.keepCheckpoints + 1);

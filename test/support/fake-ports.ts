@@ -15,7 +15,7 @@ export class FakeTrainer implements TrainerPort {
   constructor(private readonly store: ReturnType<typeof fakeRunStore>, private readonly runsDir: string) {}
   start(r: Parameters<TrainerPort['start']>[0]) {
     const id = `run-${this.store.runs.size + 1}`;
-    this.store.runs.set(id, { id, name: r.name ?? id, status: 'running', created: new Date(0).toISOString(), variant: r.model.variant, dataset: 'fake', epoch: 0, epochs: r.settings.epochs, step: 0, bestValAccuracy: null, lastValAccuracy: null });
+    this.store.runs.set(id, { id, name: r.name ?? id, status: 'running', reason: null, created: new Date(0).toISOString(), variant: r.model.variant, dataset: 'fake', epoch: 0, epochs: r.settings.epochs, step: 0, bestValAccuracy: null, lastValAccuracy: null });
     const runDir = path.join(this.runsDir, id);
     this.sent.push({ type: 'start', runDir, model: r.model, settings: r.settings, dataset: r.dataset });
     return { runId: id, runDir };

@@ -10,7 +10,7 @@ import { describe } from 'vitest';
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const PYTORCH_PACKAGE_ROOT = path.join(ROOT, 'main', 'engine', 'pytorch');
-export const PYTHON_TESTS = path.join(ROOT, 'test', 'unit', 'engine', 'pytorch', 'python');
+export const PYTHON_TESTS = path.join(ROOT, 'test', 'support', 'pytorch');
 
 function find(): { python: string | null; reason: string } {
   const tried: string[] = [];
@@ -37,7 +37,9 @@ export function describeTorch(name: string, fn: () => void): void {
 /** The environment a Python child needs to import densenet_torch. */
 export function pythonEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const pythonPath = [PYTORCH_PACKAGE_ROOT, PYTHON_TESTS, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
-  return { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: '1', ...extra };
+  // One compute thread: the tests' nets are tiny, and on a loaded 2-core machine OpenMP's second
+  // thread makes every step wait for a core (3× slower here).
+  return { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: '1', WORKBENCH_TORCH_THREADS: '1', ...extra };
 }
 
 /** Runs the test interpreter; throws with its stderr when it fails. */
@@ -47,7 +49,7 @@ export function python(args: string[], options: SpawnSyncOptions & { input?: str
   return String(r.stdout);
 }
 
-/** Runs a helper script of test/unit/engine/pytorch/python with a JSON input; returns its JSON output. */
+/** Runs a helper script of test/support/pytorch with a JSON input; returns its JSON output. */
 export function pythonJson<T>(script: string, input: unknown): T {
   const out = python([path.join(PYTHON_TESTS, script)], { input: JSON.stringify(input) });
   return JSON.parse(out.trim().split('\n').pop()!) as T;

@@ -1,12 +1,14 @@
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { BackendNameSchema, type BackendName } from '../../../shared/training';
-import { loadDataset, type DataSplit } from '../../engine/data';
-import { parseDatasetArg } from '../dataset-args';
-import { evalBatches } from '../../engine/train/dataset-source';
-import { evaluateDetailed, type Batch, type DetailedEvalResult } from '../../engine/train/evaluate';
-import { restoreModel } from '../../engine/train/restore';
+import type { Batch } from '../../engine/data';
+import { evaluateDetailed, evaluationEvent, type DetailedEvalResult } from '../../engine/inspect/evaluation';
+import { openRun, type OpenedRun } from '../../engine/run/open-run';
+import { METRICS_FILE } from '../../engine/runs/metrics-log';
+import { recordResult } from '../../engine/runs/record-result';
 import { resolveRunDir } from '../../engine/runs/run-store';
+import { parseDatasetArg } from '../dataset-args';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 
 /**
@@ -16,6 +18,8 @@ import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
  * training); with --data it evaluates every image of that dataset, whose classes must be the run's.
  */
 interface EvalFlags extends RunsFlags {
+  /** The run store's old spelling. */
+  out?: string;
   data?: string;
   checkpoint: string;
   backend: string;
@@ -23,8 +27,8 @@ interface EvalFlags extends RunsFlags {
   json?: boolean;
 }
 
-async function* concat(splits: DataSplit[], batchSize: number, norm: Parameters<typeof evalBatches>[2], shape: [number, number, number]): AsyncGenerator<Batch> {
-  for (const s of splits) if (s.size > 0) yield* evalBatches(s, batchSize, norm, shape);
+async function* concat(run: OpenedRun, splits: Parameters<OpenedRun['batches']>[0][], batchSize: number | undefined): AsyncGenerator<Batch> {
+  for (const s of splits) if (s.size > 0) yield* run.batches(s, batchSize);
 }
 
 function pct(x: number): string {
@@ -66,17 +70,15 @@ export function registerEval(program: Command): void {
     if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 4096)) {
       throw new WorkbenchError(`--batch must be an integer in 1..4096; got "${flags.batch}".`);
     }
-    const dir = resolveRunDir(runArg, runsDirOf(flags));
+    const dir = resolveRunDir(runArg, runsDirOf(flags, flags.out));
     // One thread: inference on a held-out split is quick, and a short-lived CLI process need not
     // start wasm's pthread workers.
-    const { model, config, manifest } = await restoreModel(dir, flags.checkpoint, { backend: backend.data as BackendName, threads: 1 });
+    const run = openRun(dir);
+    const { config } = run;
+    const { model, manifest } = await run.restoreModel(flags.checkpoint, { backend: backend.data as BackendName, threads: 1 });
     try {
-      const spec = flags.data ? parseDatasetArg(flags.data) : config.dataset.spec;
-      const dataset = await loadDataset(spec, {
-        inputShape: config.dataset.inputShape,
-        valFraction: flags.data ? 0 : config.settings.valFraction,
-        seed: config.seed,
-      });
+      // The run's held-out data as training split it, or all of another dataset.
+      const { dataset } = await run.loadData(flags.data ? { spec: parseDatasetArg(flags.data), valFraction: 0 } : {});
       if (dataset.classes.join('\n') !== config.dataset.classes.join('\n')) {
         throw new WorkbenchError(`Dataset ${dataset.name} has classes [${dataset.classes.slice(0, 8).join(', ')}${dataset.classes.length > 8 ? ', …' : ''}], but run ${config.id} was trained on [${config.dataset.classes.slice(0, 8).join(', ')}${config.dataset.classes.length > 8 ? ', …' : ''}].`);
       }
@@ -85,11 +87,14 @@ export function registerEval(program: Command): void {
         ? { splits: [dataset.train, dataset.val, ...(dataset.test ? [dataset.test] : [])], name: `all of ${dataset.name}` }
         : heldOut;
       if (splits.every((s) => s.size === 0)) throw new WorkbenchError(`Run ${config.id} has no held-out images to evaluate on (its validation fraction is 0); pass --data.`);
-      const result = await evaluateDetailed(model, concat(splits, batchSize ?? config.settings.batchSize, config.normalization, dataset.inputShape), dataset.classes);
+      const result = await evaluateDetailed(model, concat(run, splits, batchSize), dataset.classes);
+      // Kept with the run, like an evaluation in the app: it reopens with it and its report shows it.
+      recordResult(dir, await evaluationEvent(result, { runId: config.id, step: manifest.step, checkpoint: manifest.name, split: name, splits }));
       if (flags.json) {
         process.stdout.write(JSON.stringify({ run: config.id, checkpoint: manifest.name, step: manifest.step, data: name, ...result }, null, 2) + '\n');
       } else {
         process.stdout.write(formatEval(result, `Run ${config.id}, checkpoint ${manifest.name} (step ${manifest.step}), ${name}`));
+        process.stdout.write(`Recorded in ${path.join(dir, METRICS_FILE)}.\n`);
       }
     } finally {
       model.dispose();

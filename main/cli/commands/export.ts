@@ -34,7 +34,7 @@ export function registerExport(program: Command): void {
     if (flags.layout !== undefined && flags.format !== 'onnx') throw new WorkbenchError('--layout applies to ONNX exports only; TF.js models take NHWC input, PyTorch NCHW.');
     const layout = (flags.layout ?? 'NCHW').toUpperCase();
     if (layout !== 'NCHW' && layout !== 'NHWC') throw new WorkbenchError(`--layout must be NCHW or NHWC; got "${flags.layout}".`);
-    const result = await exportRun(resolveRunDir(run, runsDirOf(flags)), {
+    const result = await exportRun(resolveRunDir(run, runsDirOf({ runs: flags.runs })), {
       format: flags.format as ExportFormat,
       out: flags.out,
       foldBn: Boolean(flags.foldBn),

@@ -7,7 +7,8 @@ import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
 import { BackendNameSchema } from '../../../shared/training';
 import { activationSheet } from '../../engine/inspect/activations';
 import { renderHeatmap } from '../../engine/inspect/heatmap';
-import { imageForRun, openForInspection } from '../../engine/inspect/run-context';
+import { recordResult } from '../../engine/runs/record-result';
+import { imageForRun, openForInspection } from '../../engine/run/inspect-run';
 import { readMetrics, resolveRunDir } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 
@@ -108,7 +109,7 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
   }
   const backend = BackendNameSchema.safeParse(flags.backend);
   if (!backend.success) throw new WorkbenchError(`--backend must be one of ${BackendNameSchema.options.join(', ')}; got "${flags.backend}".`);
-  const runDir = resolveRunDir(run, runsDirOf(flags));
+  const runDir = resolveRunDir(run, runsDirOf({ runs: flags.runs }));
   const out = path.resolve(flags.out ?? path.join(runDir, 'inspect'));
   const written: string[] = [];
   const events: TrainerEvent[] = [];
@@ -176,11 +177,13 @@ async function runInspect(run: string, flags: InspectFlags): Promise<void> {
         },
       });
       write(out, 'ablation.json', JSON.stringify(e, null, 1), written);
+      recordResult(runDir, e);
       report(e);
     }
     if (flags.evaluation) {
       const e = await inspector.evaluation();
       write(out, 'evaluation.json', JSON.stringify(e, null, 1), written);
+      recordResult(runDir, e);
       report(e);
     }
   } catch (err) {

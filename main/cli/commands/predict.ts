@@ -1,12 +1,28 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { BackendNameSchema } from '../../../shared/training';
 import { openPredictor, predictFiles } from '../../engine/predict/predict';
-import { resolveRunDir } from '../../engine/runs/run-store';
+import { PREPROCESSING_FILE } from '../../engine/export/preprocessing';
+import { CONFIG_FILE, resolveRunDir } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf } from '../runs-option';
 
 /** `densenet-workbench predict MODEL_DIR IMAGE... [--top K] [--json]`: MODEL_DIR is a run or an export folder. */
+/**
+ * A folder that holds a model (a run's config.json, an export's preprocessing.json) is taken as
+ * it is; anything else may be the id or name of a run in the store.
+ */
+function modelOrRun(arg: string, runsDir: string): string {
+  if ([CONFIG_FILE, PREPROCESSING_FILE].some((f) => fs.existsSync(path.join(arg, f)))) return arg;
+  if (!fs.existsSync(arg)) return resolveRunDir(arg, runsDir);
+  try {
+    return resolveRunDir(arg, runsDir);
+  } catch {
+    return arg; // a folder without a model: openPredictor says what it lacks
+  }
+}
+
 export function registerPredict(program: Command): void {
   const command = program
     .command('predict')
@@ -23,7 +39,7 @@ export function registerPredict(program: Command): void {
     const backend = BackendNameSchema.safeParse(flags.backend);
     if (!backend.success) throw new WorkbenchError(`--backend must be auto, tensorflow, wasm or cpu; got "${flags.backend}".`);
     // One wasm thread: a few images don't need more.
-    const target = fs.existsSync(modelDir) ? modelDir : resolveRunDir(modelDir, runsDirOf({ runs: flags.runs }));
+    const target = modelOrRun(modelDir, runsDirOf({ runs: flags.runs }));
     const predictor = await openPredictor(target, flags.checkpoint, { backend: backend.data, threads: 1 });
     try {
       const results = await predictFiles(predictor, images, top);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
-import { openRun, resolveRunDir } from '../../engine/runs/run-store';
+import { isLive, isResumable, statusLabel } from '../../../shared/run/lifecycle';
+import { readRun, resolveRunDir } from '../../engine/runs/run-store';
 import { driveRun } from '../drive';
 import { forkTrainerHost } from '../../trainer/host';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
@@ -15,20 +16,21 @@ export function registerResume(program: Command): void {
     .description('Resume a stopped or interrupted run from its latest checkpoint.')
     .argument('<run>', 'a run folder, or the id or name of a run under --runs')
     .option('--json', 'print one JSON event per line instead of a progress bar');
-  addRunsOption(command, { legacyOut: true }).action(async (runArg: string, flags: RunsFlags & { json?: boolean }) => {
-    const dir = resolveRunDir(runArg, runsDirOf(flags));
-    const run = openRun(dir);
-    if (run.effectiveStatus === 'running' || run.effectiveStatus === 'paused') {
-      throw new WorkbenchError(`Run ${run.id} is ${run.effectiveStatus} in process ${run.status?.pid}; it cannot be resumed twice.`);
+  addRunsOption(command, { legacyOut: true }).action(async (runArg: string, flags: RunsFlags & { out?: string; json?: boolean }) => {
+    const dir = resolveRunDir(runArg, runsDirOf(flags, flags.out));
+    const run = readRun(dir);
+    const { status, reason } = run.effective;
+    if (isLive(status)) {
+      throw new WorkbenchError(`Run ${run.id} is ${status} in process ${run.status?.pid}; it cannot be resumed twice.`);
     }
-    if (run.effectiveStatus === 'finished') {
-      throw new WorkbenchError(`Run ${run.id} has finished (${run.summary?.reason ?? 'completed'}); there is nothing to resume. Start a new run to train longer.`);
+    if (!isResumable(status, reason)) {
+      throw new WorkbenchError(`Run ${run.id} has finished (${run.summary?.reason ?? reason ?? 'completed'}); there is nothing to resume. Start a new run to train longer.`);
     }
     const host = forkTrainerHost();
     try {
       await host.ready;
       const ref = host.resumeRun(dir);
-      if (!flags.json) process.stdout.write(`Resuming run ${run.id} (${run.config.name}), ${run.effectiveStatus} at epoch ${(run.status?.epoch ?? 0) + 1}, step ${run.status?.step ?? 0}.\n`);
+      if (!flags.json) process.stdout.write(`Resuming run ${run.id} (${run.config.name}), ${statusLabel(status, reason)} at epoch ${(run.status?.epoch ?? 0) + 1}, step ${run.status?.step ?? 0}.\n`);
       await driveRun(host, ref, { json: Boolean(flags.json), epochs: run.config.settings.epochs });
     } finally {
       await host.close();

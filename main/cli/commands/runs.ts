@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import path from 'node:path';
+import { shownEpoch, statusLabel } from '../../../shared/run/lifecycle';
 import { listRuns, type RunInfo } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 
@@ -11,7 +12,7 @@ function pct(x: number | null | undefined): string {
 export function formatRuns(runs: RunInfo[], root: string): string {
   if (runs.length === 0) return `No runs under ${root}.\n`;
   const rows = runs.map((r) => [
-    r.id, r.name, r.status, `${Math.min(r.progress.epoch + (r.progress.epochStep > 0 ? 1 : 0), r.progress.epochs)}/${r.progress.epochs} (${Math.round(r.progress.fraction * 100)}%)`,
+    r.id, r.name, statusLabel(r.status, r.reason), `${shownEpoch(r.progress, r.progress.epochs)}/${r.progress.epochs} (${Math.round(r.progress.fraction * 100)}%)`,
     pct(r.best?.valAccuracy), r.created.replace('T', ' ').slice(0, 19),
   ]);
   const header = ['id', 'name', 'status', 'epoch', 'best val acc', 'created'];
@@ -25,10 +26,10 @@ export function formatRuns(runs: RunInfo[], root: string): string {
 export function registerRuns(program: Command): void {
   const command = program
     .command('runs')
-    .description('List runs with their status (running, paused, finished, stopped, failed, interrupted).')
+    .description('List runs with their status (loading, running, paused, stopping, finished, stopped, diverged, failed, interrupted).')
     .option('--json', 'print the list as JSON');
-  addRunsOption(command, { legacyOut: true }).action((flags: RunsFlags & { json?: boolean }) => {
-    const root = runsDirOf(flags);
+  addRunsOption(command, { legacyOut: true }).action((flags: RunsFlags & { out?: string; json?: boolean }) => {
+    const root = runsDirOf(flags, flags.out);
     const runs = listRuns(root);
     process.stdout.write(flags.json ? JSON.stringify(runs, null, 2) + '\n' : formatRuns(runs, path.resolve(root)));
   });

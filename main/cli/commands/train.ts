@@ -19,6 +19,8 @@ import { forkTrainerHost } from '../../trainer/host';
  * recipe from shared/training.ts (SGD, Nesterov 0.9, wd 1e-4, lr ÷10 at 50% and 75%).
  */
 interface TrainFlags extends ArchitectureFlags, RunsFlags {
+  /** The run store's old spelling. */
+  out?: string;
   variant: string;
   data: string;
   input?: string;
@@ -36,6 +38,8 @@ interface TrainFlags extends ArchitectureFlags, RunsFlags {
   labelSmoothing?: string;
   weightDecay?: string;
   valFraction?: string;
+  memoryEfficient?: string;
+  microBatch?: string;
   augment: boolean;
 }
 
@@ -72,7 +76,7 @@ async function datasetImages(spec: DatasetSpec): Promise<ImageStats & { classes:
   if (spec.kind === 'builtin') return BUILTIN_IMAGES;
   const report = await scanDataset(spec, { quick: true });
   if (report.errors.length > 0) throw new WorkbenchError(`Dataset ${report.root} cannot be trained on: ${report.errors.join(' ')}`);
-  return { sizes: report.sizes, ...(report.modes ? { modes: report.modes } : {}), classes: report.classes.length };
+  return { sizes: report.sizes, ...(report.modes ? { modes: report.modes } : {}), headersOnly: true, classes: report.classes.length };
 }
 
 export function registerTrain(program: Command): void {
@@ -95,6 +99,8 @@ export function registerTrain(program: Command): void {
     .option('--label-smoothing <x>', 'label smoothing in [0, 1)')
     .option('--weight-decay <x>', 'weight decay')
     .option('--val-fraction <x>', 'validation fraction when the data has no val split')
+    .option('--memory-efficient <mode>', 'memory-efficient dense layers (recompute concatenation and BN-ReLU in the backward pass): auto (where the plain ones would not fit the wasm heap), on, off')
+    .option('--micro-batch <n>', 'at most N images a forward/backward pass, gradients summed over the batch (0: only where nothing else fits)')
     .option('--no-augment', 'turn off pad-and-crop and flip augmentation')
     .option('--json', 'print one JSON event per line instead of a progress bar');
   addArchitectureOptions(command);
@@ -105,7 +111,7 @@ export function registerTrain(program: Command): void {
     const limit = parseNumber(flags.limit, '--limit', 'a positive integer', (v) => Number.isInteger(v) && v > 0);
     const spec = parseDatasetArg(flags.data, limit);
     if (limit !== undefined && spec.kind !== 'builtin') throw new WorkbenchError(`--limit applies to mnist and fashion-mnist only; got --data ${flags.data}.`);
-    const runsDir = runsDirOf(flags);
+    const runsDir = runsDirOf(flags, flags.out);
     const architecture = architectureOverrides(flags);
     const base = getPreset(flags.variant, architecture);
     const images = await datasetImages(spec);
@@ -128,6 +134,8 @@ export function registerTrain(program: Command): void {
     set('labelSmoothing', parseNumber(flags.labelSmoothing, '--label-smoothing', 'a number in [0, 1)', (v) => v >= 0 && v < 1));
     set('weightDecay', parseNumber(flags.weightDecay, '--weight-decay', 'a number in [0, 1]', (v) => v >= 0 && v <= 1));
     set('valFraction', parseNumber(flags.valFraction, '--val-fraction', 'a number in [0, 1)', (v) => v >= 0 && v < 1));
+    set('memoryEfficient', parseEnum(flags.memoryEfficient, '--memory-efficient', ['auto', 'on', 'off'] as const));
+    set('microBatch', parseNumber(flags.microBatch, '--micro-batch', 'an integer in 0..4096', (v) => Number.isInteger(v) && v >= 0 && v <= 4096));
     if (!flags.augment) raw.augment = { padCrop: false, flip: false };
     if (raw.optimizer === 'adam' || raw.optimizer === 'adamw') {
       // The paper's lr 0.1 is an SGD rate; Adam's usual default is 1e-3.

@@ -3,10 +3,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { DenseNetConfig } from '../../../shared/config';
 import { TrainSettingsSchema, type BackendName, type TrainSettings } from '../../../shared/training';
 import { buildDenseNet } from '../model/densenet';
+import { trainingForward } from '../model/memory-efficient/forward';
 import { TrainControl } from '../train/control';
-import type { Batch } from '../train/evaluate';
+import type { Batch } from '../data/batches';
 import { runTrainingLoop, type TrainData } from '../train/loop';
+import { explainHeapExhausted, planTrainingMemory, type MemoryEfficientSetting, type MemoryPlan, type MemoryPlanRequest } from '../../../shared/memory-plan';
 import { initBackend, type BackendReport } from './index';
+import { profileTrainingStep, type KernelProfile } from './profile';
+import { HeapExhaustedError, heapGuard } from './wasm/heap-guard';
 
 /**
  * Training and inference throughput of one DenseNet on synthetic data, measured the way
@@ -22,6 +26,12 @@ export interface BenchOptions {
   warmup: number;
   backend: BackendName;
   threads?: number;
+  /** Memory-efficient dense layers: 'auto' (where the plain path would not fit), 'on' or 'off'. */
+  memoryEfficient?: MemoryEfficientSetting;
+  /** Images a forward/backward pass at most (0: only when nothing else fits). */
+  microBatch?: number;
+  /** Also time every kernel of one more training step (tf.profile). */
+  profile?: boolean;
   /** Called after every timed or warm-up step. */
   onStep?: (phase: 'warmup' | 'train' | 'forward', index: number, ms: number) => void;
 }
@@ -46,6 +56,21 @@ export interface BenchResult {
   vmHwmBytes: number | null;
   finalLoss: number;
   recipe: typeof BENCH_RECIPE;
+  memory: BenchMemory;
+  /** Per-kernel times of one training step, longest first (with `profile`). */
+  profile?: KernelProfile;
+}
+
+export interface BenchMemory {
+  memoryEfficient: boolean;
+  microBatch: number;
+  /** The planner's estimate of the step's peak heap, and the plain path's at the full batch. */
+  estimatedPeakBytes: number;
+  plainEstimatedPeakBytes: number;
+  /** wasm: the most heap the tensors held during the timed steps (the heap guard's count). */
+  heapPeakBytes: number | null;
+  heapLimitBytes: number | null;
+  notes: string[];
 }
 
 export function readVmHwm(): number | null {
@@ -92,15 +117,25 @@ export async function runBenchmark(opts: BenchOptions): Promise<BenchResult> {
   // Steps run synchronously, so this only fires between them; VmHWM catches the true peak.
   const timer = setInterval(sample, 20);
   try {
+    const request: MemoryPlanRequest = {
+      config: opts.config, batch: opts.batch, optimizer: 'sgd', heapLimitBytes: backend.name === 'wasm' ? (backend.heapLimitBytes ?? null) : null,
+      heapBaseBytes: backend.heapBaseBytes ?? 0,
+      memoryEfficient: opts.memoryEfficient ?? 'auto', microBatch: opts.microBatch ?? 0,
+    };
+    // Before anything is allocated: a step that cannot fit is refused here, with the numbers.
+    const plan = planTrainingMemory(request);
     const model = buildDenseNet(opts.config);
     const total = opts.warmup + opts.steps;
     const data = syntheticData(opts.config, opts.batch, total);
+    const forward = trainingForward(model, opts.config, plan.memoryEfficient);
+    const guard = backend.name === 'wasm' ? heapGuard() : null;
     let loss = NaN;
     let trainMs = 0;
     let index = 0;
     let last = performance.now();
-    await runTrainingLoop({
+    const loop = runTrainingLoop({
       runId: 'bench', model, data, settings: benchSettings(opts.batch, total), control: new TrainControl(),
+      forward, microBatch: plan.microBatch,
       hooks: {
         onEvent: (event) => {
           if (event.type !== 'step') return;
@@ -111,19 +146,25 @@ export async function runBenchmark(opts: BenchOptions): Promise<BenchResult> {
           loss = event.loss;
           const warm = index < opts.warmup;
           if (!warm) trainMs += ms;
+          if (index === opts.warmup - 1) guard?.resetPeak();
           opts.onStep?.(warm ? 'warmup' : 'train', warm ? index : index - opts.warmup, ms);
           index++;
         },
       },
     });
+    await loop.catch((err) => {
+      throw err instanceof HeapExhaustedError ? explainHeapExhausted(err, request, plan) : err;
+    });
+    const heapPeakBytes = guard ? guard.peakBytes() : null;
+    const profile = opts.profile ? await profileTrainingStep(model, await firstBatch(data), forward, plan.microBatch) : undefined;
     const [h, w, c] = opts.config.inputShape;
     const x = tf.tensor4d((await firstBatch(data)).x, [opts.batch, h, w, c]);
-    const forward = () => tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
-    for (let i = 0; i < Math.max(1, opts.warmup); i++) forward();
+    const inference = () => tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
+    for (let i = 0; i < Math.max(1, opts.warmup); i++) inference();
     let fwdMs = 0;
     for (let i = 0; i < opts.steps; i++) {
       const t0 = performance.now();
-      forward();
+      inference();
       const ms = performance.now() - t0;
       fwdMs += ms;
       sample();
@@ -148,11 +189,18 @@ export async function runBenchmark(opts: BenchOptions): Promise<BenchResult> {
       vmHwmBytes: readVmHwm(),
       finalLoss: loss,
       recipe: BENCH_RECIPE,
+      memory: {
+        memoryEfficient: plan.memoryEfficient, microBatch: plan.microBatch, estimatedPeakBytes: plan.peakBytes,
+        plainEstimatedPeakBytes: plan.plainPeakBytes, heapPeakBytes, heapLimitBytes: plan.heapLimitBytes, notes: plan.notes,
+      },
+      ...(profile ? { profile } : {}),
     };
   } finally {
     clearInterval(timer);
   }
 }
+
+export type { MemoryPlan };
 
 async function firstBatch(data: TrainData): Promise<Batch> {
   for await (const b of data.trainBatches(0, 0)) return b;

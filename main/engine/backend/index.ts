@@ -4,6 +4,7 @@ import { WorkbenchError } from '../../../shared/errors';
 import type { BackendName } from '../../../shared/training';
 import { cudaDeviceName, defaultImport, loadNative, tensorflowUsesGpu, type ImportModule } from './native';
 import { formatBackendReport, type BackendReport, type SkippedBackend } from './report';
+import { patchConv2DLayer } from './conv-layer-patch';
 import { installTapeMemoryRelease } from './tape-memory';
 import { initWasmTraining } from './wasm/init';
 import { defaultThreadCount } from './wasm/threads';
@@ -22,7 +23,7 @@ export interface InitBackendOptions {
 }
 
 /**
- * Picks and initialises the TF.js backend (DESIGN.md, Backends):
+ * Picks and initialises the TF.js backend (the README's Backends table):
  * tfjs-node-gpu with CUDA -> tfjs-node -> wasm with this project's training kernels -> cpu.
  * `requested` other than 'auto' forces one and fails if it cannot start. A missing or broken
  * optional native package is never fatal: it only adds a line to `skipped`.
@@ -94,6 +95,7 @@ function cpuModel(): string {
 
 async function select(requested: BackendName, opts: InitBackendOptions): Promise<BackendReport> {
   installTapeMemoryRelease();
+  patchConv2DLayer();
   const importModule = opts.importModule ?? defaultImport;
   const skipped: SkippedBackend[] = [];
   const want = (b: 'tensorflow' | 'wasm' | 'cpu') => requested === 'auto' || requested === b;
@@ -122,7 +124,7 @@ async function select(requested: BackendName, opts: InitBackendOptions): Promise
       const w = await initWasmTraining(opts.threads ?? defaultThreadCount(), opts.heapLimitBytes ? { heapLimitBytes: opts.heapLimitBytes } : {});
       if (w.note) skipped.push({ backend: 'wasm threads', reason: w.note });
       if (w.kernelsNote) skipped.push({ backend: 'relaxed-SIMD kernels', reason: w.kernelsNote });
-      return { name: 'wasm', flavour: 'wasm+training-kernels', version: tf.version_core, device: cpuModel(), threads: w.threads, simd: w.simd, kernels: w.relaxedSimd ? 'relaxed-simd' : 'simd', heapLimitBytes: w.heapLimitBytes, skipped };
+      return { name: 'wasm', flavour: 'wasm+training-kernels', version: tf.version_core, device: cpuModel(), threads: w.threads, simd: w.simd, kernels: w.relaxedSimd ? 'relaxed-simd' : 'simd', heapLimitBytes: w.heapLimitBytes, heapBaseBytes: w.heapBaseBytes, skipped };
     } catch (err) {
       const reason = (err as Error)?.message ?? String(err);
       if (requested === 'wasm') throw new Error(`The wasm backend is unavailable: ${reason}`);

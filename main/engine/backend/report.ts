@@ -27,6 +27,8 @@ export interface BackendReport {
   kernels?: 'relaxed-simd' | 'simd';
   /** wasm only: the most its heap can hold (wasm32: 4 GiB). */
   heapLimitBytes?: number;
+  /** wasm only: the heap's size after start-up, before any model (not available to a training step). */
+  heapBaseBytes?: number;
   skipped: SkippedBackend[];
 }
 

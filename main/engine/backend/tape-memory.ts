@@ -95,3 +95,16 @@ export function installTapeMemoryRelease(): void {
     };
   };
 }
+
+/**
+ * After a gradients() call that threw (say, the heap ran out in the middle of the forward pass),
+ * the tape it recorded stays behind with every tensor it saved, kept: about a whole step's
+ * activations. Disposes them, so a failed step gives its memory back.
+ */
+export function releaseAbandonedTape(): void {
+  const engine = tf.engine() as unknown as EngineInternals;
+  const tape = engine.state.activeTape;
+  if (!tape || engine.state.gradientDepth !== 0) return;
+  for (const node of tape) for (const t of node.saved ?? []) t.dispose();
+  engine.state.activeTape = null;
+}

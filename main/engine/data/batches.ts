@@ -14,17 +14,21 @@ import type { DataSplit } from './types';
  * with `startBatch` set to the next batch.
  */
 
+/**
+ * The one batch type: what the data module delivers and what training, validation, inspection and
+ * `eval` consume.
+ */
 export interface Batch {
   /** N×H×W×C float32: augmented (if asked) then normalized (if asked). */
   x: Float32Array;
   /** N class indices. */
   y: Int32Array;
-  /** Positions of the samples within the split. */
-  indices: number[];
   /** Samples in this batch (≤ batchSize; less only for the last batch without dropLast). */
   n: number;
-  /** Index of this batch within the epoch. */
-  batch: number;
+  /** Positions of the samples within the split, when the batch was drawn from one (iterateBatches always says). */
+  indices?: number[];
+  /** Index of this batch within the epoch, likewise. */
+  batch?: number;
 }
 
 export interface BatchOptions {
@@ -49,7 +53,7 @@ export function batchCount(size: number, batchSize: number, dropLast = false): n
   return dropLast ? Math.floor(size / batchSize) : Math.ceil(size / batchSize);
 }
 
-export function iterateBatches(split: DataSplit, opts: BatchOptions): AsyncGenerator<Batch, void, undefined> {
+export function iterateBatches(split: DataSplit, opts: BatchOptions): AsyncGenerator<Required<Batch>, void, undefined> {
   const { batchSize, shuffle } = opts;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer; got ${batchSize}.`);
   const count = batchCount(split.size, batchSize, opts.dropLast);
@@ -70,7 +74,7 @@ export function iterateBatches(split: DataSplit, opts: BatchOptions): AsyncGener
   const order = Array.from({ length: split.size }, (_, i) => i);
   if (shuffle) shuffleInPlace(order, createRng(deriveSeed(epochSeed, 0)));
 
-  const produce = async (b: number): Promise<Batch> => {
+  const produce = async (b: number): Promise<Required<Batch>> => {
     const indices = order.slice(b * batchSize, Math.min((b + 1) * batchSize, split.size));
     const n = indices.length;
     let x = await split.read(indices);
@@ -82,7 +86,7 @@ export function iterateBatches(split: DataSplit, opts: BatchOptions): AsyncGener
 
   // A prefetch that fails while the caller is busy must not become an unhandled rejection (which
   // ends a Node process); marking it handled keeps the error for the `await` that consumes it.
-  const prefetch = (b: number): Promise<Batch> | null => {
+  const prefetch = (b: number): Promise<Required<Batch>> | null => {
     if (b >= count) return null;
     const p = produce(b);
     p.catch(() => undefined);

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { WorkbenchError } from '../../../shared/errors';
-import { restoreModel } from '../train/restore';
+import { restoreModel } from '../run/open-run';
 import { readMetrics, readRunSummary } from '../runs/run-store';
 import { writeOnnx } from './onnx/export-onnx';
 import type { OnnxInputLayout } from './onnx/convert';

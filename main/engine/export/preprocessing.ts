@@ -2,7 +2,7 @@ import { z } from 'zod';
 import * as fs from 'node:fs';
 import { writeOutputFile } from './output-files';
 import * as path from 'node:path';
-import { DenseNetConfigSchema } from '../../../shared/protocol';
+import { ValidDenseNetConfigSchema } from '../../../shared/validation';
 import { WorkbenchError } from '../../../shared/errors';
 import type { DenseNetConfig } from '../../../shared/config';
 
@@ -44,7 +44,7 @@ export const PreprocessingSchema = z.object({
   /** Class names in output order. */
   classes: z.array(z.string()).min(2),
   variant: z.string(),
-  config: DenseNetConfigSchema,
+  config: ValidDenseNetConfigSchema,
   /** The run's final validation accuracy in [0, 1], null when unknown (no validation split, imported). */
   validationAccuracy: z.number().nullable(),
   /** Best validation accuracy seen and the checkpoint exported. */

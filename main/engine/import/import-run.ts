@@ -10,6 +10,7 @@ import { SeedPurpose, streamSeed } from '../train/seeded';
 import { buildDenseNet } from '../model/densenet';
 import { writeCheckpoint, type NamedArray } from '../runs/checkpoint';
 import { getModelWeights, setModelWeights } from '../train/model-weights';
+import { initialRunState } from '../../../shared/run/state';
 import { createRunAt, writeRunStatus, type NewRunConfig } from '../runs/run-store';
 import { readPreprocessing, PREPROCESSING_FILE } from '../export/preprocessing';
 import { loadLayersModelFromFiles } from '../export/tfjs-files';
@@ -172,10 +173,11 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
       ignoredKeys: ignored,
     };
     writeImportRecord(run.dir, record);
+    // A stopped run at step 0: `resume` continues it like any run the user stopped.
     writeRunStatus(run.dir, {
-      status: 'stopped', pid: null, step: 0, epoch: 0, epochStep: 0, stepsPerEpoch: 1, epochs: settings.epochs, best: null,
+      ...initialRunState(run.id, settings.epochs), status: 'finished', reason: 'stopped',
       message: `Imported from ${source}${headReplaced ? ' with a new classifier' : ''}; not trained yet.`,
-    });
+    }, { pid: null, epochs: settings.epochs });
     const count = (ws: tf.LayerVariable[]) => ws.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
     return { runDir: run.dir, config, headReplaced, ignored, notes, trainableParams: count(model.trainableWeights), totalParams: count(model.weights) };
   } finally {

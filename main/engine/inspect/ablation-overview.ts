@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AblationResult } from './ablation';
-import type { EvalBatch } from './evaluation';
+import type { Batch } from '../data/batches';
 import { LayerGraph } from './layer-graph';
 
 /**
@@ -63,7 +63,7 @@ const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 export async function ablationOverview(
   model: tf.LayersModel,
   targets: readonly string[],
-  batches: AsyncIterable<EvalBatch>,
+  batches: AsyncIterable<Batch>,
   options: AblationOverviewOptions,
 ): Promise<AblationResult> {
   const graph = new LayerGraph(model);

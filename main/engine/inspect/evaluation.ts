@@ -1,72 +1,19 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import type { TrainerEventOf } from '../../../shared/protocol';
+import type { DataSplit } from '../data/types';
+import type { Batch } from '../data/batches';
+import { accuracyOf, predictAll, type Predictions } from '../train/evaluate';
+import { mistakeDetails } from './mistakes';
 
 /**
- * Evaluation: predictions over a labelled split, then the confusion matrix,
- * per-class precision/recall/accuracy and the most confidently misclassified samples.
- * The same predictions drive layer ablation's accuracy, so there is one prediction loop.
+ * Evaluation: predictions over a labelled split (main/engine/train/evaluate.ts, the one prediction
+ * loop), then the confusion matrix, per-class precision/recall/accuracy and the most confidently
+ * misclassified samples. The CLI's `eval`, the UI's Evaluation view and the run report use it, so
+ * they agree on one definition.
  */
-
-/**
- * One batch of a labelled split, already preprocessed as in training (normalized, resized): the
- * shape both the data module's batch iterator and the training loop use.
- */
-export interface EvalBatch {
-  /** n×H×W×C float32. */
-  x: Float32Array;
-  y: Int32Array;
-  n: number;
-}
 
 /** A split that can be walked more than once (ablation evaluates it once per layer), in a fixed order. */
-export type EvalBatches = () => AsyncIterable<EvalBatch>;
-
-export interface Predictions {
-  /** True class per sample, in split order. */
-  labels: Int32Array;
-  /** Argmax class per sample. */
-  predicted: Int32Array;
-  /** Softmax probability of the predicted class. */
-  confidence: Float32Array;
-}
-
-export interface PredictOptions {
-  /** Checked before each batch; aborting throws. */
-  signal?: AbortSignal;
-  /** After each batch: samples predicted so far. */
-  onBatch?: (done: number) => void;
-}
-
-export async function predictAll(model: tf.LayersModel, batches: AsyncIterable<EvalBatch>, options: PredictOptions = {}): Promise<Predictions> {
-  const shape = model.inputs[0].shape.slice(1) as number[];
-  const labels: number[] = [];
-  const predicted: number[] = [];
-  const confidence: number[] = [];
-  for await (const batch of batches) {
-    options.signal?.throwIfAborted();
-    // Index and probability packed side by side: one download per batch.
-    const packed = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [batch.n, shape[0], shape[1], shape[2]]);
-      const probs = tf.softmax(model.predict(x, { batchSize: batch.n }) as tf.Tensor2D);
-      return tf.stack([probs.argMax(1).toFloat(), probs.max(1)], 1);
-    });
-    const data = await packed.data();
-    packed.dispose();
-    for (let i = 0; i < batch.n; i++) {
-      labels.push(batch.y[i]);
-      predicted.push(data[2 * i]);
-      confidence.push(data[2 * i + 1]);
-    }
-    options.onBatch?.(labels.length);
-  }
-  if (labels.length === 0) throw new RangeError('Cannot evaluate on an empty split: it has 0 samples.');
-  return { labels: Int32Array.from(labels), predicted: Int32Array.from(predicted), confidence: Float32Array.from(confidence) };
-}
-
-export function accuracyOf(labels: Int32Array, predicted: Int32Array): number {
-  let right = 0;
-  for (let i = 0; i < labels.length; i++) if (labels[i] === predicted[i]) right++;
-  return labels.length ? right / labels.length : 0;
-}
+export type EvalBatches = () => AsyncIterable<Batch>;
 
 export interface EvaluationResult {
   accuracy: number;
@@ -80,7 +27,7 @@ export interface EvaluationResult {
  * Per-class `accuracy` is one-vs-rest: (TP + TN) / N. Precision and recall are 0 where undefined
  * (no sample predicted, or none present), as scikit-learn's zero_division=0.
  */
-export function evaluate(p: Predictions, classCount: number, topMisclassified = 16): EvaluationResult {
+export function evaluationMetrics(p: Omit<Predictions, 'loss'>, classCount: number, topMisclassified = 16): EvaluationResult {
   const labels = p.labels;
   if (labels.length !== p.predicted.length) {
     throw new RangeError(`Got ${p.predicted.length} predictions for ${labels.length} labels.`);
@@ -121,9 +68,52 @@ export function memoryBatches(images: Float32Array, labels: Int32Array, batchSiz
   }
   const per = images.length / labels.length;
   return async function* () {
-    for (let start = 0; start < labels.length; start += batchSize) {
+    for (let start = 0, batch = 0; start < labels.length; start += batchSize, batch++) {
       const end = Math.min(labels.length, start + batchSize);
-      yield { x: images.subarray(start * per, end * per), y: labels.subarray(start, end), n: end - start };
+      const indices = Array.from({ length: end - start }, (_, k) => start + k);
+      yield { x: images.subarray(start * per, end * per), y: labels.subarray(start, end), indices, n: end - start, batch };
     }
+  };
+}
+
+/** `evaluationMetrics` of a model over a split, with its loss and the class names. */
+export interface DetailedEvalResult extends EvaluationResult {
+  samples: number;
+  /** Plain cross-entropy (no label smoothing), mean over samples. */
+  loss: number;
+  classes: string[];
+}
+
+export async function evaluateDetailed(model: tf.LayersModel, batches: AsyncIterable<Batch>, classNames: string[]): Promise<DetailedEvalResult> {
+  const p = await predictAll(model, batches);
+  return { samples: p.labels.length, loss: p.loss, classes: classNames, ...evaluationMetrics(p, classNames.length) };
+}
+
+/**
+ * `eval`'s result as the evaluation event it records: named by its checkpoint and what it
+ * evaluated, with file names and thumbnails of the mistakes. `splits` are the splits evaluated, in
+ * the order their samples were walked, so a mistake's index finds its image.
+ */
+export async function evaluationEvent(
+  result: DetailedEvalResult,
+  at: { runId: string; step: number; checkpoint: string; split: string; splits: readonly DataSplit[] },
+): Promise<TrainerEventOf<'evaluation'>> {
+  const locate = (index: number): { split: DataSplit; local: number } | null => {
+    let offset = 0;
+    for (const split of at.splits) {
+      if (index < offset + split.size) return { split, local: index - offset };
+      offset += split.size;
+    }
+    return null;
+  };
+  const misclassified = await Promise.all(result.misclassified.map(async (m) => {
+    const where = locate(m.index);
+    const [details] = where ? await mistakeDetails(where.split, [where.local]) : [{}];
+    return { ...m, ...details };
+  }));
+  return {
+    type: 'evaluation', runId: at.runId, step: at.step, classes: [...result.classes], accuracy: result.accuracy,
+    confusion: result.confusion, perClass: result.perClass, misclassified, checkpoint: at.checkpoint, split: at.split,
+    loss: result.loss, time: Date.now(),
   };
 }

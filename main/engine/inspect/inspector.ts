@@ -8,7 +8,8 @@ import { trainVariables } from '../train/model-weights';
 import { ablationOverview, type AblationProgress } from './ablation-overview';
 import { encodeActivationMaps, rawActivationMaps } from './activations';
 import { contributionMatrices, kernelFromModel, type ContributionBlockSpec } from './contributions';
-import { evaluate, predictAll, type EvalBatches } from './evaluation';
+import { predictAll } from '../train/evaluate';
+import { evaluationMetrics, type EvalBatches } from './evaluation';
 import { FeatureProbe } from './feature-probe';
 import { captureGradients, gradientsAt, type PendingGradients } from './gradients';
 import { mistakeDetails } from './mistakes';
@@ -207,7 +208,7 @@ export class Inspector {
       signal: work.signal,
       onBatch: (done) => work.onProgress?.(done, total, `Predicted ${done} of ${total || '?'} validation images`),
     });
-    const r = evaluate(predictions, this.options.classes.length, topMisclassified);
+    const r = evaluationMetrics(predictions, this.options.classes.length, topMisclassified);
     const split = this.options.valSplit;
     const details = split ? await mistakeDetails(split, r.misclassified.map((m) => m.index)) : [];
     const misclassified = r.misclassified.map((m, i) => ({ ...m, ...details[i] }));
@@ -219,11 +220,14 @@ export class Inspector {
 
   /**
    * Gradient stats on request. While training, gradients exist only inside a step, so this is the
-   * last captured step's (null before the first capture). From a checkpoint, they are computed on
-   * the probe batch (./gradients `gradientsAt`), with no update ratio.
+   * last captured step's; before the first capture, and from a checkpoint, they are computed on
+   * the probe batch (./gradients `gradientsAt`), with no update ratio. Null only without a
+   * validation split (no probe batch).
    */
   async gradients(): Promise<TrainerEventOf<'gradients'> | null> {
-    if (!this.options.checkpoint) return this.lastGradients;
+    // Before the first capture (a paused run at step 21 with "gradients every 50 steps", or every
+    // 0), the live weights get the same on-demand computation as a checkpoint's.
+    if (!this.options.checkpoint && this.lastGradients) return this.lastGradients;
     const batch = await this.loadProbeBatch();
     if (!batch) return null;
     const layers = await gradientsAt(this.options.model, batch.x, batch.y, this.options.classes.length, trainVariables(this.options.model));

@@ -74,9 +74,7 @@ export class OnDemandInspection {
         case 'evaluation': event = await this.inspector.evaluation(16, work); break;
       }
       if (!event) {
-        const why = what === 'gradients'
-          ? 'No gradients have been captured yet; they are taken every “gradients every N steps”.'
-          : `This run has no validation split to compute ${what} on.`;
+        const why = `This run has no validation split to compute ${what} on.`;
         done({ ok: false, error: { name: 'WorkbenchError', message: why, user: true } });
         return;
       }

@@ -6,7 +6,7 @@ import type { BackendName } from '../../../shared/training';
 import { ensureBackend } from '../backend';
 import { applyNormalization, decodeImage } from '../data';
 import { ImageProblem } from '../data/decode';
-import { restoreModel } from '../train/restore';
+import { restoreModel } from '../run/open-run';
 import { CONFIG_FILE } from '../runs/run-store';
 import { PREPROCESSING_FILE, readPreprocessing } from '../export/preprocessing';
 import { loadLayersModelFromFiles } from '../export/tfjs-files';

@@ -2,7 +2,9 @@ import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
 import { stageDerivations, summarize } from '../../../shared/architecture';
 import { formatLr } from '../../../shared/format-number';
 import { formatCount, formatVolume } from '../../../shared/architecture/format';
-import type { RunConfigFile, RunStatusFile, RunSummaryFile } from '../runs/run-store';
+import { epochNumber, statusLabel } from '../../../shared/run/lifecycle';
+import { initialRunState, replayRun, runFields, type RunState } from '../../../shared/run/state';
+import { stateOfStatusFile, type RunConfigFile, type RunStatusFile, type RunSummaryFile } from '../runs/run-store';
 import { escapeXml as esc, heatMap, lineChart } from './svg';
 
 /**
@@ -32,6 +34,8 @@ const num = (v: number | null | undefined) => (v === null || v === undefined ? '
 
 export function renderReport(input: ReportInput): string {
   const { config } = input;
+  // Where the run stands, as the Runs list and the Dashboard have it (shared/run/state.ts).
+  const state = input.status ? stateOfStatusFile(config.id, input.status, config.settings.epochs) : replayRun(initialRunState(config.id, config.settings.epochs), input.events);
   const steps = input.events.filter((e): e is TrainerEventOf<'step'> => e.type === 'step');
   const epochs = input.events.filter((e): e is TrainerEventOf<'epoch'> => e.type === 'epoch');
   const evaluation = last(input.events.filter((e): e is TrainerEventOf<'evaluation'> => e.type === 'evaluation'));
@@ -42,8 +46,8 @@ export function renderReport(input: ReportInput): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${esc(title)}</title><style>${CSS}</style></head><body>
 <h1>${esc(config.name)}</h1>
-<p class="muted">Run ${esc(config.id)} · ${esc(config.model.variant)} on ${esc(config.dataset.name)} · created ${esc(config.created)} · status ${esc(input.status?.status ?? 'unknown')} · report generated ${esc(input.generated.toISOString())}</p>
-${finalMetrics(input, epochs)}
+<p class="muted">Run ${esc(config.id)} · ${esc(config.model.variant)} on ${esc(config.dataset.name)} · created ${esc(config.created)} · status ${esc(input.status ? statusLabel(state.status, state.reason) : 'unknown')} · report generated ${esc(input.generated.toISOString())}</p>
+${finalMetrics(input, state, epochs)}
 <h2>Curves</h2>${curves(steps, epochs)}
 <h2>Confusion matrix</h2>${confusion(evaluation)}
 <h2>Architecture</h2>${architecture(config)}
@@ -58,15 +62,18 @@ function last<T>(xs: T[]): T | undefined {
   return xs[xs.length - 1];
 }
 
-function finalMetrics(input: ReportInput, epochs: TrainerEventOf<'epoch'>[]): string {
+function finalMetrics(input: ReportInput, state: RunState, epochs: TrainerEventOf<'epoch'>[]): string {
   const lastEpoch = last(epochs);
   const s = input.summary;
+  const fields = runFields(state);
+  const best = state.best;
   const rows: [string, string][] = [
     ['Finished', s ? `${s.reason} at ${s.finished}` : 'not finished'],
-    ['Epochs / steps', `${s?.epoch ?? input.status?.epoch ?? lastEpoch?.epoch ?? 0} / ${s?.step ?? input.status?.step ?? lastEpoch?.step ?? 0}`],
+    ['Epochs / steps', `${fields.epoch} / ${fields.step}`],
     ['Final train loss / accuracy', `${num(s?.last.loss ?? lastEpoch?.loss)} / ${pct(s?.last.accuracy ?? lastEpoch?.accuracy)}`],
     ['Final validation loss / accuracy', `${num(s?.last.valLoss ?? lastEpoch?.valLoss)} / ${pct(s?.last.valAccuracy ?? lastEpoch?.valAccuracy)}`],
-    ['Best validation accuracy', s?.best ? `${pct(s.best.valAccuracy)} (epoch ${s.best.epoch}, step ${s.best.step})` : '—'],
+    // `best.epoch` is the 0-based index events carry; people count epochs from 1.
+    ['Best validation accuracy', best ? `${pct(best.valAccuracy)} (epoch ${epochNumber(best.epoch)}, step ${best.step})` : '—'],
     ['Final learning rate', lastEpoch ? formatLr(lastEpoch.lr) : '—'],
     ['Training time', s ? `${s.seconds.toFixed(1)} s` : '—'],
   ];
@@ -94,13 +101,14 @@ function curves(steps: TrainerEventOf<'step'>[], epochs: TrainerEventOf<'epoch'>
 }
 
 function confusion(evaluation: TrainerEventOf<'evaluation'> | undefined): string {
-  if (!evaluation) return '<p class="muted">No evaluation in this run’s metrics (run <code>densenet-workbench eval</code> or Inspect → Evaluate, then regenerate the report).</p>';
+  if (!evaluation) return '<p class="muted">No evaluation in this run’s metrics (run <code>densenet-workbench eval</code>, or Evaluate now on the Evaluation screen, then regenerate the report).</p>';
   const c = evaluation.classes;
   const matrix = heatMap('Confusion matrix (rows: actual, columns: predicted)', c, c, evaluation.confusion, { showValues: true, size: 420, rowAxis: 'actual', colAxis: 'predicted' });
   const perClass = `<table><tr><th>class</th><th>precision</th><th>recall</th><th>support</th></tr>${evaluation.perClass
     .map((p, i) => `<tr><td>${esc(c[i] ?? String(i))}</td><td>${pct(p.precision)}</td><td>${pct(p.recall)}</td><td>${p.support}</td></tr>`)
     .join('')}</table>`;
-  return `<p>Accuracy ${pct(evaluation.accuracy)} at step ${evaluation.step}; rows are the actual class, columns the predicted one.</p><figure>${matrix}</figure>${perClass}`;
+  const source = `${esc(evaluation.split ?? 'validation split')}, ${evaluation.checkpoint ? `checkpoint <code>${esc(evaluation.checkpoint)}</code>` : 'the live weights'}`;
+  return `<p>Accuracy ${pct(evaluation.accuracy)} at step ${evaluation.step} (${source}); rows are the actual class, columns the predicted one.</p><figure>${matrix}</figure>${perClass}`;
 }
 
 function architecture(config: RunConfigFile): string {
@@ -127,5 +135,5 @@ function heatMaps(event: TrainerEventOf<'contributions'> | undefined): string {
     const bySource = b.sources.map((_, s) => b.targets.map((_, t) => b.values[t]?.[s] ?? null));
     return `<figure>${heatMap(`Dense block ${b.block}`, b.sources, b.targets, bySource, { size: 280, rowAxis: 'source layer (s)', colAxis: 'target layer (ℓ)' })}<figcaption>Dense block ${b.block}: mean |w| from source (row) to target (column).</figcaption></figure>`;
   });
-  return `<p>Step ${event.step}, epoch ${event.epoch}.</p><div class="heats">${maps.join('')}</div>`;
+  return `<p>Step ${event.step}, epoch ${epochNumber(event.epoch)}.</p><div class="heats">${maps.join('')}</div>`;
 }

@@ -4,7 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { WorkbenchError } from '../../../shared/errors';
 import { realFs, writeFileAtomic, type AtomicFs } from './atomic-fs';
-import { BestSchema, CHECKPOINT_DIR } from './run-files';
+import { BestSchema } from '../../../shared/run/state';
+import { CHECKPOINT_DIR } from './run-files';
 
 /**
  * Checkpoints: `checkpoints/step-<step>.json` (the manifest) plus the data file it names,

@@ -7,7 +7,7 @@ import { TrainerEventSchema, type TrainerEvent } from '../../../shared/protocol'
  *   {"crc":"1a2b3c4d","len":123,"event":{...}}
  * where `crc` (CRC-32) and `len` are over the UTF-8 of JSON.stringify(event). A line torn by a
  * killed process (or a crash between write and flush) fails the check and is skipped on read, so a
- * partial line is never taken for a metric (issue 9 item 1).
+ * partial line is never taken for a metric.
  */
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -18,8 +18,21 @@ export function encodeMetricsLine(event: TrainerEvent): string {
   return `{"crc":"${crc}","len":${bytes.length},"event":${body}}\n`;
 }
 
-/** Returns the event of one line, or null when the line is torn, corrupt or not a valid event. */
-export function decodeMetricsLine(line: string): TrainerEvent | null {
+/** What a line of an older run says in today's words; `undefined` for a line that no longer means anything. */
+function upgradeLegacyEvent(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || (raw as { type?: unknown }).type !== 'state') return raw;
+  // Before the run lifecycle (shared/run/lifecycle.ts) a starting run said `loading`, and the end of a
+  // run was announced twice, by `finished` and by a `state` of finished or failed.
+  const state = (raw as { state?: unknown }).state;
+  if (state === 'loading') return { ...raw, state: 'created' };
+  return state === 'finished' || state === 'failed' || state === 'idle' ? undefined : raw;
+}
+
+/**
+ * The event of one line; null when the line is torn, corrupt or not a valid event, and `obsolete`
+ * for a valid line of an older run that no longer carries information.
+ */
+function decodeLine(line: string): TrainerEvent | null | 'obsolete' {
   const m = /^\{"crc":"([0-9a-f]{8})","len":(\d+),"event":(.*)\}$/.exec(line);
   if (!m) return null;
   const body = m[3];
@@ -28,12 +41,19 @@ export function decodeMetricsLine(line: string): TrainerEvent | null {
   if (crc32(bytes).toString(16).padStart(8, '0') !== m[1]) return null;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    parsed = upgradeLegacyEvent(JSON.parse(body));
   } catch {
     return null;
   }
+  if (parsed === undefined) return 'obsolete';
   const result = TrainerEventSchema.safeParse(parsed);
   return result.success ? result.data : null;
+}
+
+/** Returns the event of one line, or null when the line is torn, corrupt, obsolete or not a valid event. */
+export function decodeMetricsLine(line: string): TrainerEvent | null {
+  const event = decodeLine(line);
+  return event === 'obsolete' ? null : event;
 }
 
 export interface MetricsReadResult {
@@ -54,7 +74,8 @@ export function readMetricsFile(file: string): MetricsReadResult {
   let skipped = 0;
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    const event = decodeMetricsLine(line);
+    const event = decodeLine(line);
+    if (event === 'obsolete') continue;
     if (event) events.push(event);
     else skipped++;
   }

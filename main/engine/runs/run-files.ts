@@ -3,7 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { DenseNetConfigSchema } from '../../../shared/protocol';
+import { ValidDenseNetConfigSchema } from '../../../shared/validation';
+import { RunEndSchema } from '../../../shared/run/lifecycle';
+import { BestSchema, RunStateSchema } from '../../../shared/run/state';
 import { DatasetSpecSchema, TrainSettingsSchema } from '../../../shared/training';
 import { WorkbenchError } from '../../../shared/errors';
 import { writeFileAtomic } from './atomic-fs';
@@ -17,9 +19,6 @@ export const STATUS_FILE = 'status.json';
 export const SUMMARY_FILE = 'summary.json';
 export const LOCK_FILE = 'trainer.lock';
 export const CHECKPOINT_DIR = 'checkpoints';
-
-export const RunStatusSchema = z.enum(['running', 'paused', 'finished', 'failed', 'interrupted', 'stopped']);
-export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 export const NormalizationSchema = z.object({ mean: z.array(z.number()), std: z.array(z.number()) });
 export type NormalizationData = z.infer<typeof NormalizationSchema>;
@@ -37,7 +36,7 @@ export const RunConfigFileSchema = z.object({
   id: z.string(),
   name: z.string(),
   created: z.string(),
-  model: DenseNetConfigSchema,
+  model: ValidDenseNetConfigSchema,
   settings: TrainSettingsSchema,
   dataset: z.object({
     spec: DatasetSpecSchema,
@@ -59,36 +58,37 @@ export const RunConfigFileSchema = z.object({
 });
 export type RunConfigFile = z.infer<typeof RunConfigFileSchema>;
 
-export const BestSchema = z.object({
-  valAccuracy: z.number().nullable(),
-  valLoss: z.number().nullable(),
-  epoch: z.number().int(),
-  step: z.number().int(),
-});
-export type BestMetrics = z.infer<typeof BestSchema>;
-
-export const RunStatusFileSchema = z.object({
-  status: RunStatusSchema,
-  /** Pid and hostname of the trainer process that owns the run while it is running or paused. */
-  pid: z.number().int().nullable(),
-  hostname: z.string(),
-  updated: z.string(),
-  step: z.number().int().min(0),
-  epoch: z.number().int().min(0),
-  epochStep: z.number().int().min(0),
-  stepsPerEpoch: z.number().int().min(1),
-  epochs: z.number().int().min(1),
-  best: BestSchema.nullable(),
-  /** Validation accuracy of the last epoch, null before the first or without a validation split. */
-  lastValAccuracy: z.number().nullable().default(null),
-  /** Why the run ended, in a sentence, when it did not simply complete. */
-  message: z.string().optional(),
-});
+/**
+ * status.json: the run's state (shared/run/state.ts) as its trainer's reducer last left it, plus who
+ * owns it. Run folders written before the lifecycle had a `reason` said `stopped` for a run the user
+ * stopped and nothing for how a finished one finished; they read as finished (stopped) and
+ * finished (completed).
+ */
+export const RunStatusFileSchema = z.preprocess(
+  upgradeLegacyStatus,
+  RunStateSchema.omit({ runId: true, message: true, epochs: true }).extend({
+    /** Pid and hostname of the trainer process that owns the run while it is live. */
+    pid: z.number().int().nullable(),
+    hostname: z.string(),
+    updated: z.string(),
+    epochs: z.number().int().min(1),
+    lastValAccuracy: z.number().nullable().default(null),
+    /** Why the run ended, in a sentence, when it did not simply complete. */
+    message: z.string().optional(),
+  }),
+);
 export type RunStatusFile = z.infer<typeof RunStatusFileSchema>;
+
+function upgradeLegacyStatus(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || 'reason' in raw) return raw;
+  const status = (raw as { status?: unknown }).status;
+  if (status === 'stopped') return { ...raw, status: 'finished', reason: 'stopped' };
+  return { ...raw, reason: status === 'finished' ? 'completed' : null };
+}
 
 export const RunSummaryFileSchema = z.object({
   id: z.string(),
-  reason: z.enum(['completed', 'stopped', 'early-stopped', 'diverged', 'failed']),
+  reason: RunEndSchema,
   finished: z.string(),
   step: z.number().int(),
   epoch: z.number().int(),
@@ -152,7 +152,7 @@ export function isProcessAlive(pid: number): boolean {
 /**
  * Linux: a trainer killed together with its host is reparented to init and stays a zombie until
  * init reaps it, which in containers can take a while or never happen; signal 0 still "reaches" it.
- * It is dead all the same, and its run must read as interrupted (found by the fault suite, issue 9).
+ * It is dead all the same, and its run must read as interrupted (the fault suite kills host and trainer together).
  */
 function isZombie(pid: number): boolean {
   try {

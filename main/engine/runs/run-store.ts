@@ -6,11 +6,13 @@ import { WorkbenchError } from '../../../shared/errors';
 import type { TrainerEvent } from '../../../shared/protocol';
 import { removeStaleTempFiles } from './atomic-fs';
 import { METRICS_FILE, readMetricsFile } from './metrics-log';
+import { isLive, type FinishReason, type RunStatus } from '../../../shared/run/lifecycle';
+import type { BestMetrics, RunState } from '../../../shared/run/state';
 import {
   CHECKPOINT_DIR, CONFIG_FILE, LOCK_FILE, STATUS_FILE, SUMMARY_FILE,
   RunConfigFileSchema, RunStatusFileSchema, RunSummaryFileSchema,
   hostInfo, isProcessAlive, packageVersions, readJsonFile, readJsonFileOrNull, writeJsonAtomic,
-  type BestMetrics, type RunConfigFile, type RunStatus, type RunStatusFile, type RunSummaryFile,
+  type RunConfigFile, type RunStatusFile, type RunSummaryFile,
 } from './run-files';
 
 export * from './run-files';
@@ -25,8 +27,9 @@ export * from './run-files';
  *   runs/<id>/checkpoints/    atomic checkpoints (./checkpoint)
  *   runs/<id>/summary.json    written when the run ends
  *
- * A run whose status says running/paused but whose trainer process is gone (killed, or its host
- * killed it on the way down) is reported as `interrupted`, and can be resumed from its last checkpoint.
+ * A run whose status says it is live but whose trainer process is gone (killed, or its host killed
+ * it on the way down) is reported as `interrupted`, and can be resumed from its last checkpoint.
+ * docs/run-format.md describes every file.
  */
 export interface RunRef {
   id: string;
@@ -36,6 +39,8 @@ export interface RunRef {
 export interface RunInfo extends RunRef {
   name: string;
   status: RunStatus;
+  /** Why a finished run finished. */
+  reason: FinishReason | null;
   created: string;
   variant: string;
   dataset: string;
@@ -46,12 +51,12 @@ export interface RunInfo extends RunRef {
   message?: string;
 }
 
-export interface OpenedRun extends RunRef {
+export interface StoredRun extends RunRef {
   config: RunConfigFile;
   status: RunStatusFile | null;
   summary: RunSummaryFile | null;
-  /** Status with a dead owner resolved to `interrupted`. */
-  effectiveStatus: RunStatus;
+  /** The status file's status and reason, with a dead owner resolved to `interrupted`. */
+  effective: { status: RunStatus; reason: FinishReason | null };
 }
 
 export type NewRunConfig = Omit<RunConfigFile, 'format' | 'engine' | 'id' | 'created' | 'versions' | 'host' | 'name'> & {
@@ -67,8 +72,8 @@ function newRunId(variant: string, now: Date): string {
 
 /**
  * A fresh, unused run folder path under `root` (not created). A host picks the folder this way and
- * passes it in the trainer's `start` command, so it knows where the run lives before the trainer
- * has written anything, and can mark the run if the trainer dies.
+ * passes it in the trainer's `start` command, so it knows where the run will live before the
+ * trainer has written anything; the trainer creates it.
  */
 export function allocateRunDir(root: string, variant: string, now = new Date()): string {
   for (;;) {
@@ -77,43 +82,14 @@ export function allocateRunDir(root: string, variant: string, now = new Date()):
   }
 }
 
-const RESERVED_FILE = 'reserved.json';
-
-/**
- * Reserves a run folder for a host that must answer with a run id before the trainer has loaded
- * the data: creates `root/<id>/` holding only `reserved.json` (name, creation time). The trainer's
- * `start` command then fills it in (createRunAt accepts a reserved folder). Not listed until then.
- */
-export function reserveRun(root: string, options: { variant: string; name?: string }, now = new Date()): RunRef {
-  const dir = allocateRunDir(root, options.variant, now);
-  fs.mkdirSync(dir, { recursive: true });
-  writeJsonAtomic(path.join(dir, RESERVED_FILE), { name: options.name ?? null, created: now.toISOString() });
-  return { id: path.basename(dir), dir };
-}
-
-function readReservation(dir: string): { name: string | null; created: string } | null {
-  try {
-    const r = JSON.parse(fs.readFileSync(path.join(dir, RESERVED_FILE), 'utf8')) as { name?: unknown; created?: unknown };
-    return { name: typeof r.name === 'string' ? r.name : null, created: typeof r.created === 'string' ? r.created : new Date().toISOString() };
-  } catch {
-    return null;
-  }
-}
-
-/** Creates the run folder `dir` (new, or reserved by reserveRun) with its config.json. */
-export function createRunAt(dir: string, config: NewRunConfig, now = new Date()): RunRef {
+/** Creates the run folder `dir`, which must not exist yet, with its config.json. */
+export function createRunAt(dir: string, config: NewRunConfig, now = new Date()): RunRef & { config: RunConfigFile } {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
-  let reservation: ReturnType<typeof readReservation> = null;
   try {
     fs.mkdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    reservation = fs.existsSync(path.join(dir, CONFIG_FILE)) ? null : readReservation(dir);
-    if (!reservation) throw new WorkbenchError(`The run folder ${dir} already exists; resume it instead, or choose another folder.`);
-  }
-  if (reservation) {
-    config = { ...config, name: config.name ?? reservation.name ?? undefined };
-    now = new Date(reservation.created);
+    throw new WorkbenchError(`The run folder ${dir} already exists; resume it instead, or choose another folder.`);
   }
   fs.mkdirSync(path.join(dir, CHECKPOINT_DIR), { recursive: true });
   const id = path.basename(dir);
@@ -132,9 +108,9 @@ export function createRunAt(dir: string, config: NewRunConfig, now = new Date())
     backend: config.backend,
     host: hostInfo(),
   };
-  writeJsonAtomic(path.join(dir, CONFIG_FILE), RunConfigFileSchema.parse(file));
-  fs.rmSync(path.join(dir, RESERVED_FILE), { force: true });
-  return { id, dir: path.resolve(dir) };
+  const parsed = RunConfigFileSchema.parse(file);
+  writeJsonAtomic(path.join(dir, CONFIG_FILE), parsed);
+  return { id, dir: path.resolve(dir), config: parsed };
 }
 
 /** Creates `root/<id>/` with its config.json. The caller then takes the lock and writes status. */
@@ -154,8 +130,22 @@ export function readRunSummary(runDir: string): RunSummaryFile | null {
   return readJsonFileOrNull(path.join(runDir, SUMMARY_FILE), RunSummaryFileSchema, 'Run summary');
 }
 
-export function writeRunStatus(runDir: string, status: Omit<RunStatusFile, 'updated' | 'hostname' | 'lastValAccuracy'> & { lastValAccuracy?: number | null }): void {
-  writeJsonAtomic(path.join(runDir, STATUS_FILE), RunStatusFileSchema.parse({ ...status, hostname: os.hostname(), updated: new Date().toISOString() }));
+/** Writes status.json from a run's state (shared/run/state.ts) and its owner's pid (null once it has ended). */
+export function writeRunStatus(runDir: string, state: RunState, owner: { pid: number | null; epochs: number }): void {
+  const { runId: _id, message, epochs: _epochs, ...rest } = state;
+  writeJsonAtomic(path.join(runDir, STATUS_FILE), RunStatusFileSchema.parse({
+    ...rest, pid: owner.pid, epochs: owner.epochs, hostname: os.hostname(), updated: new Date().toISOString(),
+    ...(message !== null ? { message } : {}),
+  }));
+}
+
+/** A status file as a run state: what a session resumed from it starts with. */
+export function stateOfStatusFile(runId: string, file: RunStatusFile | null, epochs: number): RunState {
+  return {
+    runId, status: file?.status ?? 'created', reason: file?.reason ?? null, message: file?.message ?? null,
+    step: file?.step ?? 0, epoch: file?.epoch ?? 0, epochStep: file?.epochStep ?? 0, stepsPerEpoch: file?.stepsPerEpoch ?? 1,
+    epochs, best: file?.best ?? null, lastValAccuracy: file?.lastValAccuracy ?? null,
+  };
 }
 
 export function writeRunSummary(runDir: string, summary: RunSummaryFile): void {
@@ -167,10 +157,11 @@ function ownerAlive(status: RunStatusFile): boolean {
   return status.pid !== null && status.hostname === os.hostname() && isProcessAlive(status.pid);
 }
 
-export function effectiveStatus(status: RunStatusFile | null): RunStatus {
-  if (status === null) return 'interrupted';
-  if ((status.status === 'running' || status.status === 'paused') && !ownerAlive(status)) return 'interrupted';
-  return status.status;
+/** The status a reader should believe: a live status whose owner is gone reads as interrupted. */
+export function effectiveStatus(status: RunStatusFile | null): { status: RunStatus; reason: FinishReason | null } {
+  if (status === null) return { status: 'interrupted', reason: null };
+  if (isLive(status.status) && !ownerAlive(status)) return { status: 'interrupted', reason: null };
+  return { status: status.status, reason: status.reason };
 }
 
 /**
@@ -192,13 +183,14 @@ export function resolveRunDir(run: string, root = 'runs'): string {
   throw new WorkbenchError(`No run "${run}": expected a run folder containing ${CONFIG_FILE}, or the id or name of a run under ${path.resolve(root)}.`);
 }
 
-export function openRun(runDir: string): OpenedRun {
+/** Reads a run's config, status and summary. */
+export function readRun(runDir: string): StoredRun {
   const config = readRunConfig(runDir);
   const status = readRunStatus(runDir);
-  return { id: config.id, dir: path.resolve(runDir), config, status, summary: readRunSummary(runDir), effectiveStatus: effectiveStatus(status) };
+  return { id: config.id, dir: path.resolve(runDir), config, status, summary: readRunSummary(runDir), effective: effectiveStatus(status) };
 }
 
-function toInfo(run: OpenedRun): RunInfo {
+function toInfo(run: StoredRun): RunInfo {
   const s = run.status;
   const stepsPerEpoch = s?.stepsPerEpoch ?? 1;
   const epochs = s?.epochs ?? run.config.settings.epochs;
@@ -207,7 +199,7 @@ function toInfo(run: OpenedRun): RunInfo {
     id: run.id,
     dir: run.dir,
     name: run.config.name,
-    status: run.effectiveStatus,
+    ...run.effective,
     created: run.config.created,
     variant: run.config.model.variant,
     dataset: run.config.dataset.name,
@@ -239,7 +231,7 @@ export function listRuns(root: string): RunInfo[] {
     const dir = path.join(root, name);
     if (!fs.existsSync(path.join(dir, CONFIG_FILE))) continue;
     try {
-      runs.push(toInfo(openRun(dir)));
+      runs.push(toInfo(readRun(dir)));
     } catch {
       // A run with a corrupt config is not listable; it is left on disk for the user to inspect.
     }
@@ -263,9 +255,9 @@ export function renameRun(runDir: string, name: string): void {
 
 /** Deletes a run folder. Refused while a live trainer owns it. */
 export function deleteRun(runDir: string): void {
-  const run = openRun(runDir);
-  if (run.effectiveStatus === 'running' || run.effectiveStatus === 'paused') {
-    throw new WorkbenchError(`Run ${run.id} is ${run.effectiveStatus} in process ${run.status?.pid}; stop it before deleting it.`);
+  const run = readRun(runDir);
+  if (isLive(run.effective.status)) {
+    throw new WorkbenchError(`Run ${run.id} is ${run.effective.status} in process ${run.status?.pid}; stop it before deleting it.`);
   }
   fs.rmSync(run.dir, { recursive: true, force: true });
 }
@@ -304,15 +296,4 @@ export function releaseRunLock(runDir: string, pid = process.pid): void {
     const owner = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
     if (owner.pid === pid) fs.rmSync(file, { force: true });
   } catch { /* no lock, or unreadable: nothing of ours to release */ }
-}
-
-/**
- * Called by a host whose trainer process died: a run the dead process left running/paused becomes
- * `interrupted` (killed by a signal) or `failed` (crashed), with a sentence saying what happened.
- */
-export function markRunDead(runDir: string, status: 'interrupted' | 'failed', message: string): void {
-  const current = readRunStatus(runDir);
-  if (current === null || (current.status !== 'running' && current.status !== 'paused')) return;
-  writeRunStatus(runDir, { ...current, status, pid: null, message });
-  fs.rmSync(path.join(runDir, LOCK_FILE), { force: true });
 }

@@ -1,13 +1,18 @@
+import type { LiveStatus } from '../../../shared/run/lifecycle';
+
 /**
  * Pause / resume / stop / snapshot for a running loop, acted on between steps (a step itself is one
  * synchronous tfjs computation and cannot be cut). Like an AbortController, but with a pause state:
  * the host side calls the commands, the loop awaits `gate()` before every step.
  */
-export type ControlState = 'running' | 'paused' | 'stopping';
+export type ControlState = Extract<LiveStatus, 'running' | 'paused' | 'stopping'>;
+/** Why a run is being stopped: the user asked, or the process must go (host gone, SIGTERM). */
+export type StopCause = 'user' | 'host-lost' | 'terminated';
 export type GateAction = 'go' | 'stop' | 'snapshot';
 
 export class TrainControl {
   private state: ControlState = 'running';
+  private cause: StopCause = 'user';
   private snapshotPending = false;
   private pauseAnnounced = false;
   private holds = 0;
@@ -20,6 +25,11 @@ export class TrainControl {
 
   get stopRequested(): boolean {
     return this.state === 'stopping';
+  }
+
+  /** Why stop() was called (meaningful once stopRequested). */
+  get stopCause(): StopCause {
+    return this.cause;
   }
 
   /** Called with 'paused' once the loop has actually stopped between steps, and on every change after. */
@@ -42,8 +52,9 @@ export class TrainControl {
     this.poke();
   }
 
-  stop(): void {
+  stop(cause: StopCause = 'user'): void {
     if (this.state === 'stopping') return;
+    this.cause = cause;
     this.state = 'stopping';
     this.poke();
   }

@@ -1,8 +1,8 @@
 import { WorkbenchError } from '../../../shared/errors';
 import type { TrainSettings } from '../../../shared/training';
 import { batchCount, createRng, iterateBatches, type Normalization, type RngState } from '../data';
+import type { Batch } from '../data/batches';
 import type { DataSplit, LoadedDataset } from '../data/types';
-import type { Batch } from './evaluate';
 import type { TrainData } from './loop';
 import { SeedPurpose, streamSeed } from './seeded';
 

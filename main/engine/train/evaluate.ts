@@ -1,12 +1,74 @@
 import * as tf from '@tensorflow/tfjs';
-import { evaluate as evaluateMetrics, type EvaluationResult } from '../inspect/evaluation';
-import { correctCount, crossEntropy } from './loss';
+import type { Batch } from '../data/batches';
+import { crossEntropy } from './loss';
 
-/** One batch as the data layer delivers it: N×H×W×C float32 (normalized), labels as class indices. */
-export interface Batch {
-  x: Float32Array;
-  y: Int32Array;
-  n: number;
+/**
+ * The one prediction loop: every labelled batch through the model in inference mode (batch-norm
+ * moving statistics, no dropout), one download per batch. Validation during training, the
+ * inspection probes (evaluation, ablation) and `eval` all go through it, so they agree on what the
+ * model predicts.
+ */
+export interface Predictions {
+  /** True class per sample, in split order. */
+  labels: Int32Array;
+  /** Argmax class per sample. */
+  predicted: Int32Array;
+  /** Softmax probability of the predicted class. */
+  confidence: Float32Array;
+  /** Plain cross-entropy (no label smoothing), mean over the samples. */
+  loss: number;
+}
+
+export interface PredictOptions {
+  /** Checked before each batch; aborting throws. */
+  signal?: AbortSignal;
+  /** After each batch: samples predicted so far. */
+  onBatch?: (done: number) => void;
+}
+
+/** Predictions over every batch; throws a RangeError for a split without samples. */
+export async function predictAll(model: tf.LayersModel, batches: AsyncIterable<Batch>, options: PredictOptions = {}): Promise<Predictions> {
+  const p = await predictBatches(model, batches, options);
+  if (p.labels.length === 0) throw new RangeError('Cannot evaluate on an empty split: it has 0 samples.');
+  return p;
+}
+
+async function predictBatches(model: tf.LayersModel, batches: AsyncIterable<Batch>, options: PredictOptions = {}): Promise<Predictions> {
+  const [h, w, c] = model.inputs[0].shape.slice(1) as number[];
+  const classes = model.outputs[0].shape[1] as number;
+  const labels: number[] = [];
+  const predicted: number[] = [];
+  const confidence: number[] = [];
+  let lossSum = 0;
+  for await (const batch of batches) {
+    options.signal?.throwIfAborted();
+    // Class index and probability side by side, then the batch's mean loss: one download per batch.
+    const packed = tf.tidy(() => {
+      const logits = model.apply(tf.tensor4d(batch.x, [batch.n, h, w, c]), { training: false }) as tf.Tensor2D;
+      const probs = tf.softmax(logits);
+      const loss = crossEntropy(logits, tf.tensor1d(batch.y, 'int32'), classes).reshape([1]);
+      return tf.concat([tf.stack([probs.argMax(1).toFloat(), probs.max(1)], 1).flatten(), loss]);
+    });
+    const data = await packed.data();
+    packed.dispose();
+    for (let i = 0; i < batch.n; i++) {
+      labels.push(batch.y[i]);
+      predicted.push(data[2 * i]);
+      confidence.push(data[2 * i + 1]);
+    }
+    lossSum += data[2 * batch.n] * batch.n;
+    options.onBatch?.(labels.length);
+  }
+  return {
+    labels: Int32Array.from(labels), predicted: Int32Array.from(predicted), confidence: Float32Array.from(confidence),
+    loss: labels.length ? lossSum / labels.length : NaN,
+  };
+}
+
+export function accuracyOf(labels: Int32Array, predicted: Int32Array): number {
+  let right = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] === predicted[i]) right++;
+  return labels.length ? right / labels.length : 0;
 }
 
 export interface EvalResult {
@@ -16,67 +78,9 @@ export interface EvalResult {
   accuracy: number;
 }
 
-/** `evaluate` plus the inspection metrics (confusion matrix, per-class precision/recall/accuracy, most confident mistakes). */
-export interface DetailedEvalResult extends EvalResult, EvaluationResult {
-  classes: string[];
-}
-
-function forward(model: tf.LayersModel, batch: Batch, inputShape: readonly number[]): tf.Tensor {
-  const x = tf.tensor4d(batch.x, [batch.n, inputShape[0], inputShape[1], inputShape[2]]);
-  return model.apply(x, { training: false }) as tf.Tensor;
-}
-
-/** Loss and accuracy over every batch, in inference mode (batch-norm moving statistics, no dropout). */
-export async function evaluate(model: tf.LayersModel, batches: AsyncIterable<Batch>, classes: number): Promise<EvalResult> {
-  const inputShape = model.inputs[0].shape.slice(1) as number[];
-  let samples = 0;
-  let lossSum = 0;
-  let correct = 0;
-  for await (const batch of batches) {
-    const [l, c] = tf.tidy(() => {
-      const logits = forward(model, batch, inputShape);
-      const y = tf.tensor1d(batch.y, 'int32');
-      return [crossEntropy(logits, y, classes).dataSync()[0], correctCount(logits, y).dataSync()[0]];
-    });
-    lossSum += l * batch.n;
-    correct += c;
-    samples += batch.n;
-  }
-  return { samples, loss: samples ? lossSum / samples : NaN, accuracy: samples ? correct / samples : NaN };
-}
-
-/**
- * `evaluate` plus the confusion matrix, per-class metrics and the most confidently misclassified
- * samples. One pass over the batches; the metrics come from the inspection module's `evaluate`, so
- * the CLI, the UI and the run report agree on one definition.
- */
-export async function evaluateDetailed(model: tf.LayersModel, batches: AsyncIterable<Batch>, classNames: string[]): Promise<DetailedEvalResult> {
-  const k = classNames.length;
-  const inputShape = model.inputs[0].shape.slice(1) as number[];
-  const labels: number[] = [];
-  const predicted: number[] = [];
-  const confidence: number[] = [];
-  let lossSum = 0;
-  for await (const batch of batches) {
-    const [l, packed] = tf.tidy(() => {
-      const logits = forward(model, batch, inputShape);
-      const y = tf.tensor1d(batch.y, 'int32');
-      const probs = tf.softmax(logits);
-      // Class index and its probability side by side: one download per batch.
-      return [crossEntropy(logits, y, k).dataSync()[0], tf.stack([probs.argMax(-1).toFloat(), probs.max(-1)], 1).dataSync()] as const;
-    });
-    for (let i = 0; i < batch.n; i++) {
-      labels.push(batch.y[i]);
-      predicted.push(packed[2 * i]);
-      confidence.push(packed[2 * i + 1]);
-    }
-    lossSum += l * batch.n;
-  }
-  const samples = labels.length;
-  if (samples === 0) throw new RangeError('Cannot evaluate on an empty split: it has 0 samples.');
-  const metrics = evaluateMetrics(
-    { labels: Int32Array.from(labels), predicted: Int32Array.from(predicted), confidence: Float32Array.from(confidence) },
-    k,
-  );
-  return { samples, loss: lossSum / samples, classes: classNames, ...metrics };
+/** Loss and accuracy over every batch; NaN for both when there are none. */
+export async function evaluate(model: tf.LayersModel, batches: AsyncIterable<Batch>): Promise<EvalResult> {
+  const p = await predictBatches(model, batches);
+  const samples = p.labels.length;
+  return { samples, loss: p.loss, accuracy: samples ? accuracyOf(p.labels, p.predicted) : NaN };
 }

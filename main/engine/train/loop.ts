@@ -2,15 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { formatLr } from '../../../shared/format-number';
 import type { TrainSettings } from '../../../shared/training';
 import type { TrainerEventOf } from '../../../shared/protocol';
+import type { FinishReason } from '../../../shared/run/lifecycle';
 import type { CheckpointState } from '../runs/checkpoint';
 import type { TrainControl } from './control';
-import { evaluate, type Batch } from './evaluate';
+import type { Batch } from '../data/batches';
+import { evaluate } from './evaluate';
 import { fineTuneLearningRate, fineTunePhase, enterFineTunePhase, type FineTunePhase } from './fine-tune';
 import { getModelWeights, trainableWeightVariables, trainVariables } from './model-weights';
 import { Optimizer, optimizerSettingsFrom, type TrainVariable } from './optimizers';
 import { trainStep, type StepModel, type StepOutcome } from './step';
-
-export type { Batch } from './evaluate';
 
 /**
  * The training loop: a custom loop rather than model.fit, so that it reports every step, can pause,
@@ -80,10 +80,8 @@ export interface LoopOptions {
   microBatch?: number;
 }
 
-export type LoopReason = 'completed' | 'stopped' | 'early-stopped' | 'diverged';
-
 export interface LoopResult {
-  reason: LoopReason;
+  reason: FinishReason;
   step: number;
   epoch: number;
   best: CheckpointState['best'];
@@ -192,7 +190,7 @@ export async function runTrainingLoop(options: LoopOptions): Promise<LoopResult>
 
       // ---- epoch end ----
       const valBatches = data.valBatches();
-      const val = valBatches ? await evaluate(model, valBatches, data.classes) : null;
+      const val = valBatches ? await evaluate(model, valBatches) : null;
       const valLoss = val && val.samples > 0 ? val.loss : null;
       const valAccuracy = val && val.samples > 0 ? val.accuracy : null;
       last = { loss: seen ? lossSum / seen : last.loss, accuracy: seen ? correctSum / seen : last.accuracy, valLoss, valAccuracy };

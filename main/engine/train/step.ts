@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Batch } from './evaluate';
+import { releaseAbandonedTape } from '../backend/tape-memory';
+import type { Batch } from '../data/batches';
 import { correctCount, crossEntropy } from './loss';
 import type { Optimizer, TrainVariable } from './optimizers';
 import { SeedPurpose, streamSeed, withSeededRandom } from './seeded';
@@ -40,6 +41,15 @@ export interface StepOutcome {
 export type GradientsHook = (grads: tf.NamedTensorMap) => void;
 
 export function trainStep(m: StepModel, batch: Batch, step: number, lr: number, onGradients?: GradientsHook): StepOutcome {
+  try {
+    return runStep(m, batch, step, lr, onGradients);
+  } catch (err) {
+    releaseAbandonedTape();
+    throw err;
+  }
+}
+
+function runStep(m: StepModel, batch: Batch, step: number, lr: number, onGradients?: GradientsHook): StepOutcome {
   const inputShape = m.model.inputs[0].shape.slice(1) as number[];
   const byTfName = new Map(m.variables.map((v) => [v.variable.name, v.name]));
   const forward = m.forward ?? ((x: tf.Tensor) => m.model.apply(x, { training: true }) as tf.Tensor);
@@ -63,17 +73,23 @@ export function trainStep(m: StepModel, batch: Batch, step: number, lr: number, 
           const x = tf.tensor4d(batch.x.subarray(start * pixels, (start + n) * pixels), [n, inputShape[0], inputShape[1], inputShape[2]]);
           const y = tf.tensor1d(batch.y.subarray(start, start + n), 'int32');
           let correctT: tf.Scalar | null = null;
-          const { value, grads: g } = tf.variableGrads(() => {
-            // training: true makes Dropout drop and BatchNormalization use batch statistics and
-            // update its moving mean/variance (tfjs-layers 4.22 does so imperatively in call()).
-            const logits = forward(x);
-            correctT = tf.keep(correctCount(logits, y));
-            const l = crossEntropy(logits, y, m.classes, m.labelSmoothing);
-            return weight === 1 ? l : tf.mul(l, weight);
-          }, m.variables.map((v) => v.variable));
+          let vg;
+          try {
+            vg = tf.variableGrads(() => {
+              // training: true makes Dropout drop and BatchNormalization use batch statistics and
+              // update its moving mean/variance (tfjs-layers 4.22 does so imperatively in call()).
+              const logits = forward(x);
+              correctT = tf.keep(correctCount(logits, y));
+              const l = crossEntropy(logits, y, m.classes, m.labelSmoothing);
+              return weight === 1 ? l : tf.mul(l, weight);
+            }, m.variables.map((v) => v.variable));
+          } catch (err) {
+            (correctT as tf.Scalar | null)?.dispose();
+            throw err;
+          }
           const c = (correctT as tf.Scalar | null)?.dataSync()[0] ?? 0;
           (correctT as tf.Scalar | null)?.dispose();
-          return { value, g, c };
+          return { value: vg.value, g: vg.grads, c };
         });
         loss += part.value.dataSync()[0];
         correct += part.c;

@@ -1,4 +1,4 @@
-import type { HostEvent, InspectRequest } from '../../../shared/api';
+import type { HostEvent, InspectRequest, InspectTicket } from '../../../shared/api';
 import { CHECKPOINT_WRITTEN_PATTERN } from '../../../shared/protocol';
 import { api } from '../api/current';
 import { useAppStore } from './app';
@@ -31,15 +31,20 @@ const RESULT: Partial<Record<HostEvent['type'], What>> = {
 export const SNAPSHOT_KEY = 'snapshot';
 export const inspectKey = (what: What) => `inspect:${what}`;
 
-/** Sends an inspect request and shows it as pending until its result (or an error) comes. */
-export async function requestInspection(request: InspectRequest): Promise<void> {
+/**
+ * Sends an inspect request and shows it as pending until its result (or an error) comes.
+ * Resolves with the request's ticket (its id names its progress and end events), or null when it
+ * could not be sent (the banner says why).
+ */
+export async function requestInspection(request: InspectRequest): Promise<InspectTicket | null> {
   const app = useAppStore();
   try {
-    app.pending(inspectKey(request.what), `${NOUN[request.what]} requested${request.what === 'activations' ? ` for image ${request.sample ?? 0}` : ''}…`, request.what === 'ablation' ? 'Ablation evaluates once per dense layer; it takes a while.' : undefined);
-    await api().inspect(request);
+    app.pending(inspectKey(request.what), `${NOUN[request.what]} requested${request.what === 'activations' ? ` for image ${request.sample ?? 0}` : ''}…`, request.what === 'ablation' ? 'The ablation overview zeroes every dense layer in turn, in one pass over the validation split; its progress shows on the Evaluation screen.' : undefined);
+    return await api().inspect(request);
   } catch (err) {
     app.settle(inspectKey(request.what), `${NOUN[request.what]} could not be requested.`, 'warn');
     app.report(err);
+    return null;
   }
 }
 
@@ -64,11 +69,18 @@ export function observeRequests(e: HostEvent): void {
     app.settle(inspectKey(what), `${NOUN[what]} arrived${at}.`);
     return;
   }
-  // The on-demand inspection's end (the trainer's `inspectDone`), where the trainer reports it.
-  const done = e as unknown as { type: string; what?: What; ok?: boolean; error?: { message: string } };
-  if (done.type === 'inspectDone' && done.what && done.what in NOUN) {
-    if (done.ok) app.settle(inspectKey(done.what), `${NOUN[done.what]} arrived.`);
-    else app.settle(inspectKey(done.what), `${NOUN[done.what]}: ${done.error?.message ?? 'the trainer could not compute them.'}`, 'warn');
+  // Every inspection ends with `inspectDone`: after its result (already settled above), or with why not.
+  if (e.type === 'inspectDone') {
+    if (e.ok) app.settle(inspectKey(e.what), `${NOUN[e.what]} arrived.`);
+    else if (e.cancelled) app.settle(inspectKey(e.what), `${NOUN[e.what]}: cancelled.`);
+    else app.settle(inspectKey(e.what), `${NOUN[e.what]} did not come: ${e.error?.message ?? 'the trainer could not compute it.'}`, 'warn');
+    return;
+  }
+  // Long ones (ablation, evaluation) say how far they are, in the same banner.
+  if (e.type === 'inspectProgress') {
+    const key = inspectKey(e.what);
+    const b = app.banners.find((x) => x.key === key && x.pending);
+    if (b && e.total > 0) app.pending(key, `${NOUN[e.what]}: ${Math.min(100, Math.round((e.done / e.total) * 100))}%${e.message ? ` · ${e.message}` : ''}`, b.hint);
     return;
   }
   if (e.type === 'log' && CHECKPOINT_WRITTEN_PATTERN.test(e.message)) {

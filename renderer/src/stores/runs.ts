@@ -2,7 +2,9 @@ import { defineStore } from 'pinia';
 import { markRaw, ref, shallowRef } from 'vue';
 import type { RunInfo } from '../../../shared/api';
 import { api } from '../api/current';
+import { useAppStore } from './app';
 import { RunRecord } from './series';
+import { useSessionStore } from './session';
 
 /** The history from the run store, and the runs whose curves are overlaid. */
 export const useRunsStore = defineStore('runs', () => {
@@ -17,6 +19,15 @@ export const useRunsStore = defineStore('runs', () => {
       list.value = await api().listRuns();
     } finally {
       loading.value = false;
+    }
+    // The run on screen was deleted (here or from another window): take it off screen. The live
+    // run is kept, as its folder may not be listed until its trainer has written its config.
+    const session = useSessionStore();
+    const id = session.runId;
+    if (id && id !== session.active?.runId && !list.value.some((r) => r.id === id)) {
+      session.forget(id);
+      useAppStore().exportOpen = false;
+      useAppStore().notify(`Run ${id} is no longer in the run store; it was deleted.`, 'warn');
     }
   }
 
@@ -40,6 +51,11 @@ export const useRunsStore = defineStore('runs', () => {
 
   async function remove(id: string) {
     await api().deleteRun({ runId: id });
+    const session = useSessionStore();
+    if (session.runId === id) {
+      session.forget(id);
+      useAppStore().exportOpen = false;
+    }
     const next = new Map(overlays.value);
     next.delete(id);
     overlays.value = next;

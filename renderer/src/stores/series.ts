@@ -5,7 +5,8 @@ import { EpochMean, Smoother, smoothingFor } from './smoothing';
 /**
  * Plain, non-reactive containers for everything a run records. They can hold 100k+ points, so they
  * stay out of Vue's deep reactivity (the store wraps them in markRaw and bumps a version counter);
- * charts read them in place and redraw on the counter (issue 6: smooth at 100k+ points).
+ * charts read them in place and redraw on the counter, so they stay smooth at 100k+ points.
+ * Where the run stands is not kept here: that is the run's state (shared/run/state.ts).
  */
 export interface Point {
   x: number;
@@ -60,8 +61,6 @@ export class RunRecord {
   checkpointGradients: Of<'gradients'> | null = null;
   ablation: Of<'ablation'> | null = null;
   evaluation: Of<'evaluation'> | null = null;
-  finished: Of<'finished'> | null = null;
-  state: Extract<Of<'state'>['state'], string> | null = null;
   readonly logs: (Of<'log'> | Of<'error'> | Of<'trainerExit'>)[] = [];
 
   /** Adds one event; returns false when it says nothing this record keeps. */
@@ -130,12 +129,6 @@ export class RunRecord {
         return true;
       case 'evaluation':
         this.evaluation = e;
-        return true;
-      case 'finished':
-        this.finished = e;
-        return true;
-      case 'state':
-        this.state = e.state;
         return true;
       case 'log':
       case 'error':

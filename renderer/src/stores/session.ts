@@ -1,16 +1,20 @@
 import { defineStore } from 'pinia';
-import { markRaw, ref, shallowRef } from 'vue';
-import type { ActiveRun, HostEvent, OpenedRun, RunInfo } from '../../../shared/api';
+import { computed, markRaw, ref, shallowRef } from 'vue';
+import { isTrainerEvent, type HostEvent, type OpenedRun, type RunInfo } from '../../../shared/api';
 import type { DenseNetConfig } from '../../../shared/config';
+import { isLive, type LiveStatus } from '../../../shared/run/lifecycle';
+import { initialRunState, reduceRun, stateOfFields, type RunState } from '../../../shared/run/state';
 import type { DatasetSpec, TrainSettings } from '../../../shared/training';
 import { api } from '../api/current';
 import { useAppStore } from './app';
 import { RunRecord, runIdOf } from './series';
 
 /**
- * The run on screen: the live one, or a past one reopened from its metrics.jsonl. Its data lives in
- * a markRaw RunRecord; `version` is bumped (at most once a frame) when it changes, and the charts
- * redraw in place on it.
+ * The run on screen: the live one, or a past one reopened from its metrics.jsonl. Its curves live
+ * in a markRaw RunRecord; `version` is bumped (at most once a frame) when it changes, and the charts
+ * redraw in place on it. Where it stands (`run`) comes from the same reducer the trainer writes
+ * status.json with (shared/run/state.ts): the host's trainer's run (`active`) is reduced from the
+ * live events, a stored run starts from its listing.
  */
 export const useSessionStore = defineStore('session', () => {
   const runId = ref<string | null>(null);
@@ -21,9 +25,19 @@ export const useSessionStore = defineStore('session', () => {
   const classes = shallowRef<string[]>([]);
   const record = shallowRef<RunRecord>(markRaw(new RunRecord()));
   const version = ref(0);
-  /** The host's live trainer (whatever run is on screen). */
-  const active = ref<ActiveRun>({ runId: null, state: 'idle' });
+  /** The host's trainer's run, whatever run is on screen; null when it has started none. */
+  const active = shallowRef<RunState | null>(null);
+  /** The on-screen run as its listing had it, when it is not the active run. */
+  const stored = shallowRef<RunState | null>(null);
   let pending = false;
+
+  /** Where the run on screen stands. */
+  const run = computed<RunState | null>(() => (runId.value !== null && active.value?.runId === runId.value ? active.value : stored.value));
+  /** The on-screen run's status while the host's trainer works on it; null otherwise. */
+  const liveStatus = computed<LiveStatus | null>(() => {
+    const a = active.value;
+    return a && a.runId === runId.value && isLive(a.status) ? a.status : null;
+  });
 
   const bump = () => {
     if (pending) return;
@@ -37,13 +51,26 @@ export const useSessionStore = defineStore('session', () => {
 
   function reset(id: string | null) {
     runId.value = id;
+    stored.value = null;
     record.value = markRaw(new RunRecord());
     version.value++;
+  }
+
+  /** The run `id` is gone (deleted): take it off screen, so nothing offers to export or inspect it. */
+  function forget(id: string) {
+    if (runId.value !== id) return;
+    reset(null);
+    info.value = null;
+    model.value = null;
+    settings.value = null;
+    dataset.value = null;
+    classes.value = [];
   }
 
   function show(opened: OpenedRun) {
     reset(opened.info.id);
     info.value = opened.info;
+    stored.value = stateOfFields(opened.info.id, opened.info);
     model.value = opened.model;
     settings.value = opened.settings;
     dataset.value = opened.dataset;
@@ -52,20 +79,29 @@ export const useSessionStore = defineStore('session', () => {
     version.value++;
   }
 
-  /** Live events: lifecycle updates the active-run status; data goes to the record on screen. */
+  /**
+   * The host has been asked to train run `id`: a new run (from scratch) or, after `show`, a stored
+   * one it goes on with. Its events will arrive; until then it is `created`.
+   */
+  function expect(id: string, epochs: number | null) {
+    const from = id === runId.value ? stored.value : null;
+    active.value = from ? { ...from, status: 'created', reason: null, message: null } : initialRunState(id, epochs);
+  }
+
+  /** Live events: the active run's state follows them; data goes to the record on screen. */
   function ingest(e: HostEvent) {
-    if (e.type === 'state') {
-      active.value = { runId: e.runId ?? active.value.runId, state: e.state };
-    } else if (e.type === 'finished') {
-      active.value = { runId: e.runId, state: e.reason === 'failed' ? 'failed' : 'finished' };
-    } else if (e.type === 'trainerExit') {
-      active.value = { runId: e.runId ?? active.value.runId, state: 'failed' };
+    if (e.type === 'trainerExit') {
       useAppStore().notify(e.message, 'error', 'Open the run in Runs and press Continue to resume from its last checkpoint.');
     } else if (e.type === 'error') {
       useAppStore().notify(e.error.message, e.fatal ? 'error' : 'warn', e.fatal ? 'The run stopped. Fix the cause, then start a new run or continue this one.' : undefined);
     }
     const id = runIdOf(e);
-    const mine = id === undefined ? e.type === 'log' && active.value.runId === runId.value : id === runId.value;
+    if (isTrainerEvent(e)) {
+      const a = active.value;
+      if (a && (id === undefined || id === a.runId)) active.value = reduceRun(a, e);
+      else if (e.type === 'state' && e.state === 'created' && id) active.value = reduceRun(initialRunState(id), e);
+    }
+    const mine = id === undefined ? e.type === 'log' && active.value?.runId === runId.value : id === runId.value;
     if (mine && record.value.add(e)) bump();
   }
 
@@ -78,5 +114,5 @@ export const useSessionStore = defineStore('session', () => {
     active.value = await api().activeRun();
   }
 
-  return { runId, info, model, settings, dataset, classes, record, version, active, reset, show, ingest, open, refreshActive };
+  return { runId, info, model, settings, dataset, classes, record, version, active, run, liveStatus, reset, forget, show, expect, ingest, open, refreshActive };
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DenseNetConfig } from '../../../shared/config';
-import { DenseNetConfigSchema } from '../../../shared/protocol';
+import { DenseNetConfigSchema } from '../../../shared/config';
 import { findPreset } from '../../../shared/presets';
 import { DatasetSpecSchema, TrainSettingsSchema, type DatasetSpec, type TrainSettings } from '../../../shared/training';
 

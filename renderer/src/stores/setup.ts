@@ -109,7 +109,7 @@ export const useSetupStore = defineStore('setup', () => {
       session.dataset = dataset.value;
       session.classes = scan.value?.classes ?? [];
       session.info = null;
-      session.active = { runId, state: 'loading' };
+      session.expect(runId, settings.value.epochs);
       app.go('dashboard');
       return runId;
     } catch (err) {

@@ -34,7 +34,7 @@ function fakeTrainer(runsDir: string, runs: Map<string, RunInfo>): FakeTrainer {
     sent: [],
     start: (r) => {
       const runId = `run-${runs.size + 1}`;
-      runs.set(runId, { id: runId, name: r.name ?? `Run ${runs.size + 1}`, status: 'running', created: new Date(0).toISOString(), variant: r.model.variant, dataset: 'mnist', epoch: 0, epochs: 1, step: 0, bestValAccuracy: null, lastValAccuracy: null });
+      runs.set(runId, { id: runId, name: r.name ?? `Run ${runs.size + 1}`, status: 'running', reason: null, created: new Date(0).toISOString(), variant: r.model.variant, dataset: 'mnist', epoch: 0, epochs: 1, step: 0, bestValAccuracy: null, lastValAccuracy: null });
       t.sent.push({ type: 'start', runDir: join(runsDir, runId) });
       return { runId, runDir: join(runsDir, runId) };
     },
@@ -126,7 +126,7 @@ describe('desktop shell', () => {
     await vi.waitFor(() => expect(d.pushed.some((e) => e.type === 'trainerExit')).toBe(true), { timeout: 2000 });
     const exit = d.pushed.find((e) => e.type === 'trainerExit')!;
     expect(exit).toMatchObject({ runId: 'run-1', code: 137, message: expect.stringMatching(/marked failed/) });
-    await expect(d.invoke('run:active')).resolves.toMatchObject({ ok: true, value: { state: 'failed' } });
+    await expect(d.invoke('run:active')).resolves.toMatchObject({ ok: true, value: { runId: 'run-1', status: 'failed' } });
 
     // The app goes on: a new run starts in a fresh trainer.
     await expect(d.invoke('run:start', startRequest)).resolves.toEqual({ ok: true, value: { runId: 'run-2' } });

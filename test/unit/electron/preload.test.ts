@@ -56,7 +56,8 @@ describe('preload bridge', () => {
   it('sends each method on its own fixed channel with only the request', async () => {
     const { ipc, invoked } = fakeIpc();
     const api = exposeWorkbench(fakeBridge().bridge, ipc, PRELOAD_GLOBAL) as unknown as Record<string, (r?: unknown) => Promise<unknown>>;
-    for (const name of API_METHOD_NAMES) await api[name]({ runId: 'r1' });
+    // Every reply here is `null`, which most methods' schemas refuse: the request still went out.
+    for (const name of API_METHOD_NAMES) await api[name]({ runId: 'r1' }).catch(() => undefined);
     await api.chooseFolder({ purpose: 'dataset' });
     expect(invoked.map((c) => c.channel)).toEqual([...API_METHOD_NAMES.map((n) => API_METHODS[n].channel), DESKTOP_METHODS.chooseFolder.channel]);
     expect(invoked.every((c) => c.args.length === 1)).toBe(true);
@@ -76,6 +77,16 @@ describe('preload bridge', () => {
     expect((err as ApiError).message).toBe('Run r9 does not exist.');
     expect((err as ApiError).channel).toBe('run:open');
     expect((err as ApiError).user).toBe(true);
+  });
+
+  it('checks replies and events against the API schemas, as the WebSocket client does', async () => {
+    const { ipc, emit } = fakeIpc((channel) => (channel === 'run:list' ? { ok: true, value: [{ id: 'r1' }] } : { ok: true, value: null }));
+    const api = exposeWorkbench(fakeBridge().bridge, ipc, PRELOAD_GLOBAL);
+    await expect(api.listRuns()).rejects.toThrow(/reply to run:list does not match the API/);
+    const seen: HostEvent[] = [];
+    api.onEvent((e) => seen.push(e));
+    emit(EVENT_CHANNEL, [{ type: 'step', runId: 'r1' }, { type: 'runsChanged', time: 1 }, 'junk']);
+    expect(seen).toEqual([{ type: 'runsChanged', time: 1 }]);
   });
 
   it('rejects with a sentence when the main process answers garbage', async () => {

@@ -20,7 +20,7 @@ async function setup() {
   service.subscribe((b) => events.push(...b));
   const flush = () => new Promise((r) => setTimeout(r, 5));
   // A finished run in the store.
-  fakes.runs.runs.set('done-1', { id: 'done-1', name: 'done', status: 'finished', created: new Date(0).toISOString(), variant: 'custom', dataset: 'fake', epoch: 2, epochs: 2, step: 6, bestValAccuracy: 0.5, lastValAccuracy: 0.5 });
+  fakes.runs.runs.set('done-1', { id: 'done-1', name: 'done', status: 'finished', reason: 'completed', created: new Date(0).toISOString(), variant: 'custom', dataset: 'fake', epoch: 2, epochs: 2, step: 6, bestValAccuracy: 0.5, lastValAccuracy: 0.5 });
   return { ...fakes, service, events, flush, tree };
 }
 

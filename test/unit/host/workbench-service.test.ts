@@ -65,7 +65,7 @@ describe('WorkbenchService', () => {
     t.emit({ type: 'state', state: 'running', runId: 'run-1' });
     expect(await service.call('run:pause', {})).toEqual({ ok: true, value: null });
     t.emit({ type: 'state', state: 'paused', runId: 'run-1' });
-    expect(await service.call('run:active', undefined)).toEqual({ ok: true, value: { runId: 'run-1', state: 'paused' } });
+    expect(await service.call('run:active', undefined)).toMatchObject({ ok: true, value: { runId: 'run-1', status: 'paused' } });
     expect((await service.call('run:resume', undefined)).ok).toBe(true);
     const second = await service.call('run:start', { model, settings: {}, dataset: { kind: 'builtin', name: 'mnist' } });
     expect(second.ok).toBe(false);
@@ -78,7 +78,7 @@ describe('WorkbenchService', () => {
     expect(t.killed).toBe(true);
     expect(trainers).toHaveLength(2);
   });
-  it('reports a crashed trainer, marks the run failed and stays usable', async () => {
+  it('reports a killed trainer, ends the run interrupted as the run store says, and stays usable', async () => {
     const { service, trainers, clock, batches } = await setup();
     await service.call('run:start', { model, settings: {}, dataset: { kind: 'builtin', name: 'mnist' } });
     trainers[0].emit({ type: 'state', state: 'running', runId: 'run-1' });
@@ -88,7 +88,7 @@ describe('WorkbenchService', () => {
     const crash = batches.flat().find((e) => e.type === 'trainerExit');
     expect(crash).toMatchObject({ runId: 'run-1', signal: 'SIGKILL' });
     expect(crash && 'message' in crash ? crash.message : '').toMatch(/killed by SIGKILL.*marked interrupted.*Continue it from Runs/);
-    expect(await service.call('run:active', undefined)).toEqual({ ok: true, value: { runId: 'run-1', state: 'failed' } });
+    expect(await service.call('run:active', undefined)).toMatchObject({ ok: true, value: { runId: 'run-1', status: 'interrupted', reason: null } });
     expect((await service.call('run:continue', { runId: 'run-1' })).ok).toBe(true);
     expect(trainers[1].sent[0]).toMatchObject({ type: 'resumeRun' });
   });

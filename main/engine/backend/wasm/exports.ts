@@ -4,7 +4,10 @@
  */
 export interface KernelExports {
   channel_affine(x: number, P: number, C: number, scale: number, shift: number, y: number): void;
+  channel_affine_relu(x: number, P: number, C: number, scale: number, shift: number, y: number): void;
   bn_grad_dx(dy: number, x: number, P: number, C: number, a: number, b: number, k: number, dx: number): void;
+  bn_grad_dx_relu(dy: number, r: number, x: number, P: number, C: number, a: number, b: number, k: number, dx: number): void;
+  col_grad_sums_relu(dy: number, r: number, x: number, P: number, C: number, mean: number, tmp: number, acc: number): void;
   relu_grad(dy: number, x: number, n: number, dx: number): void;
   permute_210(src: number, A: number, B: number, C: number, dst: number): void;
   permute_102(src: number, A: number, B: number, C: number, dst: number): void;
@@ -18,6 +21,8 @@ export interface KernelExports {
   avg_pool_grad(dy: number, N: number, H: number, W: number, C: number, k: number, HO: number, WO: number, dx: number): void;
   conv_dw(x: number, dy: number, H: number, W: number, CI: number, HO: number, WO: number, CO: number, KH: number, KW: number, sh: number, sw: number, pt: number, pl: number, n0: number, n1: number, dwT: number): void;
   copy_cols(src: number, rows: number, srcCols: number, srcOff: number, n: number, dst: number, dstCols: number, dstOff: number): void;
+  max_pool_grad(x: number, dy: number, H: number, W: number, C: number, HO: number, WO: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number, n0: number, n1: number, dx: number): void;
+  slice4d(src: number, H: number, W: number, C: number, b0: number, b1: number, b2: number, b3: number, h1: number, w1: number, c1: number, i0: number, i1: number, dst: number): void;
 }
 
 export type KernelName = keyof KernelExports;

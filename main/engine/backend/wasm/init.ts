@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
+import { WASM_HEAP_MAX } from '../../../../shared/memory-plan';
 import { guardXnnKernels, hookXnnPrints, installHeapGuard } from './heap-guard';
 import { registerTrainingKernels } from './register';
 import { workerPool } from './pool';
 import { chooseSimdFlavour } from './relaxed-simd';
-import { instantiateKernels, isShared, kernelsPath } from './simd';
+import { instantiateKernels, isShared, kernelsPath, type SimdKernels } from './simd';
 import { patchForThreads, sharedMemoryAvailable } from './threads';
 import { WA, type WasmMemory, type WasmMemoryDescriptor } from './wasm-api';
 
@@ -15,6 +16,8 @@ export interface WasmInit {
   relaxedSimd: boolean;
   /** The most the heap may hold. */
   heapLimitBytes: number;
+  /** The heap's size once the backend and the kernels are up (static data, thread stacks, caches). */
+  heapBaseBytes: number;
   /** Why fewer threads than requested, if so. */
   note?: string;
   /** Why the plain SIMD build of the kernels runs, if it does. */
@@ -22,9 +25,13 @@ export interface WasmInit {
 }
 
 let done: WasmInit | null = null;
+let kernels: SimdKernels | null = null;
 
-/** wasm32's largest heap as tfjs-backend-wasm's glue allows it (4 GiB less one page). */
-export const WASM_HEAP_MAX = 4294901760;
+/** The training kernels in use (after initWasmTraining), for tests of the kernel helper thread. */
+export function trainingKernels(): SimdKernels | null {
+  return kernels;
+}
+
 
 export interface WasmInitOptions {
   /**
@@ -123,11 +130,13 @@ export async function initWasmTraining(threads: number, opts: WasmInitOptions = 
     if (!(await simd.pool.whenReady(20_000))) note ??= "this project's kernel helper thread did not start; its kernels run on one thread";
   }
   registerTrainingKernels(simd);
+  kernels = simd;
   done = {
     threads: wasmBackend.getThreadsCount(),
     simd: (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean,
     relaxedSimd: relaxed,
     heapLimitBytes: heapLimit,
+    heapBaseBytes: memory.buffer.byteLength,
     ...(note ? { note } : {}),
     ...(flavour.note ? { kernelsNote: flavour.note } : {}),
   };

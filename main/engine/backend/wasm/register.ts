@@ -6,11 +6,14 @@ import { concat } from './kernels/Concat';
 import { conv2DBackpropFilter } from './kernels/Conv2DBackpropFilter';
 import { conv2DBackpropInput } from './kernels/Conv2DBackpropInput';
 import { dnwBatchNormGrad } from './kernels/DnwBatchNormGrad';
+import { dnwBatchNormRelu } from './kernels/DnwBatchNormRelu';
 import { dnwBatchNormTrain } from './kernels/DnwBatchNormTrain';
 import { dnwReluGrad } from './kernels/DnwReluGrad';
 import { fusedBatchNorm } from './kernels/FusedBatchNorm';
 import { identity } from './kernels/Identity';
+import { maxPoolGrad } from './kernels/MaxPoolGrad';
 import { relu } from './kernels/Relu';
+import { slice } from './kernels/Slice';
 import { splitV } from './kernels/SplitV';
 import { patchBatchNormalization } from './layer-patch';
 import { registerReluGradient } from './relu-gradient';
@@ -26,11 +29,14 @@ const KERNELS: KernelFactory[] = [
   conv2DBackpropFilter,
   conv2DBackpropInput,
   dnwBatchNormGrad,
+  dnwBatchNormRelu,
   dnwBatchNormTrain,
   dnwReluGrad,
   fusedBatchNorm,
   identity,
+  maxPoolGrad,
   relu,
+  slice,
   splitV,
 ];
 

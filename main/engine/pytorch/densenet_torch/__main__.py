@@ -1,6 +1,5 @@
 """python3 -m densenet_torch (--protocol | --run RUN | --probe): see ./__init__.py."""
 import argparse
-import math
 import os
 import sys
 import time
@@ -19,6 +18,12 @@ def main(argv=None) -> int:
     mode.add_argument("--protocol", action="store_true", help="speak the trainer protocol on stdin/stdout (started by a workbench host)")
     mode.add_argument("--run", metavar="RUN", help="train this prepared run folder, or continue it from its last checkpoint")
     mode.add_argument("--probe", action="store_true", help="print what this interpreter can do as JSON")
+    mode.add_argument("--bench", metavar="CONFIG", help="time training on synthetic data for this DenseNetConfig (JSON) and print JSON")
+    p.add_argument("--batch", type=int, default=64, help="--bench: batch size")
+    p.add_argument("--steps", type=int, default=4, help="--bench: timed steps per pass")
+    p.add_argument("--warmup", type=int, default=2, help="--bench: untimed steps first")
+    p.add_argument("--stats-every", type=int, default=100, help="--bench: the cadence layer stats are charged at")
+    p.add_argument("--gradients-every", type=int, default=50, help="--bench: the cadence gradient flow is charged at")
     p.add_argument("--device", choices=["auto", "cuda", "mps", "cpu"], help="override the run's device setting")
     p.add_argument("--precision", choices=["fp32", "bf16", "fp16"], help="override the run's mixed-precision setting")
     p.add_argument("--channels-last", action="store_true", default=None, help="use the channels_last memory format")
@@ -28,6 +33,13 @@ def main(argv=None) -> int:
     if args.probe:
         from .probe import main as probe_main
         return probe_main()
+    if args.bench:
+        import json
+        from .bench import run as bench
+        result = bench(json.loads(args.bench), args.batch, args.steps, args.warmup, args.threads or 0, args.device or "auto",
+                       args.precision or "fp32", bool(args.channels_last), args.stats_every, args.gradients_every)
+        print(json.dumps(result))
+        return 0
     if args.protocol:
         from .session import run_protocol
         return run_protocol()

@@ -18,12 +18,11 @@ import torch
 
 from .errors import UserError
 
-MIN_TORCH = (1, 13)
-MIN_TORCH_GPU = (2, 0)
+from .probe import MIN_TORCH, MIN_TORCH_GPU  # noqa: E402 - the one place the rule's numbers live
 
 
 def torch_version() -> Tuple[int, int]:
-    m = re.match(r"(\d+)\.(\d+)", torch.__version__)
+    m = re.match(r"(\d+)\.(\d+)", getattr(torch, "__version__", ""))
     return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
@@ -57,12 +56,11 @@ def gpu_skip_reason() -> Optional[str]:
     """Why no GPU is used by `auto`, or None when one is usable."""
     if torch_version() < MIN_TORCH_GPU:
         has_gpu = torch.cuda.is_available() or mps_available()
-        return (f"torch {torch.__version__} is older than 2.0, which GPU training needs"
-                + ("" if has_gpu else "; no GPU either") + ": CPU only, chosen only on request")
+        return f"torch {torch.__version__} is older than 2.0, which GPU training needs" + ("" if has_gpu else "; no GPU either")
     if torch.cuda.is_available() or mps_available():
         return None
     built = "CUDA " + torch.version.cuda if torch.version.cuda else ("ROCm " + torch.version.hip if getattr(torch.version, "hip", None) else "no CUDA")
-    return f"no GPU found (torch {torch.__version__} built with {built}; MPS not available): CPU only, chosen only on request"
+    return f"no GPU found (torch {torch.__version__} built with {built}; MPS not available)"
 
 
 @dataclass
@@ -110,10 +108,9 @@ def choose_device(requested: str = "auto", precision: str = "fp32", channels_las
         if requested == "auto":
             kind = "cpu" if reason else ("cuda" if torch.cuda.is_available() else "mps")
             if reason:
-                notes.append(reason)
+                notes.append(f"{reason}: training on the CPU")
         elif reason and (torch_version() < MIN_TORCH_GPU or not _has(requested)):
-            raise UserError(f"--device {requested} cannot be used: {reason.split(':')[0]}. Use --device cpu, or a torch ≥ 2.0 "
-                            f"build for your GPU.")
+            raise UserError(f"--device {requested} cannot be used: {reason}. Use --device cpu, or a torch ≥ 2.0 build for your GPU.")
         elif not _has(requested):
             raise UserError(f"--device {requested} cannot be used: this torch build has no {requested.upper()} device. "
                             "Use --device auto or cpu.")

@@ -112,7 +112,7 @@ class SyncBatchNorm2d(BiasedVarianceMixin, nn.SyncBatchNorm):
     """SyncBatchNorm with the TF.js engine's biased moving variance (see ./model.py)."""
 
 
-def convert_sync_batchnorm(module: nn.Module, world: int, device_kind: str) -> nn.Module:
+def convert_sync_batchnorm(module: nn.Module, world: int, device_kind: str, group=None) -> nn.Module:
     """Every BatchNorm2d becomes a SyncBatchNorm2d with the same state (torch's own converter
     would drop the biased-variance update)."""
     if device_kind != "cuda":
@@ -120,14 +120,14 @@ def convert_sync_batchnorm(module: nn.Module, world: int, device_kind: str) -> n
                         "turn the setting off on this device.")
     out = module
     if isinstance(module, BatchNorm2d):
-        out = SyncBatchNorm2d(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
+        out = SyncBatchNorm2d(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats, group)
         with torch.no_grad():
             out.weight.copy_(module.weight)
             out.bias.copy_(module.bias)
         out.running_mean, out.running_var, out.num_batches_tracked = module.running_mean, module.running_var, module.num_batches_tracked
         out._world_size = world
     for name, child in module.named_children():
-        out.add_module(name, convert_sync_batchnorm(child, world, device_kind))
+        out.add_module(name, convert_sync_batchnorm(child, world, device_kind, group))
     return out
 
 

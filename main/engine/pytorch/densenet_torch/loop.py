@@ -115,6 +115,9 @@ class Loop:
                     "type": "step", "runId": self.run_id, "step": self.step, "epoch": self.epoch, "epochStep": self.epoch_step,
                     "stepsPerEpoch": spe, "loss": loss, "accuracy": correct / n, "lr": self.lr,
                     "imagesPerSec": n / max(1e-6, (t - last_tick) / 1000), "time": t,
+                    # The batch's size and the epoch's means so far, as the TF.js loop sends them (a short
+                    # last batch must not read as the epoch's loss).
+                    "images": n, "epochLoss": loss_sum / seen, "epochAccuracy": correct_sum / seen,
                 })
                 last_tick = t
                 self.hooks.after_step(self.step, self.epoch)

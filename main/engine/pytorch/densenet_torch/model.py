@@ -138,7 +138,7 @@ class Transition(nn.Sequential):
 class DenseNet(nn.Module):
     """The whole network; `forward` returns logits. `config` is a validated DenseNetConfig dict."""
 
-    def __init__(self, config: Mapping[str, Any], memory_efficient: bool = False):
+    def __init__(self, config: Mapping[str, Any], memory_efficient: bool = False, init: bool = True):
         super().__init__()
         config = validate_config(config)
         self.config = dict(config)
@@ -170,7 +170,8 @@ class DenseNet(nn.Module):
         self.features.add_module("norm5", BatchNorm2d(channels))
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(channels, config["classes"])
-        self.reset_parameters()
+        if init:  # False when weights are loaded next (a checkpoint), or only the structure is needed
+            self.reset_parameters()
 
     def reset_parameters(self) -> None:
         for m in self.modules():

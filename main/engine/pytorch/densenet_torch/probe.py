@@ -2,8 +2,13 @@
 host's backend report (main/engine/pytorch/detect.ts). Kept cheap: importing torch is most of it."""
 import json
 import platform
+import re
 import sys
 from typing import Any, Dict
+
+#: The oldest torch the engine runs on, and the oldest it trains on a GPU with (./device.py uses these).
+MIN_TORCH = (1, 13)
+MIN_TORCH_GPU = (2, 0)
 
 
 def probe() -> Dict[str, Any]:
@@ -14,16 +19,22 @@ def probe() -> Dict[str, Any]:
         out["error"] = f"torch is not importable ({type(err).__name__}: {err})"
         return out
     out["torch"] = getattr(torch, "__version__", "unknown")
+    # The version first: nothing else of an older torch is touched (./device.py needs 1.13's API).
+    m = re.match(r"(\d+)\.(\d+)", out["torch"])
+    version = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    out["minTorch"] = ".".join(map(str, MIN_TORCH))
+    out["minTorchGpu"] = ".".join(map(str, MIN_TORCH_GPU))
+    out["supported"] = version >= MIN_TORCH
+    if not out["supported"]:
+        out["error"] = f"torch {out['torch']} is older than {out['minTorch']}, the oldest this engine runs on"
+        return out
+    from . import device as dev
     try:
         import torchvision
         out["torchvision"] = torchvision.__version__
     except Exception as err:  # noqa: BLE001
         out["error"] = f"torchvision is not importable ({type(err).__name__}: {err})"
         return out
-    from . import device as dev
-    out["minTorch"] = ".".join(map(str, dev.MIN_TORCH))
-    out["minTorchGpu"] = ".".join(map(str, dev.MIN_TORCH_GPU))
-    out["supported"] = dev.torch_version() >= dev.MIN_TORCH
     out["cuda"] = torch.version.cuda
     out["rocm"] = getattr(torch.version, "hip", None)
     gpus = []

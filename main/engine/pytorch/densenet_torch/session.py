@@ -19,6 +19,7 @@ from typing import Any, Dict, Optional
 from . import ENGINE_VERSION
 from .distributed import Dist
 from .errors import UserError, error_data
+from .inspect_run import InspectRunWorker
 from .schema import ProtocolSchemas
 from .trainer import RunTrainer
 
@@ -62,10 +63,18 @@ class Session:
     def __init__(self, sink: EventSink, schemas: ProtocolSchemas, dist: Optional[Dist] = None):
         self.sink = sink
         self.schemas = schemas
-        self.trainer = RunTrainer(sink, dist=dist)
+        self.trainer = RunTrainer(self._emit, dist=dist)
+        self.worker = InspectRunWorker(self._emit)
         self.runs: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()
         self.busy = False
         self.closing = False
+
+    def _emit(self, event: Dict[str, Any]) -> None:
+        # A run is over for the host once it reads `finished`, and the host may send the next start
+        # at once: take it from then on, not only once the training thread has tidied up.
+        if event.get("type") == "finished" or (event.get("type") == "inspectDone" and self.worker.current is not None):
+            self.busy = False
+        self.sink(event)
 
     def now(self) -> float:
         return time.time() * 1000
@@ -97,11 +106,16 @@ class Session:
     def handle(self, c: Dict[str, Any]) -> None:
         kind = c["type"]
         t = self.trainer
-        if kind in ("start", "resumeRun"):
+        if kind in ("start", "resumeRun", "inspectRun"):
             if self.busy:
+                if kind == "inspectRun":
+                    raise UserError(f"Run {t.run_id or ''} is training in this trainer; inspect it with `inspect`, or start another trainer.")
                 raise UserError(f"Run {t.run_id or ''} is still in progress; stop it before starting another.")
             self.busy = True
             self.runs.put(c)
+        elif kind == "cancelInspect":
+            if not (t.cancel_inspect(c["requestId"]) or self.worker.cancel(c["requestId"])):
+                raise UserError(f"No inspection {c['requestId']} is in progress in this trainer; there is nothing to cancel.")
         elif kind == "stop":
             if not t.stop("user"):
                 raise UserError("No run is training; there is nothing to stop.")
@@ -111,7 +125,7 @@ class Session:
                 raise UserError(f"No run is training; cannot {kind}.")
             {"pause": control.pause, "resume": control.resume, "snapshot": control.request_snapshot}[kind]()
         elif kind == "inspect":
-            t.inspect(c["what"], c.get("sample", 0))
+            t.inspect(c["what"], c.get("sample", 0), c.get("requestId"))
 
     def host_lost(self, cause: str) -> None:
         self.closing = True
@@ -124,11 +138,15 @@ class Session:
         dist = self.trainer.dist
         while True:
             c = None if self.closing else self.runs.get()
-            dist.broadcast_command(c)
+            if c is None or c["type"] != "inspectRun":  # an inspection is rank 0's alone
+                dist.broadcast_command(c)
             if c is None:
                 return 0
             try:
-                self.trainer.train(c["runDir"], fresh=c["type"] == "start", options=_options(c))
+                if c["type"] == "inspectRun":
+                    self.worker.run(c)
+                else:
+                    self.trainer.train(c["runDir"], fresh=c["type"] == "start", options=_options(c))
             finally:
                 self.busy = False
 

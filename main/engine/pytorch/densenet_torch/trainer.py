@@ -20,7 +20,9 @@ from .control import Control
 from .data import DatasetCache, TrainData
 from .distributed import Dist, convert_sync_batchnorm, set_parent_death_signal
 from .errors import UserError, error_data
-from .inspect.inspector import Inspector
+from .inspection.inspector import Inspector
+from .inspection.ondemand import OnDemand
+from .inspection.thumbnails import thumbnails
 from .loop import Loop, LoopResult, OutOfMemory
 from .metrics_log import METRICS_FILE, MetricsWriter
 from .model import DenseNet, freeze_features
@@ -47,6 +49,7 @@ class RunTrainer:
         self.dist = dist or Dist()
         self.control: Optional[Control] = None
         self.inspector: Optional[Inspector] = None
+        self.ondemand: Optional[OnDemand] = None
         self.stop_cause = "user"
         self.metrics: Optional[MetricsWriter] = None
         self.run_id: Optional[str] = None
@@ -95,12 +98,14 @@ class RunTrainer:
         config: Optional[Dict[str, Any]] = None
         pid = os.getpid()
 
-        def status(value: str, message: Optional[str] = None, best: Any = "keep", last_val: Any = "keep") -> None:
+        def status(value: str, message: Optional[str] = None, best: Any = "keep", last_val: Any = "keep", reason: Optional[str] = None) -> None:
+            # `value` is a run status of the lifecycle (shared/run/lifecycle.ts); `reason` says why a finished run finished.
             if config is None or not self.dist.main:
                 return
             previous = read_status(run_dir) or {}
             write_status(run_dir, {
-                "status": value, "pid": pid if value in ("running", "paused") else None, **progress, "epochs": config["settings"]["epochs"],
+                "status": value, "reason": reason, "pid": pid if value in ("created", "running", "paused", "stopping") else None,
+                **progress, "epochs": config["settings"]["epochs"],
                 "best": previous.get("best") if best == "keep" else best,
                 "lastValAccuracy": previous.get("lastValAccuracy") if last_val == "keep" else last_val,
                 **({"message": message} if message else {}),
@@ -112,7 +117,7 @@ class RunTrainer:
         control.listeners.append(on_control)
 
         try:
-            self.state("loading")
+            self.state("created")
             config = read_config(run_dir)
             settings = dict(config["settings"])
             if self.dist.main:
@@ -133,11 +138,6 @@ class RunTrainer:
             if self.dist.enabled:
                 report["distributed"] = {"worldSize": self.dist.world, "backend": self.dist.backend,
                                          "syncBatchNorm": bool(settings.get("syncBatchNorm", False))}
-            if fresh and self.dist.main:
-                # The run records what trained it, also when it was prepared on another machine.
-                write_json_atomic(os.path.join(run_dir, "config.json"), {**config, "engine": "pytorch", "backend": report,
-                                                                         "versions": {**config.get("versions", {}), **versions()},
-                                                                         "host": _host()})
             self.log("info", _format_report(report))
 
             cache = DatasetCache(run_dir)
@@ -172,8 +172,19 @@ class RunTrainer:
                     slots = ckpt["slots"]
                     progress.update(step=m["step"], epoch=m["epoch"], epochStep=m["epochStep"])
                     self.log("info", f"Resuming from checkpoint {m['name']}: epoch {m['epoch'] + 1}, step {m['step']}, learning rate and optimizer state as saved.")
+            if (resume is None or resume["step"] == 0) and self.dist.main:
+                # The run records what trained it (from its first step), also when it was prepared
+                # or imported on another machine.
+                write_json_atomic(os.path.join(run_dir, "config.json"), {**config, "engine": "pytorch", "backend": report,
+                                                                         "versions": {**config.get("versions", {}), **versions()},
+                                                                         "host": _host()})
+            elif config.get("engine", "tfjs") != "pytorch":
+                self.log("info", f"Run {self.run_id} was made by the {config.get('engine', 'tfjs')} engine; the PyTorch engine continues it "
+                                 "from its checkpoint (config.json keeps the engine that made it).")
+            if settings.get("syncBatchNorm") and not self.dist.enabled:
+                self.log("info", "SyncBatchNorm is on but the run trains in one process, where batch norm has nothing to synchronize.")
             if settings.get("syncBatchNorm") and self.dist.enabled:
-                raw = convert_sync_batchnorm(raw, self.dist.world, choice.kind)
+                raw = convert_sync_batchnorm(raw, self.dist.world, choice.kind, self.dist.group)
             raw = raw.to(choice.device, memory_format=dev.memory_format(choice))
             trained = trained_parameters(raw, model_config)
             optimizer = build_optimizer(settings, [p for _, p in trained], foreach=choice.kind != "cpu")
@@ -191,17 +202,21 @@ class RunTrainer:
             to_input = _input_converter(choice)
             autocast = lambda: dev.autocast(choice)  # noqa: E731
             self.inspector = Inspector(self.run_id, raw, model_config, cache.classes, lambda: data.val_plan(), to_input, autocast,
-                                       self.emit, self.now, trained)
+                                       self.emit, self.now, trained, thumbnails=lambda idx: thumbnails(cache, idx))
+            self.ondemand = OnDemand(self.run_id, self.emit, self.now)
             self.inspector.position = {"step": progress["step"], "epoch": progress["epoch"]}
             inspector = self.inspector
 
             def on_checkpoint(state: Dict[str, Any]) -> None:
                 progress.update(step=state["step"], epoch=state["epoch"], epochStep=state["epochStep"])
                 try:
-                    write_checkpoint(run_dir, state, model_weights(raw, model_config), get_slots(optimizer, settings["optimizer"], trained),
-                                     settings["keepCheckpoints"])
+                    written = write_checkpoint(run_dir, state, model_weights(raw, model_config), get_slots(optimizer, settings["optimizer"], trained),
+                                               settings["keepCheckpoints"])
                     if self.metrics:
                         self.metrics.sync()
+                    if state["reason"] == "snapshot":
+                        # The line the UI settles its "Checkpoint requested" banner on (shared/protocol/trainer.ts).
+                        self.log("info", f"Checkpoint {written['name']} written at step {state['step']}, as requested.")
                 except NonFiniteWeightsError as err:
                     raise _Diverged(f"{err} The weights diverged by step {state['step']}; the run stopped and keeps its last good checkpoint. "
                                     "Try a lower learning rate.") from None
@@ -247,6 +262,10 @@ class RunTrainer:
                 raise UserError(oom_message(choice, err.batch, fits, self.dist.world)) from None
             return self._finish(run_dir, result, started, progress, status)
         except Exception as err:  # noqa: BLE001 - every failure becomes a failed run, with its reason recorded
+            if self.dist.enabled and _peer_lost(err):
+                err = PeerLost(f"Another process of this DistributedDataParallel run ({self.dist.world} processes) stopped "
+                               f"({str(err).strip()}); the run is marked failed and keeps its last checkpoint. Resume it with the same "
+                               "torchrun command, on any number of processes.")
             self.error(err, True)
             message = str(err)
             if config is not None and locked:
@@ -255,11 +274,11 @@ class RunTrainer:
                                         "epoch": progress["epoch"], "seconds": (self.now() - started) / 1000, "best": None,
                                         "last": dict(_EMPTY), "message": message})
             self.emit({"type": "finished", "runId": self.run_id, "reason": "failed", "step": progress["step"], "epoch": progress["epoch"],
-                       "bestValAccuracy": None, "time": self.now()})
-            self.state("failed")
+                       "bestValAccuracy": None, "message": message, "time": self.now()})
             return "failed"
         finally:
             self.inspector = None
+            self.ondemand = None
             self.control = None
             if self.metrics:
                 self.metrics.close()
@@ -276,40 +295,52 @@ class RunTrainer:
         if message is None and interrupted:
             how = "left without its host" if self.stop_cause == "host-lost" else "terminated"
             message = f"The trainer was {how} and stopped at step {result.step} with a checkpoint; resume it to go on."
+        # How the session ended: a finish reason, or `interrupted` when the trainer had to go.
+        end = "interrupted" if interrupted else result.reason
         if self.dist.main:
-            write_summary(run_dir, {"id": self.run_id, "reason": result.reason, "finished": _iso(), "step": result.step, "epoch": result.epoch,
+            write_summary(run_dir, {"id": self.run_id, "reason": end, "finished": _iso(), "step": result.step, "epoch": result.epoch,
                                     "seconds": (self.now() - started) / 1000, "best": result.best, "last": result.last,
                                     **({"message": message} if message else {})})
-        status(final, message, best=result.best)
+        if interrupted:
+            status("interrupted", message, best=result.best)
+        else:
+            status("finished", message, best=result.best, reason=result.reason)
         if result.reason == "diverged":
             self.error(UserError(result.message or "The run diverged."), True)
-        self.emit({"type": "finished", "runId": self.run_id, "reason": result.reason, "step": result.step, "epoch": result.epoch,
-                   "bestValAccuracy": (result.best or {}).get("valAccuracy"), "time": self.now()})
-        self.state("failed" if final == "failed" else "finished")
+        self.emit({"type": "finished", "runId": self.run_id, "reason": end, "step": result.step, "epoch": result.epoch,
+                   "bestValAccuracy": (result.best or {}).get("valAccuracy"), **({"message": message} if message else {}), "time": self.now()})
         return final
 
-    def inspect(self, what: str, sample: int = 0) -> None:
+    def inspect(self, what: str, sample: int = 0, request_id: Optional[str] = None) -> None:
         """Queues an on-demand probe; it runs on the training thread between steps."""
-        inspector, control = self.inspector, self.control
-        if inspector is None or control is None:
+        inspector, control, ondemand = self.inspector, self.control, self.ondemand
+        if inspector is None or control is None or ondemand is None:
             raise UserError("No run is training in this trainer; inspect a finished run from its checkpoints instead.")
+        control.submit(what, lambda: ondemand.run(inspector, what, sample, request_id))
 
-        def job() -> None:
-            try:
-                inspector.inspect(what, sample)
-            except Exception as err:  # noqa: BLE001 - a failed probe is reported and training goes on
-                self.error(err, False)
-        control.submit(what, job)
+    def cancel_inspect(self, request_id: str) -> bool:
+        return self.ondemand is not None and self.ondemand.cancel(request_id)
 
     def _threads(self, options: Dict[str, Any]) -> Optional[int]:
         if options.get("threads"):
             return int(options["threads"])
+        if os.environ.get("WORKBENCH_TORCH_THREADS"):
+            return int(os.environ["WORKBENCH_TORCH_THREADS"])
         local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
         return max(1, dev.available_cpus() // local_world) if local_world > 1 else None
 
 
 class _Diverged(Exception):
     pass
+
+
+class PeerLost(RuntimeError):
+    """A DDP rank died (killed, its machine gone): the collective this process was in broke."""
+
+
+def _peer_lost(err: BaseException) -> bool:
+    text = str(err)
+    return isinstance(err, RuntimeError) and any(s in text for s in ("gloo", "NCCL", "Connection reset", "Connection closed", "Broken pipe"))
 
 
 def _workers(choice: dev.DeviceChoice, options: Dict[str, Any]) -> int:

@@ -1,5 +1,18 @@
 import { arcHeight, blockBandY, LABEL_SCALE, NODE_H, type GraphLayout } from './layout';
-import { colorScale } from '../colors';
+import { colorScale, luminance } from '../colors';
+
+/**
+ * The colour of an edge of strength t ∈ [0, 1]: viridis without its darkest end on a dark
+ * background (where dark purple would vanish) and without its lightest on a light one.
+ */
+export function edgeColor(t: number, darkBackground: boolean): string {
+  return darkBackground ? colorScale(0.3 + 0.7 * t) : colorScale(0.05 + 0.8 * t);
+}
+
+/** True when a CSS colour (`#rrggbb` or `rgb(...)`) is dark. */
+export function isDark(color: string): boolean {
+  return luminance(color) < 0.2;
+}
 
 /** The minimal 2D-context surface the graph draws with (a recording fake in tests). */
 export type Ctx = Pick<
@@ -39,6 +52,8 @@ export function drawGraph(
   theme: Theme,
   strengths: (number | null)[],
   selected: string | null,
+  /** Optional per-node values in [0, 1] (the ablation overview's accuracy drops) that fill the nodes. */
+  nodeHeat: ReadonlyMap<string, number> | null = null,
 ): number {
   ctx.save();
   ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
@@ -66,6 +81,7 @@ export function drawGraph(
     ctx.quadraticCurveTo((e.sx + e.tx) / 2, top - 2 * arcHeight(e.tx - e.sx), e.tx, top);
   };
   ctx.lineWidth = 1 / Math.max(view.scale, 0.25);
+  const dark = isDark(theme.bg);
   bins.forEach((list, b) => {
     if (list.length === 0) return;
     ctx.beginPath();
@@ -77,7 +93,7 @@ export function drawGraph(
     } else {
       // Stronger contributions: brighter on the scale, wider and more opaque (width reads on any theme).
       const t = (b + 0.5) / BINS;
-      ctx.strokeStyle = colorScale(0.05 + 0.8 * t);
+      ctx.strokeStyle = edgeColor(t, dark);
       ctx.globalAlpha = selected ? 0.25 : 0.45 + 0.55 * t;
       ctx.lineWidth = (0.6 + 2.4 * t) / Math.max(view.scale, 0.25);
     }
@@ -110,13 +126,15 @@ export function drawGraph(
   for (const n of layout.nodes) {
     if (n.x + n.w / 2 < left || n.x - n.w / 2 > right) continue;
     const isSel = n.id === selected;
-    ctx.fillStyle = isSel ? theme.accent : n.kind === 'dense' ? theme.node : theme.transition;
+    const heat = nodeHeat?.get(n.id);
+    ctx.fillStyle = heat !== undefined ? colorScale(heat) : isSel ? theme.accent : n.kind === 'dense' ? theme.node : theme.transition;
     ctx.fillRect(n.x - n.w / 2, -NODE_H / 2, n.w, NODE_H);
     ctx.strokeStyle = isSel ? theme.accent : theme.nodeStroke;
-    ctx.lineWidth = 1 / Math.max(view.scale, 0.25);
+    ctx.lineWidth = (isSel && heat !== undefined ? 3 : 1) / Math.max(view.scale, 0.25);
     ctx.strokeRect(n.x - n.w / 2, -NODE_H / 2, n.w, NODE_H);
     if (labels) {
-      ctx.fillStyle = isSel ? theme.bg : theme.fg;
+      // Viridis is dark below about 0.6: light text there, dark above.
+      ctx.fillStyle = heat !== undefined ? (heat < 0.6 ? '#fff' : '#111') : isSel ? theme.bg : theme.fg;
       ctx.fillText(n.short, n.x, 0);
       ctx.fillStyle = theme.muted;
       ctx.fillText(n.volume, n.x, NODE_H / 2 + 10 + (n.kind === 'dense' && Number(n.short) % 2 === 0 ? 11 : 0));

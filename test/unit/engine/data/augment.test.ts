@@ -127,8 +127,8 @@ describe('normalization', () => {
 
 describe('iterateBatches', () => {
   const shape: [number, number, number] = [4, 4, 1];
-  const collect = async (it: AsyncIterable<Batch>) => {
-    const out: Batch[] = [];
+  const collect = async (it: AsyncIterable<Required<Batch>>) => {
+    const out: Required<Batch>[] = [];
     for await (const b of it) out.push(b);
     return out;
   };

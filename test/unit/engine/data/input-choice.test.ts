@@ -77,6 +77,12 @@ describe('chooseInputShape', () => {
     expect(small.reason).toMatch(/densenet121's input size, since the most common image size, 20×20 \(3 of 3 images\), is too small for this architecture/);
   });
 
+  it('says when the counts are of headers only', () => {
+    expect(chooseInputShape({ sizes: { '12x12': 21, '48x48': 1 }, modes: { gray: 0, color: 22 }, headersOnly: true }, tiny, tiny.inputShape).reason).toBe(
+      'Input 12×12×3: the most common image size, 12×12 (21 of 22 image headers); RGB, since the images are in colour.',
+    );
+  });
+
   it('uses the fallback when the scan has no sizes', () => {
     expect(chooseInputShape({ sizes: {} }, tiny, tiny.inputShape).inputShape).toEqual([28, 28, 1]);
   });

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { importRun } from '../../../../main/engine/import/import-run';
 import { exportRun } from '../../../../main/engine/export/export-run';
 import { readImportRecord } from '../../../../main/engine/runs/import-record';
-import { restoreModel } from '../../../../main/engine/train/restore';
+import { restoreModel } from '../../../../main/engine/run/open-run';
 import { maxAbsDiff } from '../../../support/tiny-models';
 
 /**

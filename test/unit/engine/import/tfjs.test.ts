@@ -7,7 +7,7 @@ import { buildDenseNet } from '../../../../main/engine/model/densenet';
 import { exportRun } from '../../../../main/engine/export/export-run';
 import { importRun } from '../../../../main/engine/import/import-run';
 import { saveLayersModel } from '../../../../main/engine/export/tfjs-files';
-import { restoreModel } from '../../../../main/engine/train/restore';
+import { restoreModel } from '../../../../main/engine/run/open-run';
 import { probeBatch, randomizeBatchNorms, tinyConfig } from '../../../support/tiny-models';
 import { makeRun } from '../../../support/run-fixture';
 

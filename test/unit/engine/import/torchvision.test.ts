@@ -7,7 +7,7 @@ import { importRun } from '../../../../main/engine/import/import-run';
 import { encodeSafetensors, parseSafetensors, type SafeTensor } from '../../../../main/engine/import/safetensors';
 import { checkArchitecture } from '../../../../main/engine/import/torchvision-weights';
 import { applyImportFreeze } from '../../../../main/engine/import/freeze';
-import { restoreModel } from '../../../../main/engine/train/restore';
+import { restoreModel } from '../../../../main/engine/run/open-run';
 import { readRunStatus } from '../../../../main/engine/runs/run-store';
 import { torchvisionNameMap } from '../../../../main/engine/model/torchvision';
 import { getPreset } from '../../../../shared/presets';
@@ -64,7 +64,7 @@ describe('import --weights torchvision.safetensors', () => {
     expect(result.headReplaced).toBe(false);
     expect(result.ignored.filter((k) => k.endsWith('num_batches_tracked')).length).toBeGreaterThan(0);
     expect(result.config).toMatchObject({ variant: 'custom', blocks: [2, 2], growthRate: 4, initFeatures: 8, stem: 'imagenet', classes: 3 });
-    expect(readRunStatus(out)?.status).toBe('stopped');
+    expect(readRunStatus(out)).toMatchObject({ status: 'finished', reason: 'stopped' });
 
     const { model, manifest } = await restoreModel(out, 'latest');
     expect(manifest.step).toBe(0);

@@ -7,7 +7,8 @@ import { withSeededRandom } from '../../../../main/engine/train/seeded';
 import { createRng } from '../../../../main/engine/data/rng';
 import { ablateLayers } from '../../../../main/engine/inspect/ablation';
 import { ablationOverview, InspectionCancelled } from '../../../../main/engine/inspect/ablation-overview';
-import { accuracyOf, memoryBatches, predictAll } from '../../../../main/engine/inspect/evaluation';
+import { memoryBatches } from '../../../../main/engine/inspect/evaluation';
+import { accuracyOf, predictAll } from '../../../../main/engine/train/evaluate';
 import { LayerGraph } from '../../../../main/engine/inspect/layer-graph';
 import { ablationTargets } from '../../../../main/engine/inspect/probe-points';
 

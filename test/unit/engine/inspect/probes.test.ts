@@ -8,7 +8,8 @@ import { ablationTargets, probePoints } from '../../../../main/engine/inspect/pr
 import { connectivityGraph } from '../../../../shared/architecture';
 import { computeStats } from '../../../../main/engine/inspect/stats';
 import { ablateLayers, withLayerZeroed } from '../../../../main/engine/inspect/ablation';
-import { accuracyOf, evaluate, memoryBatches, predictAll } from '../../../../main/engine/inspect/evaluation';
+import { evaluationMetrics, memoryBatches } from '../../../../main/engine/inspect/evaluation';
+import { accuracyOf, predictAll } from '../../../../main/engine/train/evaluate';
 import { encodeActivationMaps, rawActivationMaps } from '../../../../main/engine/inspect/activations';
 import { ActivationMapSchema, LayerStatSchema } from '../../../../shared/protocol/inspect';
 
@@ -175,7 +176,7 @@ describe('evaluation', () => {
     const y = Int32Array.from([0, 0, 1, 1, 2, 2]);
     const predicted = Int32Array.from([0, 1, 1, 1, 0, 2]);
     const confidence = Float32Array.from([0.9, 0.6, 0.8, 0.7, 0.95, 0.5]);
-    const r = evaluate({ labels: y, predicted, confidence }, 3);
+    const r = evaluationMetrics({ labels: y, predicted, confidence }, 3);
     expect(r.confusion).toEqual([[1, 1, 0], [0, 2, 0], [1, 0, 1]]);
     expect(r.accuracy).toBeCloseTo(4 / 6);
     expect(r.perClass[1]).toEqual({ precision: 2 / 3, recall: 1, accuracy: 5 / 6, support: 2 });
@@ -185,7 +186,7 @@ describe('evaluation', () => {
   });
 
   it('names a label outside the classes', () => {
-    const r = () => evaluate({ labels: Int32Array.from([3]), predicted: Int32Array.from([0]), confidence: Float32Array.from([1]) }, 3);
+    const r = () => evaluationMetrics({ labels: Int32Array.from([3]), predicted: Int32Array.from([0]), confidence: Float32Array.from([1]) }, 3);
     expect(r).toThrow('Sample 0 has class 3, outside 0..2.');
   });
 });

@@ -59,6 +59,9 @@ describe('report RUN', () => {
     expect(page).toContain('aria-label="Dense block 1"');
     expect(page).toContain('Accuracy 62.50% at step 4');
     expect(page).toContain('75.00%'); // final validation accuracy from summary.json
+    // Epochs as the Runs list and the Dashboard count them, and the best epoch counted from 1.
+    expect(page).toContain('<th>Epochs / steps</th><td>2 / 4</td>');
+    expect(page).toContain('<th>Best validation accuracy</th><td>25.00% (epoch 1, step 2)</td>');
     // A class name is data, never markup.
     expect(page).not.toContain('<script>alert(1)</script>');
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');

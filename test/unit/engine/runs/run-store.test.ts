@@ -4,10 +4,12 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultTrainSettings } from '../../../../shared/training';
 import { MetricsWriter, decodeMetricsLine, encodeMetricsLine } from '../../../../main/engine/runs/metrics-log';
+import { recordTrainerDeath } from '../../../../main/engine/runs/run-journal';
 import {
-  acquireRunLock, allocateRunDir, createRun, createRunAt, deleteRun, listRuns, markRunDead, openRun, readMetrics,
+  acquireRunLock, allocateRunDir, createRun, createRunAt, deleteRun, listRuns, readMetrics, readRun,
   releaseRunLock, renameRun, resolveRunDir, writeRunStatus, type NewRunConfig,
 } from '../../../../main/engine/runs/run-store';
+import { initialRunState, type RunState } from '../../../../shared/run/state';
 
 let root: string;
 beforeEach(() => {
@@ -28,18 +30,22 @@ function newConfig(): NewRunConfig {
   };
 }
 
-const progress = { step: 5, epoch: 1, epochStep: 1, stepsPerEpoch: 4, epochs: 3, best: null };
+const progress = { step: 5, epoch: 1, epochStep: 1, stepsPerEpoch: 4 };
+/** status.json saying `status` (and `reason`), owned by `pid`. */
+function writeStatus(dir: string, status: Pick<RunState, 'status'> & Partial<RunState>, pid: number | null): void {
+  writeRunStatus(dir, { ...initialRunState(path.basename(dir), 3), ...progress, ...status }, { pid, epochs: 3 });
+}
 
 describe('run store', () => {
   it('creates a run with a reproducible config and lists it with its status', () => {
     const run = createRun(root, newConfig());
-    const opened = openRun(run.dir);
+    const opened = readRun(run.dir);
     expect(opened.config.seed).toBe(7);
     expect(opened.config.versions['@tensorflow/tfjs']).toBe('4.22.0');
     expect(opened.config.versions.node).toBe(process.versions.node);
     expect(opened.config.name).toBe('tiny on mnist');
     acquireRunLock(run.dir);
-    writeRunStatus(run.dir, { status: 'running', pid: process.pid, ...progress });
+    writeStatus(run.dir, { status: 'running' }, process.pid);
     const [info] = listRuns(root);
     expect(info.id).toBe(run.id);
     expect(info.status).toBe('running');
@@ -51,14 +57,17 @@ describe('run store', () => {
   it('lists a running run whose process died as interrupted', () => {
     const run = createRun(root, newConfig());
     // A pid that cannot be alive (above Linux's pid_max).
-    writeRunStatus(run.dir, { status: 'running', pid: 2 ** 30, ...progress });
+    writeStatus(run.dir, { status: 'running' }, 2 ** 30);
     expect(listRuns(root)[0].status).toBe('interrupted');
-    writeRunStatus(run.dir, { status: 'paused', pid: process.pid, ...progress });
+    writeStatus(run.dir, { status: 'paused' }, process.pid);
     expect(listRuns(root)[0].status).toBe('paused');
-    markRunDead(run.dir, 'failed', 'The trainer exited with code 3.');
+    expect(recordTrainerDeath(run.dir, 'failed', 'The trainer exited with code 3.')).toMatchObject({ type: 'finished', reason: 'failed' });
     const info = listRuns(root)[0];
     expect(info.status).toBe('failed');
     expect(info.message).toBe('The trainer exited with code 3.');
+    // What the host recorded is in the run's own record too, so a replay ends the same way.
+    expect(readMetrics(run.dir).events.map((e) => e.type)).toEqual(['error', 'finished']);
+    expect(recordTrainerDeath(run.dir, 'failed', 'again')).toBeNull();
   });
 
   it('refuses a second live owner but takes over a stale lock', () => {
@@ -79,13 +88,13 @@ describe('run store', () => {
     const run = createRunAt(dir, newConfig());
     expect(() => createRunAt(dir, newConfig())).toThrow(/already exists; resume it instead/);
     renameRun(run.dir, '  my run ');
-    expect(openRun(run.dir).config.name).toBe('my run');
+    expect(readRun(run.dir).config.name).toBe('my run');
     expect(() => renameRun(run.dir, '   ')).toThrow(/A run name must have 1 to 200 characters/);
     expect(resolveRunDir(run.id, root)).toBe(run.dir);
     expect(() => resolveRunDir('nope', root)).toThrow(/No run "nope"/);
-    writeRunStatus(run.dir, { status: 'running', pid: process.pid, ...progress });
+    writeStatus(run.dir, { status: 'running' }, process.pid);
     expect(() => deleteRun(run.dir)).toThrow(/stop it before deleting it/);
-    writeRunStatus(run.dir, { status: 'stopped', pid: null, ...progress });
+    writeStatus(run.dir, { status: 'finished', reason: 'stopped' }, null);
     deleteRun(run.dir);
     expect(listRuns(root)).toEqual([]);
   });
@@ -110,5 +119,23 @@ describe('run store', () => {
     expect(decodeMetricsLine(encodeMetricsLine(log(5)).trim().replace('line 5', 'line 6'))).toBeNull();
     // A line that checks out but is not a protocol event is rejected too.
     expect(decodeMetricsLine(encodeMetricsLine({ type: 'bogus' } as never).trim())).toBeNull();
+  });
+
+  it('reads run folders written before the run lifecycle in today\'s words', () => {
+    const run = createRun(root, newConfig());
+    const file = path.join(run.dir, 'status.json');
+    const old = { pid: null, hostname: os.hostname(), updated: '2026-01-01T00:00:00.000Z', ...progress, epochs: 3, best: null };
+    fs.writeFileSync(file, JSON.stringify({ ...old, status: 'stopped' }));
+    expect(listRuns(root)[0]).toMatchObject({ status: 'finished', reason: 'stopped' });
+    fs.writeFileSync(file, JSON.stringify({ ...old, status: 'finished' }));
+    expect(listRuns(root)[0]).toMatchObject({ status: 'finished', reason: 'completed' });
+    // A starting run said `loading`; the end was also announced by a `state` event, now `finished` alone.
+    const legacy = [
+      { type: 'state', state: 'loading', runId: run.id },
+      { type: 'state', state: 'finished', runId: run.id },
+      { type: 'state', state: 'idle' },
+    ];
+    fs.writeFileSync(path.join(run.dir, 'metrics.jsonl'), legacy.map((e) => encodeMetricsLine(e as never)).join(''));
+    expect(readMetrics(run.dir)).toEqual({ events: [{ type: 'state', state: 'created', runId: run.id }], skipped: 0 });
   });
 });

@@ -32,6 +32,30 @@ void channel_affine(const float *x, int P, int C, const float *scale, const floa
   }
 }
 
+/* y = max(x * scale[c] + shift[c], 0): BN and the ReLU after it in one pass (NaN stays NaN). */
+EXPORT(channel_affine_relu)
+void channel_affine_relu(const float *x, int P, int C, const float *scale, const float *shift, float *y) {
+  v128_t zero = wasm_f32x4_splat(0.f);
+  for (int p = 0; p < P; ++p) {
+    const float *row = x + (size_t)p * C;
+    float *out = y + (size_t)p * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t v = F32X4_MADD(wasm_v128_load(row + c), wasm_v128_load(scale + c), wasm_v128_load(shift + c));
+      wasm_v128_store(out + c, wasm_v128_bitselect(v, wasm_v128_and(v, wasm_f32x4_gt(v, zero)), wasm_f32x4_ne(v, v)));
+    }
+    for (; c < C; ++c) {
+      float v = row[c] * scale[c] + shift[c];
+      out[c] = v > 0.f ? v : (v != v ? v : 0.f);
+    }
+  }
+}
+
+/* dy where r > 0, else 0: the gradient through the ReLU whose output is r. */
+static inline v128_t relu_masked(v128_t dy, v128_t r) {
+  return wasm_v128_and(dy, wasm_f32x4_gt(r, wasm_f32x4_splat(0.f)));
+}
+
 /* dx = a[c] * dy + b[c] * x + k[c]: BN's input gradient once the reductions are known. */
 EXPORT(bn_grad_dx)
 void bn_grad_dx(const float *dy, const float *x, int P, int C, const float *a, const float *b, const float *k, float *dx) {
@@ -86,6 +110,56 @@ void col_sqdev(const float *x, int P, int C, const float *mean, float *tmp, doub
       }
     }
     flush_block(tmp, acc, C);
+  }
+}
+
+/*
+ * bn_grad_dx for the gradient of a BN followed by a ReLU with output r: dy is first masked where
+ * r <= 0 (col_grad_sums_relu gives the matching reductions).
+ */
+EXPORT(bn_grad_dx_relu)
+void bn_grad_dx_relu(const float *dy, const float *r, const float *x, int P, int C, const float *a, const float *b, const float *k, float *dx) {
+  for (int p = 0; p < P; ++p) {
+    const float *g = dy + (size_t)p * C;
+    const float *rr = r + (size_t)p * C;
+    const float *row = x + (size_t)p * C;
+    float *out = dx + (size_t)p * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t gv = relu_masked(wasm_v128_load(g + c), wasm_v128_load(rr + c));
+      v128_t v = F32X4_MADD(gv, wasm_v128_load(a + c), wasm_v128_load(k + c));
+      wasm_v128_store(out + c, F32X4_MADD(wasm_v128_load(row + c), wasm_v128_load(b + c), v));
+    }
+    for (; c < C; ++c) out[c] = a[c] * (rr[c] > 0.f ? g[c] : 0.f) + b[c] * row[c] + k[c];
+  }
+}
+
+/* col_grad_sums of dy masked where the ReLU output r <= 0. */
+EXPORT(col_grad_sums_relu)
+void col_grad_sums_relu(const float *dy, const float *r, const float *x, int P, int C, const float *mean, float *tmp, double *acc) {
+  float *t1 = tmp, *t2 = tmp + C;
+  for (int p0 = 0; p0 < P; p0 += BLOCK) {
+    int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
+    zero_f32(tmp, 2 * C);
+    for (int p = p0; p < p1; ++p) {
+      const float *g = dy + (size_t)p * C;
+      const float *rr = r + (size_t)p * C;
+      const float *row = x + (size_t)p * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t gv = relu_masked(wasm_v128_load(g + c), wasm_v128_load(rr + c));
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+        wasm_v128_store(t1 + c, wasm_f32x4_add(wasm_v128_load(t1 + c), gv));
+        wasm_v128_store(t2 + c, F32X4_MADD(gv, d, wasm_v128_load(t2 + c)));
+      }
+      for (; c < C; ++c) {
+        float gs = rr[c] > 0.f ? g[c] : 0.f;
+        t1[c] += gs;
+        t2[c] += gs * (row[c] - mean[c]);
+      }
+    }
+    flush_block(t1, acc, C);
+    flush_block(t2, acc + C, C);
   }
 }
 

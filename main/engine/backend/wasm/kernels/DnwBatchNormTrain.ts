@@ -2,7 +2,7 @@ import type { TensorInfo } from '@tensorflow/tfjs';
 import { alloc, free, ptr, type WasmBackendInternals } from '../heap';
 import type { KernelFactory } from '../kernel-factory';
 import { splitRows } from '../split';
-import { BN_TRAIN, reduceRows, rows } from './batch_norm_util';
+import { BN_TRAIN, reduceRows, rows, type BnAttrs } from './batch_norm_util';
 
 /**
  * Training-mode batch normalisation forward (Ioffe & Szegedy 2015, Algorithm 1) over channels-last
@@ -12,7 +12,8 @@ import { BN_TRAIN, reduceRows, rows } from './batch_norm_util';
  * tf.layers' BatchNormalization trains through tf.moments (mean, sub, square, mean) and the generic
  * FusedBatchNorm gradient, which broadcasts with Tile: about twenty full-tensor passes per layer
  * and step, the largest cost after convolutions in a DenseNet (in a profiled prototype, Tile alone
- * took 1.9 s of a 6.7 s step). This reads x three times and writes y once.
+ * took 1.9 s of a 6.7 s step). This reads x three times and writes y once. With `relu`, y is the
+ * ReLU of the normalised maps (the pre-activation DenseNet's BN-ReLU in one pass).
  */
 export const dnwBatchNormTrain: KernelFactory = (simd) => ({
   kernelName: BN_TRAIN,
@@ -20,7 +21,7 @@ export const dnwBatchNormTrain: KernelFactory = (simd) => ({
   kernelFunc: ({ inputs, backend: b, attrs }) => {
     const backend = b as unknown as WasmBackendInternals;
     const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
-    const eps = (attrs as { epsilon: number }).epsilon;
+    const { epsilon: eps, relu } = attrs as unknown as BnAttrs;
     const { P, C } = rows(x.shape);
     const y = alloc(backend, x.shape);
     const mean = alloc(backend, [C]);
@@ -45,7 +46,7 @@ export const dnwBatchNormTrain: KernelFactory = (simd) => ({
       }
       const cp = ptr(backend, coef);
       const yp = ptr(backend, y);
-      splitRows(simd, 'channel_affine', P, (r0, r1) => [xp + 4 * r0 * C, r1 - r0, C, cp, cp + 4 * C, yp + 4 * r0 * C]);
+      splitRows(simd, relu ? 'channel_affine_relu' : 'channel_affine', P, (r0, r1) => [xp + 4 * r0 * C, r1 - r0, C, cp, cp + 4 * C, yp + 4 * r0 * C]);
     } catch (err) {
       free(backend, y, mean, variance);
       throw err;

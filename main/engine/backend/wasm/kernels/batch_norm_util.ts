@@ -6,6 +6,14 @@ import { MIN_SPLIT_ROWS } from '../split';
 /** Kernel names of the fused training batch norm (this project's own, so they cannot clash with tfjs'). */
 export const BN_TRAIN = 'DnwBatchNormTrain';
 export const BN_GRAD = 'DnwBatchNormGrad';
+/** Inference-mode BN (given statistics) followed by a ReLU, in one pass. */
+export const BN_RELU = 'DnwBatchNormRelu';
+
+/** Attributes of the fused kernels: `relu` fuses the ReLU that follows the BN (its gradient too). */
+export interface BnAttrs {
+  epsilon: number;
+  relu?: boolean;
+}
 
 /** Rows and channels of a channels-last tensor. */
 export function rows(shape: number[]): { P: number; C: number } {
@@ -17,7 +25,7 @@ export function rows(shape: number[]): { P: number; C: number } {
  * Sums rows [0, P) with a row-split reduction kernel (col_sum, col_sqdev, col_grad_sums), each thread
  * into its own float64 totals, and returns the totals added together (`width` C-vectors).
  */
-export function reduceRows<N extends 'col_sum' | 'col_sqdev' | 'col_grad_sums'>(
+export function reduceRows<N extends 'col_sum' | 'col_sqdev' | 'col_grad_sums' | 'col_grad_sums_relu'>(
   simd: SimdKernels, backend: WasmBackendInternals, name: N, P: number, C: number, width: number,
   args: (r0: number, r1: number, tmp: number, acc: number) => Parameters<KernelExports[N]>,
 ): Float64Array {

@@ -2,19 +2,18 @@ import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { WorkbenchError } from '../../../shared/errors';
 import type { BackendName } from '../../../shared/training';
-import { applyNormalization, decodeImage, loadDataset, type LoadedDataset } from '../data';
-import { evalBatches } from '../train/dataset-source';
-import { restoreModel } from '../train/restore';
-import type { RunConfigFile } from '../runs/run-files';
-import type { CheckpointManifest } from '../runs/checkpoint';
-import type { EvalBatches } from './evaluation';
-import { Inspector } from './inspector';
 import type { TrainerEvent } from '../../../shared/protocol';
+import { applyNormalization, decodeImage, type LoadedDataset } from '../data';
+import type { EvalBatches } from '../inspect/evaluation';
+import { Inspector } from '../inspect/inspector';
+import type { CheckpointManifest } from '../runs/checkpoint';
+import type { RunConfigFile } from '../runs/run-files';
+import { openRun } from './open-run';
 
 /**
- * A finished, stopped or interrupted run opened for inspection from one of its checkpoints: its model with the checkpoint's weights, and its validation
- * split loaded and normalized exactly as the trainer did (same spec, input shape, split fraction,
- * seed and stored normalization), so ablation and evaluation see the samples training validated on.
+ * A finished, stopped or interrupted run opened for inspection from one of its checkpoints: its
+ * model with the checkpoint's weights, and its validation split as training validated on it
+ * (./open-run), so ablation and evaluation see the samples training saw.
  */
 export interface InspectionContext {
   config: RunConfigFile;
@@ -39,27 +38,17 @@ export interface OpenOptions {
 }
 
 export async function openForInspection(runDir: string, options: OpenOptions = {}): Promise<InspectionContext> {
-  const { model, config, manifest } = await restoreModel(runDir, options.checkpoint ?? 'best', { backend: options.backend ?? 'auto' });
-  const warnings: string[] = [];
+  const run = openRun(runDir);
+  const { config } = run;
+  const { model, manifest } = await run.restoreModel(options.checkpoint ?? 'best', { backend: options.backend ?? 'auto' });
   let dataset: LoadedDataset | null = null;
   let val: EvalBatches | null = null;
+  let warnings: string[] = [];
   try {
     if (options.withData ?? true) {
-      dataset = await loadDataset(config.dataset.spec, {
-        inputShape: config.dataset.inputShape,
-        valFraction: config.settings.valFraction,
-        seed: config.settings.seed, // as main/trainer/session.ts splits
-      });
-      if (dataset.fingerprint !== config.dataset.fingerprint) {
-        warnings.push(`The dataset ${config.dataset.name} has changed since run ${config.id} was made (its fingerprint differs); results are on the current files.`);
-      }
-      if (dataset.val.size !== config.dataset.valSize) {
-        warnings.push(`The validation split now has ${dataset.val.size} samples; run ${config.id} validated on ${config.dataset.valSize}.`);
-      }
+      ({ dataset, warnings } = await run.loadData());
       const split = dataset.val;
-      const shape = dataset.inputShape;
-      const batchSize = options.batchSize ?? config.settings.batchSize;
-      if (split.size > 0) val = () => evalBatches(split, batchSize, config.normalization, shape);
+      if (split.size > 0) val = () => run.batches(split, options.batchSize);
     }
   } catch (err) {
     model.dispose();

@@ -24,16 +24,21 @@ Emit = Callable[[Dict[str, Any]], None]
 class Inspector:
     def __init__(self, run_id: str, model: nn.Module, config: Dict[str, Any], classes: List[str], val_plan: Callable[[], Any],
                  to_input: Callable[[np.ndarray], torch.Tensor], autocast: Callable[[], Any], emit: Emit, now: Callable[[], float],
-                 trained: List[Tuple[NameRow, nn.Parameter]], probe_size: int = 32, top_n: int = 8):
+                 trained: List[Tuple[NameRow, nn.Parameter]], probe_size: int = 32, top_n: int = 8,
+                 checkpoint: Optional[str] = None, thumbnails: Optional[Callable[[List[int]], List[Optional[str]]]] = None):
         self.run_id, self.model, self.config, self.classes = run_id, model, config, classes
         self.val_plan, self.to_input, self.autocast, self.emit, self.now = val_plan, to_input, autocast, emit, now
         self.nodes, self.blocks = graph(config)
         self.groups = kernel_groups(trained)
         self.probe_size, self.top_n = probe_size, top_n
+        #: Set when inspecting a saved checkpoint (not the live weights): results name it.
+        self.checkpoint = checkpoint
+        self.thumbnails = thumbnails
         self.position = {"step": 0, "epoch": 0}
         self.pending: Optional[PendingGradients] = None
         self.last_gradients: Optional[Dict[str, Any]] = None
         self._probe_x: Optional[torch.Tensor] = None
+        self._probe_y: Optional[np.ndarray] = None
         self._warned = False
 
     # ---- cadence hooks (called by the loop) ----
@@ -67,15 +72,17 @@ class Inspector:
                 self.emit({"type": "log", "level": "warn", "time": self.now(),
                            "message": "Layer statistics need a validation split for their probe batch; this run has none, so none are computed."})
             return None
-        xs, n = [], 0
+        xs, ys, n = [], [], 0
         for b in range(plan.count):
             batch = plan.batch(b)
             take = min(batch.n, self.probe_size - n)
             xs.append(batch.x[:take])
+            ys.append(batch.y[:take])
             n += take
             if n >= self.probe_size:
                 break
         self._probe_x = self.to_input(np.concatenate(xs)) if n else None
+        self._probe_y = np.concatenate(ys) if n else None
         return self._probe_x
 
     def stats(self, epoch_end: bool = False) -> Optional[Dict[str, Any]]:
@@ -86,7 +93,11 @@ class Inspector:
             vectors = probe(self.model, self.nodes, x, stats_vector)
         ids = [n.id for n in self.nodes]
         data = torch.cat([vectors[i] for i in ids]).cpu().tolist()
-        return {"type": "layerStats", "runId": self.run_id, **self.position, "epochEnd": epoch_end, "layers": decode(ids, data), "time": self.now()}
+        return {"type": "layerStats", "runId": self.run_id, **self.position, "epochEnd": epoch_end, "layers": decode(ids, data),
+                **self._source(), "time": self.now()}
+
+    def _source(self) -> Dict[str, str]:
+        return {"checkpoint": self.checkpoint} if self.checkpoint else {}
 
     def contributions(self) -> Dict[str, Any]:
         """Fig. 5: mean |w| of each target's first weight layer over the input channels from each source."""
@@ -116,35 +127,49 @@ class Inspector:
             blocks.append({"block": b.index, "sources": list(b.sources), "targets": list(b.targets), "values": values})
         return {"type": "contributions", "runId": self.run_id, **self.position, "blocks": blocks, "time": self.now()}
 
-    def _val_predictions(self) -> Tuple[List[int], List[int], List[float]]:
+    def _val_predictions(self, work: Any = None, what: str = "Predicted") -> Tuple[List[int], List[int], List[float], float]:
         plan = self._require_val("Evaluation")
         labels: List[int] = []
         predicted: List[int] = []
         confidence: List[float] = []
+        loss = 0.0
         with inference(self.model), self.autocast():
             for b in range(plan.count):
                 batch = plan.batch(b)
-                probs = torch.softmax(self.model(self.to_input(batch.x)).float(), dim=1)
-                top, idx = probs.max(dim=1)
+                logits = self.model(self.to_input(batch.x)).float()
+                y = torch.from_numpy(batch.y).to(logits.device)
+                loss += float(torch.nn.functional.cross_entropy(logits, y, reduction="sum"))
+                top, idx = torch.softmax(logits, dim=1).max(dim=1)
                 labels += batch.y.tolist()
                 predicted += idx.cpu().tolist()
                 confidence += top.cpu().tolist()
-        return labels, predicted, confidence
+                if work is not None and what == "Predicted":
+                    work.step(len(labels), plan.split.count, f"Predicted {len(labels)} of {plan.split.count} validation images")
+        return labels, predicted, confidence, loss / max(1, len(labels))
 
-    def evaluation(self, top: int = 16) -> Dict[str, Any]:
-        labels, predicted, confidence = self._val_predictions()
+    def evaluation(self, top: int = 16, work: Any = None) -> Dict[str, Any]:
+        labels, predicted, confidence, loss = self._val_predictions(work)
         r = evaluate(labels, predicted, confidence, len(self.classes), top)
-        return {"type": "evaluation", "runId": self.run_id, "step": self.position["step"], "classes": list(self.classes), **r, "time": self.now()}
+        if self.thumbnails and r["misclassified"]:
+            for m, png in zip(r["misclassified"], self.thumbnails([m["index"] for m in r["misclassified"]])):
+                if png:
+                    m["thumbnail"] = png
+        return {"type": "evaluation", "runId": self.run_id, "step": self.position["step"], "classes": list(self.classes), **r,
+                **self._source(), "split": "validation split", "loss": loss, "time": self.now()}
 
-    def ablation(self) -> Dict[str, Any]:
+    def ablation(self, work: Any = None) -> Dict[str, Any]:
         """Validation accuracy with each dense layer's k new maps zeroed, one layer at a time: its
         conv2 is bias-free and dropout is the identity at inference, so a zero kernel makes exactly
         the maps the block concatenates zero. The kernel is restored afterwards, also on errors."""
         modules = dict(self.model.named_modules())
-        accuracy = lambda: accuracy_of(*self._val_predictions()[:2])  # noqa: E731
+        started = self.now()
+        accuracy = lambda: accuracy_of(*self._val_predictions(work, "Zeroed")[:2])  # noqa: E731
+        targets = ablation_targets(self.nodes)
         baseline = accuracy()
         layers = []
-        for node_id, conv in ablation_targets(self.nodes):
+        for k, (node_id, conv) in enumerate(targets):
+            if work is not None:
+                work.step(k, len(targets), f"Zeroed {node_id}")
             weight = modules[conv].weight
             saved = weight.detach().clone()
             try:
@@ -155,7 +180,11 @@ class Inspector:
                 with torch.no_grad():
                     weight.copy_(saved)
             layers.append({"layer": node_id, "accuracy": acc, "drop": baseline - acc})
-        return {"type": "ablation", "runId": self.run_id, "step": self.position["step"], "baselineAccuracy": baseline, "layers": layers, "time": self.now()}
+        if work is not None:
+            work.step(len(targets), len(targets), "Done")
+        samples = self.val_plan().split.count
+        return {"type": "ablation", "runId": self.run_id, "step": self.position["step"], "baselineAccuracy": baseline, "layers": layers,
+                **self._source(), "samples": samples, "seconds": (self.now() - started) / 1000, "time": self.now()}
 
     def activations(self, sample: int) -> Dict[str, Any]:
         plan = self._require_val("Activation maps")
@@ -180,20 +209,52 @@ class Inspector:
                            "pngs": [grayscale_png_base64(pixels[j].tobytes(), int(w), int(h)) for j in range(n)]})
         label = int(batch.y[i])
         return {"type": "activations", "runId": self.run_id, "step": self.position["step"], "sample": sample,
-                "label": self.classes[label] if label < len(self.classes) else str(label), "layers": layers, "time": self.now()}
+                "label": self.classes[label] if label < len(self.classes) else str(label), "layers": layers, **self._source(), "time": self.now()}
 
     def gradients(self) -> Optional[Dict[str, Any]]:
-        """Gradients exist only during a step: on request, the last captured step's, or None."""
-        return self.last_gradients
+        """While training, gradients exist only inside a step: on request, the last captured step's.
+        Before the first capture (a paused run short of "gradients every N steps"), and from a
+        checkpoint, they are computed on the probe batch: plain cross-entropy in inference mode
+        (moving statistics, no dropout), no update applied, so `updateRatio` is null
+        (main/engine/inspect/gradients.ts gradientsAt). None only without a validation split."""
+        if not self.checkpoint and self.last_gradients is not None:
+            return self.last_gradients
+        x = self._probe_batch()
+        if x is None:
+            return None
+        y = torch.from_numpy(self._probe_y).to(x.device)
+        params = [p for _, ps in self.groups for p in ps]
+        was = self.model.training
+        self.model.eval()
+        try:
+            loss = torch.nn.functional.cross_entropy(self.model(x).float(), y)
+            grads = torch.autograd.grad(loss, params, allow_unused=True)
+        finally:
+            self.model.train(was)
+        by_param = {id(p): g for p, g in zip(params, grads)}
+        layers = []
+        with torch.no_grad():
+            for layer, ps in self.groups:
+                gsq = sum(float(by_param[id(p)].float().pow(2).sum()) for p in ps if by_param[id(p)] is not None)
+                wsq = sum(float(p.detach().float().pow(2).sum()) for p in ps)
+                layers.append({"layer": layer, "gradNorm": gsq ** 0.5, "weightNorm": wsq ** 0.5, "updateRatio": None})
+        return {"type": "gradients", "runId": self.run_id, **self.position, "layers": layers, **self._source(), "time": self.now()}
 
-    def inspect(self, what: str, sample: int = 0) -> Optional[Dict[str, Any]]:
-        event = {
-            "stats": lambda: self.stats(False), "gradients": self.gradients, "contributions": self.contributions,
-            "activations": lambda: self.activations(sample), "ablation": self.ablation, "evaluation": self.evaluation,
-        }[what]()
-        if event:
-            self.emit(event)
-        return event
+    def compute(self, what: str, sample: int = 0, work: Any = None) -> Optional[Dict[str, Any]]:
+        """The result event of one on-demand request (./ondemand.py reports it)."""
+        if what == "stats":
+            return self.stats(False)
+        if what == "gradients":
+            return self.gradients()
+        if what == "contributions":
+            return self.contributions()
+        if what == "activations":
+            return self.activations(sample)
+        if what == "ablation":
+            return self.ablation(work)
+        if what == "evaluation":
+            return self.evaluation(16, work)
+        raise UserError(f"Inspection must be one of stats, gradients, contributions, activations, ablation, evaluation; got {what!r}.")
 
     def _require_val(self, what: str) -> Any:
         plan = self.val_plan()

@@ -1,10 +1,10 @@
-import type { TrainerCommand, TrainerEvent } from '../../shared/protocol';
-import { toErrorData } from '../../shared/errors';
-import { OnDemandInspection } from '../engine/inspect/on-demand';
-import { recordResult } from '../engine/inspect/record';
-import { openForInspection } from '../engine/inspect/run-context';
-import { selectTrainingBackend } from '../engine/train/backend';
-import { readRunConfig } from '../engine/runs/run-store';
+import type { TrainerCommand, TrainerEvent } from '../../../shared/protocol';
+import { toErrorData } from '../../../shared/errors';
+import { OnDemandInspection } from '../inspect/on-demand';
+import { recordResult } from '../runs/record-result';
+import { selectTrainingBackend } from '../train/backend';
+import { readRunConfig } from '../runs/run-store';
+import { openForInspection } from './inspect-run';
 
 /**
  * The trainer process as a short-lived inspection worker: a host starts a trainer, sends one
@@ -13,7 +13,7 @@ import { readRunConfig } from '../engine/runs/run-store';
  * runs in its own process, as training does, and never in the host that serves the UI.
  *
  * The run is opened read-only; evaluation and ablation results are appended to its metrics.jsonl
- * (../engine/inspect/record) before they are sent, as a live trainer does with every event.
+ * (../runs/record-result) before they are sent, as a live trainer does with every event.
  */
 type InspectRunCommand = Extract<TrainerCommand, { type: 'inspectRun' }>;
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { TrainerEvent } from '../../../shared/protocol';
-import { METRICS_FILE, MetricsWriter } from '../runs/metrics-log';
+import { METRICS_FILE, MetricsWriter } from './metrics-log';
 
 /**
  * Results worth keeping with a run that is not training: evaluations and ablations computed later
