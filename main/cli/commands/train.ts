@@ -11,6 +11,9 @@ import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
 import { driveRun } from '../drive';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
 import { forkTrainerHost } from '../../trainer/host';
+import type { DenseNetConfig } from '../../../shared/config';
+import { addFineTuneOptions, type FineTuneFlags } from '../fine-tune-args';
+import { describeStart, fineTuneRecipe, pretrainedSource, sourceConfig } from '../start-from-args';
 
 /**
  * `densenet-workbench train`: trains a DenseNet in a forked trainer process (main/trainer) and shows
@@ -18,7 +21,10 @@ import { forkTrainerHost } from '../../trainer/host';
  * Fashion-MNIST with a short recipe sized for a 2-core CPU. Every flag left out keeps the paper's
  * recipe from shared/training.ts (SGD, Nesterov 0.9, wd 1e-4, lr ÷10 at 50% and 75%).
  */
-interface TrainFlags extends ArchitectureFlags, RunsFlags {
+interface TrainFlags extends ArchitectureFlags, RunsFlags, FineTuneFlags {
+  startFrom?: string;
+  pretrained?: string;
+  checkpoint: string;
   /** The run store's old spelling. */
   out?: string;
   variant: string;
@@ -102,7 +108,11 @@ export function registerTrain(program: Command): void {
     .option('--memory-efficient <mode>', 'memory-efficient dense layers (recompute concatenation and BN-ReLU in the backward pass): auto (where the plain ones would not fit the wasm heap), on, off')
     .option('--micro-batch <n>', 'at most N images a forward/backward pass, gradients summed over the batch (0: only where nothing else fits)')
     .option('--no-augment', 'turn off pad-and-crop and flip augmentation')
-    .option('--json', 'print one JSON event per line instead of a progress bar');
+    .option('--json', 'print one JSON event per line instead of a progress bar')
+    .option('--start-from <run|file>', 'start from pretrained weights: another run (its id, name or folder), or a torchvision DenseNet .pth/.safetensors file')
+    .option('--pretrained <name>', "start from torchvision's ImageNet weights: densenet121, densenet169, densenet201 or densenet161 (downloaded once into the torch hub cache)")
+    .option('--checkpoint <which>', 'with --start-from RUN: its best or latest checkpoint, or one by name', 'best');
+  addFineTuneOptions(command);
   addArchitectureOptions(command);
   addRunsOption(command, { legacyOut: true });
   command.action(async (flags: TrainFlags, cmd: Command) => {
@@ -113,11 +123,21 @@ export function registerTrain(program: Command): void {
     if (limit !== undefined && spec.kind !== 'builtin') throw new WorkbenchError(`--limit applies to mnist and fashion-mnist only; got --data ${flags.data}.`);
     const runsDir = runsDirOf(flags, flags.out);
     const architecture = architectureOverrides(flags);
-    const base = getPreset(flags.variant, architecture);
     const images = await datasetImages(spec);
-    const choice = flags.input ? null : chooseInputShape(images, base, base.inputShape);
-    const inputShape = flags.input ? parseInputShapeArg(flags.input) : choice!.inputShape;
-    const model = assertValidConfig(getPreset(flags.variant, { ...architecture, inputShape, classes: images.classes }));
+    const source = await pretrainedSource(flags, (name) => given(name), runsDir, Object.keys(architecture).length > 0);
+    let model: DenseNetConfig;
+    let choice: { reason: string } | null = null;
+    if (source) {
+      // The weights decide the architecture and, unless --input says otherwise, the input.
+      const inputShape = flags.input ? parseInputShapeArg(flags.input) : source.info.inputShape;
+      model = assertValidConfig(sourceConfig(source.info, inputShape, images.classes));
+    } else {
+      const base = getPreset(flags.variant, architecture);
+      const chosen = flags.input ? null : chooseInputShape(images, base, base.inputShape);
+      choice = chosen;
+      const inputShape = flags.input ? parseInputShapeArg(flags.input) : chosen!.inputShape;
+      model = assertValidConfig(getPreset(flags.variant, { ...architecture, inputShape, classes: images.classes }));
+    }
 
     const raw: Record<string, unknown> = demo ? { ...DEMO_RECIPE } : {};
     const set = (key: string, value: unknown) => {
@@ -141,15 +161,17 @@ export function registerTrain(program: Command): void {
       // The paper's lr 0.1 is an SGD rate; Adam's usual default is 1e-3.
       if (raw.lr === undefined) raw.lr = 1e-3;
     }
+    if (source) Object.assign(raw, fineTuneRecipe(flags, raw));
     const settings = TrainSettingsSchema.parse(raw);
 
     const host = forkTrainerHost();
     try {
       await host.ready;
-      const run = host.start({ runsDir, name: flags.name ?? (demo ? 'demo' : undefined), model, settings, dataset: spec });
+      const run = host.start({ runsDir, name: flags.name ?? (demo ? 'demo' : undefined), model, settings, dataset: spec, ...(source ? { startFrom: source.from } : {}) });
       if (!flags.json) {
         process.stdout.write(`${demo ? 'Demo: ' : ''}training ${model.variant} on ${flags.data} (${settings.epochs} epochs, batch ${settings.batchSize}, ${settings.optimizer} lr ${formatLr(settings.lr)}, ${settings.schedule}) as run ${run.runId}\n`);
         if (choice) process.stdout.write(`${choice.reason} Give --input to choose another.\n`);
+        if (source) process.stdout.write(describeStart(source.info, model, settings));
       }
       await driveRun(host, run, { json: Boolean(flags.json), epochs: settings.epochs });
     } finally {

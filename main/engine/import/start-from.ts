@@ -6,6 +6,7 @@ import { WorkbenchError } from '../../../shared/errors';
 import type { StartFrom, WeightsSourceInfo } from '../../../shared/start-from';
 import { PREPROCESSING_FILE, readPreprocessing, type Preprocessing } from '../export/preprocessing';
 import { loadCheckpoint, type NamedArray } from '../runs/checkpoint';
+import type { ImportRecord } from '../runs/import-record';
 import { readRunConfig, resolveRunDir } from '../runs/run-store';
 import { getModelWeights } from '../train/model-weights';
 import { describeDenseNet, inferDenseNet, matchingPreset, shapeMismatches } from './densenet-shapes';
@@ -68,6 +69,8 @@ export interface InitialWeights {
   headReplaced: boolean;
   /** A sentence for the run's log. */
   note: string;
+  /** What the weights came from, for the run's import.json. */
+  record: Pick<ImportRecord, 'source' | 'kind'>;
 }
 
 /**
@@ -78,13 +81,16 @@ export interface InitialWeights {
 export async function loadStartFrom(from: Exclude<StartFrom, { kind: 'scratch' }>, config: DenseNetConfig, model: tf.LayersModel, classNames?: string[], runsRoot = 'runs'): Promise<InitialWeights> {
   const others = (names: string[]) => classNames !== undefined && names.join('\n') !== classNames.join('\n');
   if (from.kind === 'weights') {
-    const { tensors } = await readWeightsFile(from.file);
+    const { tensors, format } = await readWeightsFile(from.file);
     checkArchitecture(tensors, config, from.file);
     const bad = shapeMismatches(tensors, { ...config, inputChannels: config.inputShape[2] });
     if (bad.length) throw new WorkbenchError(`${from.file} does not fit ${config.variant}: ${bad[0]}.`);
     const exported = exportedPreprocessing(from.file);
     const { weights, headReplaced } = mapTorchvisionWeights(tensors, config, model, from.file, exported !== null && others(exported.classes));
-    return { weights, headReplaced, note: `Starting from the weights in ${from.file}${headReplaced ? ', with a new classifier' : ''}.` };
+    return {
+      weights, headReplaced, note: `Starting from the weights in ${from.file}${headReplaced ? ', with a new classifier' : ''}.`,
+      record: { source: path.resolve(from.file), kind: format === 'safetensors' ? 'torchvision-safetensors' : 'torchvision-pth' },
+    };
   }
   const dir = resolveRunDir(from.run, runsRoot);
   const sourceConfig = readRunConfig(dir);
@@ -104,6 +110,7 @@ export async function loadStartFrom(from: Exclude<StartFrom, { kind: 'scratch' }
   return {
     weights,
     headReplaced,
+    record: { source: path.join(dir, 'checkpoints', ckpt.manifest.name), kind: 'run-checkpoint' },
     note: `Starting from run ${path.basename(dir)}, checkpoint ${ckpt.manifest.name} (step ${ckpt.manifest.step})${headReplaced ? `, with a new classifier for ${config.classes} classes` : ''}.`,
   };
 }

@@ -105,7 +105,7 @@ export class TrainRun {
       const log = this.log.bind(this);
       const { journal, dataset } = await prepareData(this.request, this.journal, this.ports, log);
       this.journal = journal;
-      const prepared = prepareModel(journal, this.request.kind === 'resume', this.ports, log);
+      const prepared = await prepareModel(journal, this.request, this.ports, log);
       model = prepared.model;
       const result = await this.train(journal, model, dataset, prepared.resumeAt);
       this.end(result);
