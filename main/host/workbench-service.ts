@@ -16,6 +16,7 @@ import type { EnginePorts } from './ports';
 import { InspectJobs, newRequestId } from './inspect-jobs';
 import type { Roots } from './roots';
 import { EventThrottle, type Clock } from './throttle';
+import { WeightsRequests } from './weights-requests';
 
 /**
  * The WorkbenchApi implemented once on the Node side, free of any transport. Serve's WebSocket
@@ -57,6 +58,7 @@ export class WorkbenchService {
   /** Requests the live trainer is answering, until their inspectDone. */
   private readonly liveRequests = new Set<string>();
   private readonly handlers: { [K in ApiMethodName]: Handler<K> };
+  private readonly weights: WeightsRequests;
 
   constructor(private readonly options: WorkbenchServiceOptions) {
     this.throttle = new EventThrottle<HostEvent>({
@@ -71,6 +73,7 @@ export class WorkbenchService {
     this.paths = new PathPolicy(options.roots, options.runsDir, options.restrictPaths);
     // Inspection workers are the built-in trainer, whatever engine trained the run: it reads any run folder.
     this.jobs = new InspectJobs({ spawn: () => ports.spawnTrainer(), emit: (e) => this.emit(e) });
+    this.weights = new WeightsRequests(ports, this.paths, (e) => this.emit(e));
     this.handlers = {
       appInfo: async () => ({ apiVersion: API_VERSION, version: options.version, mode: options.mode, roots: [...options.roots.real], runsDir: options.runsDir }),
       backendInfo: () => ports.backendInfo(),
@@ -121,6 +124,9 @@ export class WorkbenchService {
         const result = await ports.exportRun({ runDir: stored.dir, format: r.format, checkpoint: r.checkpoint, foldBn: r.foldBn, outDir });
         return { ...result, ...inRun(stored.dir, result.outDir, result.files) };
       },
+      listPretrained: () => this.weights.catalog(),
+      downloadPretrained: (r) => this.weights.download(r.name),
+      describeWeights: (r) => this.weights.describe(r),
     };
   }
 
@@ -246,8 +252,9 @@ export class WorkbenchService {
     this.ensureIdle();
     // r.model arrived through ValidDenseNetConfigSchema: validated, once, on arrival.
     const dataset = r.dataset.kind === 'builtin' ? r.dataset : { ...r.dataset, path: await this.paths.readable(r.dataset.path) };
+    const startFrom = r.startFrom && r.startFrom.kind !== 'scratch' ? await this.weights.source(r.startFrom) : undefined;
     const trainer = this.options.ports.spawnTrainer(r.settings);
-    const run = trainer.start({ name: r.name, model: r.model, settings: r.settings, dataset });
+    const run = trainer.start({ name: r.name, model: r.model, settings: r.settings, dataset, ...(startFrom ? { startFrom } : {}) });
     const label = {
       name: r.name ?? `${r.model.variant} on ${dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path)}`,
       variant: r.model.variant, dataset: dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path), created: new Date().toISOString(),
