@@ -20,6 +20,7 @@ const IMAGENET: WeightsSourceInfo = {
   architecture: { blocks: [6, 12, 24, 16], growthRate: 32, bottleneck: true, compression: 0.5, initFeatures: 64, stem: 'imagenet' },
   inputShape: [224, 224, 3],
   classes: 1000,
+  classNames: null,
   normalization: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
   description: 'PyTorch checkpoint (legacy format) of densenet121 (blocks [6, 12, 24, 16], k=32, 64 initial features, bottleneck, θ=0.5, ImageNet stem), 1000 classes.',
 };
@@ -28,6 +29,7 @@ const RUN: WeightsSourceInfo = {
   architecture: { blocks: [2, 2, 2], growthRate: 8, bottleneck: true, compression: 0.5, initFeatures: 16, stem: 'cifar' },
   inputShape: [28, 28, 1],
   classes: 10,
+  classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
   normalization: { mean: [0.28], std: [0.35] },
   description: 'Run fashion: demo-bc-tiny trained on fashion-mnist at 28×28×1, 10 classes.',
 };

@@ -37,6 +37,7 @@ export async function describeStartFrom(from: Exclude<StartFrom, { kind: 'scratc
       architecture: pick(m),
       inputShape: [...m.inputShape] as [number, number, number],
       classes: m.classes,
+      classNames: config.dataset.classes,
       normalization: config.normalization,
       description: `Run ${config.name ?? config.id}: ${m.variant} (${describeDenseNet(m)}) trained on ${config.dataset.name} at ${m.inputShape.join('×')}, ${m.classes} classes.`,
     };
@@ -58,6 +59,7 @@ export async function describeStartFrom(from: Exclude<StartFrom, { kind: 'scratc
     architecture: pick(arch),
     inputShape,
     classes: arch.classes,
+    classNames: exported ? exported.classes : null,
     normalization,
     description: `${FORMAT_NAMES[format]} of ${variant === 'custom' ? 'a custom DenseNet' : variant} (${describeDenseNet(arch)})` +
       `${arch.classes !== null ? `, ${arch.classes} classes` : ', no classifier'}${exported ? ', exported by the workbench' : ''}.`,

@@ -60,10 +60,16 @@ export const useStartFromStore = defineStore('startFrom', () => {
     return out;
   });
 
-  /** True when the dataset's classes replace the weights' classifier. */
+  /**
+   * True when the dataset's classes replace the weights' classifier: another count, or, when the
+   * source names its classes and the scan has named the dataset's, other classes (as the trainer decides).
+   */
   const replacesClassifier = computed(() => {
     const setup = useSetupStore();
-    return info.value !== null && info.value.classes !== setup.config.classes;
+    if (!info.value) return false;
+    if (info.value.classes !== setup.config.classes) return true;
+    const names = setup.scan?.classes;
+    return Boolean(info.value.classNames && names && names.join('\n') !== info.value.classNames.join('\n'));
   });
 
   async function loadCatalog() {
@@ -129,6 +135,7 @@ export const useStartFromStore = defineStore('startFrom', () => {
     if (preset) setup.preset = preset;
     setup.config = config;
     setup.pretrainedInput = [...source.inputShape] as [number, number, number];
+    setup.inputChoice = `Input ${source.inputShape.join('×')}, as the pretrained weights were trained; the images are resized and converted to it.`;
     const epochs = Math.max(setup.settings.epochs, FINE_TUNE_RECIPE.epochs);
     setup.settings = {
       ...setup.settings,
