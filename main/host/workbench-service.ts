@@ -7,7 +7,9 @@ import {
   type ApiMethodName,
   type ApiReply,
   type HostEvent,
+  type RunInfo,
 } from '../../shared/api';
+import type { TrainerEvent } from '../../shared/protocol';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
 import { isLive, statusLabel, type LiveStatus } from '../../shared/run/lifecycle';
 import { ActiveRun } from './active-run';
@@ -16,6 +18,7 @@ import type { EnginePorts } from './ports';
 import { InspectRouter, type LiveRun } from './inspect-router';
 import type { Roots } from './roots';
 import { EventThrottle, type Clock } from './throttle';
+import { WeightsRequests } from './weights-requests';
 
 /**
  * The WorkbenchApi implemented once on the Node side, free of any transport. Serve's WebSocket
@@ -51,10 +54,13 @@ export class WorkbenchService {
   private readonly subscribers = new Set<(batch: HostEvent[]) => void>();
   private readonly throttle: EventThrottle<HostEvent>;
   private active: ActiveRun | null = null;
+  /** The run followed as another process trains it (eventsOf). */
+  private following: { stop(): void } | null = null;
   private disposed = false;
   private readonly paths: PathPolicy;
   private readonly inspections: InspectRouter;
   private readonly handlers: { [K in ApiMethodName]: Handler<K> };
+  private readonly weights: WeightsRequests;
 
   constructor(private readonly options: WorkbenchServiceOptions) {
     this.throttle = new EventThrottle<HostEvent>({
@@ -73,6 +79,7 @@ export class WorkbenchService {
       emit: (e) => this.emit(e),
       runDir: async (id) => (await ports.runs.open(id)).dir,
     });
+    this.weights = new WeightsRequests(ports, this.paths, (e) => this.emit(e));
     this.handlers = {
       appInfo: async () => ({ apiVersion: API_VERSION, version: options.version, mode: options.mode, roots: [...options.roots.real], runsDir: options.runsDir }),
       backendInfo: () => ports.backendInfo(),
@@ -91,7 +98,7 @@ export class WorkbenchService {
       listRuns: () => this.listRuns(),
       openRun: async (r) => {
         const stored = await ports.runs.open(r.runId);
-        const events = await ports.runs.events(r.runId);
+        const events = await this.eventsOf(stored.info);
         return { info: stored.info, model: stored.model, settings: stored.settings, dataset: stored.dataset, classes: stored.classes, events };
       },
       renameRun: async (r) => {
@@ -118,7 +125,34 @@ export class WorkbenchService {
         const result = await ports.exportRun({ runDir: stored.dir, format: r.format, checkpoint: r.checkpoint, foldBn: r.foldBn, outDir });
         return { ...result, ...inRun(stored.dir, result.outDir, result.files) };
       },
+      listPretrained: () => this.weights.catalog(),
+      downloadPretrained: (r) => this.weights.download(r.name),
+      describeWeights: (r) => this.weights.describe(r),
     };
+  }
+
+  /**
+   * A reopened run's events. A run that is live without this host's trainer (trained on another
+   * machine that shares the run folder, or by a standalone Python trainer) is followed: what its
+   * trainer appends reaches the UI as live events, until it finishes or another run is opened.
+   */
+  private async eventsOf(info: RunInfo): Promise<TrainerEvent[]> {
+    this.following?.stop();
+    this.following = null;
+    const ours = this.active !== null && this.active.runId === info.id;
+    const follow = this.options.ports.runs.follow;
+    if (ours || !isLive(info.status) || !follow) return this.options.ports.runs.events(info.id);
+    const followed = await follow.call(this.options.ports.runs, info.id, (events) => {
+      for (const e of events) {
+        this.emit(e);
+        if (e.type === 'finished') {
+          followed.stop();
+          this.emit({ type: 'runsChanged', time: Date.now() });
+        }
+      }
+    });
+    this.following = followed;
+    return followed.events;
   }
 
   /** Receives event batches, at most `maxEventsPerSecond` a second. Returns the unsubscribe function. */
@@ -160,6 +194,7 @@ export class WorkbenchService {
       await this.closeTrainer(a, live, graceMs);
     }
     this.inspections.dispose();
+    this.following?.stop();
     this.disposed = true;
     this.throttle.close();
     this.subscribers.clear();
@@ -228,8 +263,9 @@ export class WorkbenchService {
     this.ensureIdle();
     // r.model arrived through ValidDenseNetConfigSchema: validated, once, on arrival.
     const dataset = r.dataset.kind === 'builtin' ? r.dataset : { ...r.dataset, path: await this.paths.readable(r.dataset.path) };
+    const startFrom = r.startFrom && r.startFrom.kind !== 'scratch' ? await this.weights.source(r.startFrom) : undefined;
     const trainer = this.options.ports.spawnTrainer(r.settings);
-    const run = trainer.start({ name: r.name, model: r.model, settings: r.settings, dataset });
+    const run = trainer.start({ name: r.name, model: r.model, settings: r.settings, dataset, ...(startFrom ? { startFrom } : {}) });
     const label = {
       name: r.name ?? `${r.model.variant} on ${dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path)}`,
       variant: r.model.variant, dataset: dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path), created: new Date().toISOString(),
