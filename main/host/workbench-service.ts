@@ -7,15 +7,18 @@ import {
   type ApiMethodName,
   type ApiReply,
   type HostEvent,
+  type RunInfo,
 } from '../../shared/api';
+import type { TrainerEvent } from '../../shared/protocol';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
 import { isLive, statusLabel, type LiveStatus } from '../../shared/run/lifecycle';
 import { ActiveRun } from './active-run';
 import { PathPolicy } from './paths';
 import type { EnginePorts } from './ports';
-import { InspectJobs, newRequestId } from './inspect-jobs';
+import { InspectRouter, type LiveRun } from './inspect-router';
 import type { Roots } from './roots';
 import { EventThrottle, type Clock } from './throttle';
+import { WeightsRequests } from './weights-requests';
 
 /**
  * The WorkbenchApi implemented once on the Node side, free of any transport. Serve's WebSocket
@@ -51,12 +54,13 @@ export class WorkbenchService {
   private readonly subscribers = new Set<(batch: HostEvent[]) => void>();
   private readonly throttle: EventThrottle<HostEvent>;
   private active: ActiveRun | null = null;
+  /** The run followed as another process trains it (eventsOf). */
+  private following: { stop(): void } | null = null;
   private disposed = false;
   private readonly paths: PathPolicy;
-  private readonly jobs: InspectJobs;
-  /** Requests the live trainer is answering, until their inspectDone. */
-  private readonly liveRequests = new Set<string>();
+  private readonly inspections: InspectRouter;
   private readonly handlers: { [K in ApiMethodName]: Handler<K> };
+  private readonly weights: WeightsRequests;
 
   constructor(private readonly options: WorkbenchServiceOptions) {
     this.throttle = new EventThrottle<HostEvent>({
@@ -70,7 +74,12 @@ export class WorkbenchService {
     const { ports } = options;
     this.paths = new PathPolicy(options.roots, options.runsDir, options.restrictPaths);
     // Inspection workers are the built-in trainer, whatever engine trained the run: it reads any run folder.
-    this.jobs = new InspectJobs({ spawn: () => ports.spawnTrainer(), emit: (e) => this.emit(e) });
+    this.inspections = new InspectRouter({
+      spawn: () => ports.spawnTrainer(),
+      emit: (e) => this.emit(e),
+      runDir: async (id) => (await ports.runs.open(id)).dir,
+    });
+    this.weights = new WeightsRequests(ports, this.paths, (e) => this.emit(e));
     this.handlers = {
       appInfo: async () => ({ apiVersion: API_VERSION, version: options.version, mode: options.mode, roots: [...options.roots.real], runsDir: options.runsDir }),
       backendInfo: () => ports.backendInfo(),
@@ -89,7 +98,7 @@ export class WorkbenchService {
       listRuns: () => this.listRuns(),
       openRun: async (r) => {
         const stored = await ports.runs.open(r.runId);
-        const events = await ports.runs.events(r.runId);
+        const events = await this.eventsOf(stored.info);
         return { info: stored.info, model: stored.model, settings: stored.settings, dataset: stored.dataset, classes: stored.classes, events };
       },
       renameRun: async (r) => {
@@ -105,15 +114,10 @@ export class WorkbenchService {
         this.emit({ type: 'runsChanged', time: Date.now() });
         return null;
       },
-      inspect: (r) => this.inspect(r),
+      inspect: (r) => this.inspections.inspect(r, this.liveRun()),
       cancelInspect: async (r) => {
-        if (this.jobs.cancel(r.requestId)) return null;
-        const a = this.active;
-        if (a && a.live && this.liveRequests.has(r.requestId)) {
-          a.trainer.send({ type: 'cancelInspect', requestId: r.requestId });
-          return null;
-        }
-        throw new WorkbenchError(`No inspection ${r.requestId} is in progress; it may have finished already.`);
+        this.inspections.cancel(r.requestId, this.liveRun());
+        return null;
       },
       exportRun: async (r) => {
         const stored = await ports.runs.open(r.runId);
@@ -121,7 +125,34 @@ export class WorkbenchService {
         const result = await ports.exportRun({ runDir: stored.dir, format: r.format, checkpoint: r.checkpoint, foldBn: r.foldBn, outDir });
         return { ...result, ...inRun(stored.dir, result.outDir, result.files) };
       },
+      listPretrained: () => this.weights.catalog(),
+      downloadPretrained: (r) => this.weights.download(r.name),
+      describeWeights: (r) => this.weights.describe(r),
     };
+  }
+
+  /**
+   * A reopened run's events. A run that is live without this host's trainer (trained on another
+   * machine that shares the run folder, or by a standalone Python trainer) is followed: what its
+   * trainer appends reaches the UI as live events, until it finishes or another run is opened.
+   */
+  private async eventsOf(info: RunInfo): Promise<TrainerEvent[]> {
+    this.following?.stop();
+    this.following = null;
+    const ours = this.active !== null && this.active.runId === info.id;
+    const follow = this.options.ports.runs.follow;
+    if (ours || !isLive(info.status) || !follow) return this.options.ports.runs.events(info.id);
+    const followed = await follow.call(this.options.ports.runs, info.id, (events) => {
+      for (const e of events) {
+        this.emit(e);
+        if (e.type === 'finished') {
+          followed.stop();
+          this.emit({ type: 'runsChanged', time: Date.now() });
+        }
+      }
+    });
+    this.following = followed;
+    return followed.events;
   }
 
   /** Receives event batches, at most `maxEventsPerSecond` a second. Returns the unsubscribe function. */
@@ -162,7 +193,8 @@ export class WorkbenchService {
       a.released = true;
       await this.closeTrainer(a, live, graceMs);
     }
-    this.jobs.dispose();
+    this.inspections.dispose();
+    this.following?.stop();
     this.disposed = true;
     this.throttle.close();
     this.subscribers.clear();
@@ -205,25 +237,10 @@ export class WorkbenchService {
     return a;
   }
 
-  /** The live run goes to its trainer; any other run to a worker, from a checkpoint (./inspect-jobs). */
-  private async inspect(r: z.output<typeof API_METHODS.inspect.request>): Promise<{ requestId: string }> {
+  /** The host's live run, as the inspection router needs it; null when none is live. */
+  private liveRun(): LiveRun | null {
     const a = this.active;
-    const live = a && a.live ? a : null;
-    const runId = r.runId ?? live?.runId ?? null;
-    if (!runId) throw new WorkbenchError('Say which run to inspect: no run is training.');
-    const sample = r.sample !== undefined ? { sample: r.sample } : {};
-    if (live && live.runId === runId) {
-      if (live.state.status !== 'running' && live.state.status !== 'paused') {
-        throw new WorkbenchError(`Run ${runId} is ${statusLabel(live.state.status, live.state.reason)}; ask again once it is running or paused.`);
-      }
-      const requestId = newRequestId();
-      this.liveRequests.add(requestId);
-      live.trainer.send({ type: 'inspect', what: r.what, ...sample, requestId });
-      return { requestId };
-    }
-    const stored = await this.options.ports.runs.open(runId);
-    const requestId = this.jobs.start({ runId, runDir: stored.dir, what: r.what, checkpoint: r.checkpoint ?? 'best', ...sample });
-    return { requestId };
+    return a && a.live && a.runId ? { runId: a.runId, status: a.state.status, reason: a.state.reason, trainer: a.trainer } : null;
   }
 
   private command(type: 'pause' | 'resume' | 'stop' | 'snapshot', states: LiveStatus[]): null {
@@ -246,8 +263,9 @@ export class WorkbenchService {
     this.ensureIdle();
     // r.model arrived through ValidDenseNetConfigSchema: validated, once, on arrival.
     const dataset = r.dataset.kind === 'builtin' ? r.dataset : { ...r.dataset, path: await this.paths.readable(r.dataset.path) };
+    const startFrom = r.startFrom && r.startFrom.kind !== 'scratch' ? await this.weights.source(r.startFrom) : undefined;
     const trainer = this.options.ports.spawnTrainer(r.settings);
-    const run = trainer.start({ name: r.name, model: r.model, settings: r.settings, dataset });
+    const run = trainer.start({ name: r.name, model: r.model, settings: r.settings, dataset, ...(startFrom ? { startFrom } : {}) });
     const label = {
       name: r.name ?? `${r.model.variant} on ${dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path)}`,
       variant: r.model.variant, dataset: dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path), created: new Date().toISOString(),
@@ -270,7 +288,7 @@ export class WorkbenchService {
     this.emit({ type: 'runsChanged', time: Date.now() });
     active.trainer.onEvent((event) => {
       if (active.ingest(event)) this.emit({ type: 'runsChanged', time: Date.now() });
-      if (event.type === 'inspectDone' && event.requestId) this.liveRequests.delete(event.requestId);
+      this.inspections.observe(event);
       this.emit(event);
     });
     active.trainer.onExit(({ code, signal, message }) => {

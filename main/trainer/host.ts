@@ -4,6 +4,7 @@ import {
   TrainerCommandSchema, TrainerEventSchema,
   type TrainerCommand, type TrainerEvent, type TrainerEventOf,
 } from '../../shared/protocol';
+import type { StartFrom } from '../../shared/start-from';
 import type { DatasetSpec, TrainSettings } from '../../shared/training';
 import { WorkbenchError } from '../../shared/errors';
 import { isLive } from '../../shared/run/lifecycle';
@@ -12,6 +13,7 @@ import { takeFatalNote } from '../engine/backend/wasm/fatal-note';
 import { recordTrainerDeath } from '../engine/runs/run-journal';
 import { allocateRunDir } from '../engine/runs/run-store';
 import type { TrainerChannel, TrainerExit } from './channel';
+import { EventOrder } from './event-order';
 import { forkTrainer, type ForkOptions } from './fork';
 
 /**
@@ -65,6 +67,8 @@ export interface StartOptions {
   model: DenseNetConfig;
   settings: TrainSettings;
   dataset: DatasetSpec;
+  /** Pretrained weights to start from (shared/start-from.ts); default scratch. */
+  startFrom?: StartFrom;
 }
 
 export class TrainerHost {
@@ -77,6 +81,8 @@ export class TrainerHost {
   private lastFinished: TrainerEventOf<'finished'> | null = null;
   private exitInfo: HostExit | null = null;
   private finishWaiters: ((r: TrainerEventOf<'finished'> | HostExit) => void)[] = [];
+  /** Events valid one by one may still not follow the ones before (./event-order): refused too. */
+  private readonly order = new EventOrder();
 
   constructor(private readonly channel: TrainerChannel) {
     this.ready = new Promise((resolve, reject) => {
@@ -135,7 +141,10 @@ export class TrainerHost {
   start(options: StartOptions): { runId: string; runDir: string } {
     const dir = allocateRunDir(options.runsDir, options.model.variant);
     this.track(dir, options.settings.epochs);
-    this.send({ type: 'start', runDir: dir, ...(options.name !== undefined ? { name: options.name } : {}), model: options.model, settings: options.settings, dataset: options.dataset });
+    this.send({
+      type: 'start', runDir: dir, ...(options.name !== undefined ? { name: options.name } : {}), model: options.model, settings: options.settings, dataset: options.dataset,
+      ...(options.startFrom && options.startFrom.kind !== 'scratch' ? { startFrom: options.startFrom } : {}),
+    });
     return { runId: path.basename(dir), runDir: dir };
   }
 
@@ -184,6 +193,7 @@ export class TrainerHost {
   }
 
   private track(runDir: string, epochs: number | null): void {
+    this.order.track(path.basename(runDir));
     this.runDir = runDir;
     this.run = initialRunState(path.basename(runDir), epochs);
     this.lastFinished = null;
@@ -201,6 +211,11 @@ export class TrainerHost {
   }
 
   private receive(message: unknown): void {
+    if (typeof message === 'string') {
+      // A trainer speaking JSON lines (the Python one) passes on a line that is not JSON as text.
+      this.emit('invalid', { message, reason: `not a JSON event: ${JSON.stringify(message.slice(0, 120))}` });
+      return;
+    }
     const parsed = TrainerEventSchema.safeParse(message);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -208,6 +223,11 @@ export class TrainerHost {
       return;
     }
     const event = parsed.data;
+    const outOfOrder = this.order.check(event);
+    if (outOfOrder) {
+      this.emit('invalid', { message, reason: outOfOrder });
+      return;
+    }
     if (event.type === 'ready') this.emit('ready', event);
     if (this.run) this.run = reduceRun(this.run, event);
     if (event.type === 'finished' && (this.run === null || event.runId === this.run.runId)) this.lastFinished = event;
