@@ -3,6 +3,13 @@ import { CoreEventSchemas, ErrorDataSchema, InspectCommandSchema, InspectEventSc
 import { RunFieldsSchema, RunStateSchema } from './run/state';
 import { ValidDenseNetConfigSchema } from './validation';
 import { DatasetSpecSchema, TrainSettingsSchema } from './training';
+import { StartFromSchema, WeightsSourceInfoSchema } from './start-from';
+import {
+  ChooseFileRequestSchema, DescribeWeightsRequestSchema, DownloadedWeightsSchema, DownloadPretrainedRequestSchema, PretrainedCatalogSchema, WeightsDownloadEventSchema,
+  type ChooseFileRequest, type DescribeWeightsRequest, type DownloadedWeights, type DownloadPretrainedRequest, type PretrainedCatalog,
+} from './api-weights';
+
+export * from './api-weights';
 
 /**
  * WorkbenchApi: the only thing the renderer talks to (Netron's "Host" idea, STYLE.md).
@@ -47,6 +54,8 @@ export const StartRunRequestSchema = z.object({
   model: ValidDenseNetConfigSchema,
   settings: TrainSettingsSchema,
   dataset: DatasetSpecSchema,
+  /** Pretrained weights to start from; a `run` is a run id of the store. Default scratch. */
+  startFrom: StartFromSchema.optional(),
 });
 export type StartRunRequest = z.input<typeof StartRunRequestSchema>;
 
@@ -74,7 +83,7 @@ export type InspectTicket = z.infer<typeof InspectTicketSchema>;
 export const CancelInspectRequestSchema = z.object({ requestId: z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/) });
 export type CancelInspectRequest = z.input<typeof CancelInspectRequestSchema>;
 
-export const ExportFormatSchema = z.enum(['tfjs', 'onnx', 'report', 'csv']);
+export const ExportFormatSchema = z.enum(['tfjs', 'onnx', 'torchvision', 'report', 'csv']);
 export const ExportRequestSchema = z.object({
   runId,
   format: ExportFormatSchema,
@@ -212,10 +221,11 @@ export const HostEventSchema = z.discriminatedUnion('type', [
   RunsChangedEventSchema,
   DatasetChosenEventSchema,
   OpenRunRequestEventSchema,
+  WeightsDownloadEventSchema,
 ]);
 export type HostEvent = z.infer<typeof HostEventSchema>;
 
-const HOST_ONLY = new Set<string>([TrainerExitEventSchema, RunsChangedEventSchema, DatasetChosenEventSchema, OpenRunRequestEventSchema].map((s) => s.shape.type.value));
+const HOST_ONLY = new Set<string>([TrainerExitEventSchema, RunsChangedEventSchema, DatasetChosenEventSchema, OpenRunRequestEventSchema, WeightsDownloadEventSchema].map((s) => s.shape.type.value));
 
 /** True for the events a trainer sent (shared/protocol), as opposed to the host's own. */
 export function isTrainerEvent(e: HostEvent): e is TrainerEvent {
@@ -257,6 +267,12 @@ export const API_METHODS = {
   /** Stops an inspection in progress; the request ends with a cancelled `inspectDone`. */
   cancelInspect: { channel: 'inspect:cancel', request: CancelInspectRequestSchema, response: NoResponse },
   exportRun: { channel: 'export:run', request: ExportRequestSchema, response: ExportResultSchema },
+  /** torchvision's ImageNet DenseNets and which are in the torch hub cache. */
+  listPretrained: { channel: 'weights:list', request: NoRequestSchema, response: PretrainedCatalogSchema },
+  /** Downloads ImageNet weights into the cache (verified), with `weightsDownload` progress events. */
+  downloadPretrained: { channel: 'weights:download', request: DownloadPretrainedRequestSchema, response: DownloadedWeightsSchema },
+  /** What a weights file or a run's checkpoint holds, for a new run to start from it. */
+  describeWeights: { channel: 'weights:describe', request: DescribeWeightsRequestSchema, response: WeightsSourceInfoSchema },
 } as const;
 
 export type ApiMethodName = keyof typeof API_METHODS;
@@ -271,6 +287,7 @@ export const EVENT_CHANNEL = 'events:push';
  */
 export const DESKTOP_METHODS = {
   chooseFolder: { channel: 'dialog:chooseFolder', request: ChooseFolderRequestSchema, response: z.string().nullable() },
+  chooseFile: { channel: 'dialog:chooseFile', request: ChooseFileRequestSchema, response: z.string().nullable() },
 } as const;
 export type DesktopMethodName = keyof typeof DESKTOP_METHODS;
 export const DESKTOP_METHOD_NAMES = Object.keys(DESKTOP_METHODS) as DesktopMethodName[];
@@ -309,9 +326,14 @@ export interface WorkbenchApi {
   inspect(request: InspectRequest): Promise<InspectTicket>;
   cancelInspect(request: CancelInspectRequest): Promise<null>;
   exportRun(request: ExportRequest): Promise<ExportResult>;
+  listPretrained(): Promise<PretrainedCatalog>;
+  downloadPretrained(request: DownloadPretrainedRequest): Promise<DownloadedWeights>;
+  describeWeights(request: DescribeWeightsRequest): Promise<z.output<typeof WeightsSourceInfoSchema>>;
   onEvent(listener: (event: HostEvent) => void): () => void;
   /** Desktop app only: a native folder picker; resolves to the chosen folder, or null if cancelled. */
   chooseFolder?(request: ChooseFolderRequest): Promise<string | null>;
+  /** Desktop app only: a native picker for a weights file (.pth, .safetensors); null if cancelled. */
+  chooseFile?(request: ChooseFileRequest): Promise<string | null>;
 }
 
 // Compile-time check that the interface and the table agree (a mismatch fails `tsc`).
