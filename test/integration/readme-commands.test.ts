@@ -440,9 +440,11 @@ describe.concurrent('the README\'s commands, through the real binary', { timeout
       console.log('[readme] skipped npm run bench:compare: no PyTorch in /usr/bin/python3 (apt-get install python3-torch python3-torchvision)');
       ctx.skip();
     }
-    const r = await sb.start(['run', 'bench:compare', '--', '--variant', 'demo-bc-tiny', '--input', '8x8x1', '--batch', '4', '--steps', '1', '--warmup', '0'], { program: 'npm', cwd: ROOT, timeoutMs: 180_000 }).exited;
+    const r = await sb.start(['run', 'bench:compare', '--', '--variant', 'demo-bc-tiny', '--input', '8x8x1', '--batch', '4', '--steps', '1', '--warmup', '0', '--threads', '1', '--engines', 'tfjs,pytorch'], { program: 'npm', cwd: ROOT, timeoutMs: 180_000 }).exited;
     ok(r, 'npm run bench:compare');
     expect(r.stdout).toMatch(/train images\/s\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d{3}x/);
+    // The PyTorch engine's row beside plain PyTorch.
+    expect(r.stdout).toMatch(/train images\/s, inspection on \(stats\/100, grads\/50\)\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d{3}x/);
     // The DenseNet-121 workload's flags, repeated runs and their range (on a tiny input: the
     // workload's variant, a smaller size and batch).
     const w = await sb.start(['run', 'bench:compare', '--', '--workload', 'densenet121', '--input', '32x32x3', '--batch', '2', '--steps', '1', '--warmup', '0', '--runs', '2', '--engines', 'tfjs'], { program: 'npm', cwd: ROOT, timeoutMs: 600_000 }).exited;
