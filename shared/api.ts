@@ -5,7 +5,8 @@ import { ValidDenseNetConfigSchema } from './validation';
 import { DatasetSpecSchema, TrainSettingsSchema } from './training';
 
 /**
- * WorkbenchApi: the only thing the renderer talks to (Netron's "Host" idea, STYLE.md).
+ * WorkbenchApi: the only thing the renderer talks to (the idea of Netron's small "Host" interface,
+ * which its desktop, browser and test builds each implement).
  *
  * Implementations:
  * - renderer/src/api/ws.ts: browser mode, over one WebSocket to `densenet-workbench serve`;
@@ -16,7 +17,7 @@ import { DatasetSpecSchema, TrainSettingsSchema } from './training';
  *
  * Every method takes at most one plain-data request and resolves to plain data. `API_METHODS` maps
  * each method to its `domain:verb` channel and the zod schemas of its request and response, so a
- * transport validates on arrival without knowing the methods (STYLE.md convention 2).
+ * transport validates on arrival without knowing the methods.
  * Errors cross as data (`ErrorData`); clients rethrow them as `ApiError`.
  */
 export const API_VERSION = 1;

@@ -6,7 +6,7 @@ import type { TrainerChannel, TrainerExit } from '../../main/trainer/channel';
 import { mutated, validish } from '../support/schema-arbitrary';
 
 /**
- * Issue 9 item 4, host side: whatever a trainer (or something posing as one) sends, the TrainerHost
+ * Host side: whatever a trainer (or something posing as one) sends, the TrainerHost
  * validates it, drops the malformed ones as `invalid` with a reason, passes the valid ones on, and
  * never throws. Every event type of shared/protocol is fuzzed, near misses and valid ones alike.
  */
