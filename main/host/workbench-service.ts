@@ -11,7 +11,7 @@ import {
 import { WorkbenchError, toErrorData } from '../../shared/errors';
 import { isLive, statusLabel, type LiveStatus } from '../../shared/run/lifecycle';
 import { ActiveRun } from './active-run';
-import { PathPolicy } from './paths';
+import { PathPolicy, inRun } from './paths';
 import type { EnginePorts } from './ports';
 import { InspectJobs, newRequestId } from './inspect-jobs';
 import type { Roots } from './roots';
@@ -289,16 +289,4 @@ export class WorkbenchService {
       this.emit({ type: 'runsChanged', time: Date.now() });
     });
   }
-}
-
-/** An export's folder and files relative to its run folder, with `/`, when they all lie inside it. */
-function inRun(runDir: string, outDir: string, files: string[]): { inRun?: { dir: string; files: string[] } } {
-  const rel = (p: string) => {
-    const r = path.relative(runDir, path.resolve(p));
-    return r && !r.startsWith('..') && !path.isAbsolute(r) ? r.split(path.sep).join('/') : null;
-  };
-  const dir = rel(outDir);
-  const inside = files.map(rel);
-  if (dir === null || inside.some((f) => f === null)) return {};
-  return { inRun: { dir, files: inside as string[] } };
 }
