@@ -48,8 +48,12 @@ function epoch(e: number, losses: [number, number, number, number], accuracies: 
 /** How the Runs list has the run: `stopped` and `completed` are finished runs with that reason. */
 function opened(events: HostEvent[], how: 'stopped' | 'completed' | 'running'): OpenedRun {
   const [status, reason] = how === 'running' ? (['running', null] as const) : (['finished', how] as const);
+  // The run list's numbers agree with the events: epochs done, and the last step.
+  const epochsDone = events.filter((e) => e.type === 'epoch').length;
+  const steps = events.filter((e) => e.type === 'step');
+  const step = steps.length ? (steps[steps.length - 1] as { step: number }).step : 0;
   return {
-    info: { id: 'r1', name: 'run', status, reason, created: '2024-01-01T00:00:00Z', variant: 'demo-bc-tiny', dataset: 'mnist', epoch: 1, epochs: 3, step: 8, bestValAccuracy: 0.9, lastValAccuracy: 0.9 },
+    info: { id: 'r1', name: 'run', status, reason, created: '2024-01-01T00:00:00Z', variant: 'demo-bc-tiny', dataset: 'mnist', epoch: epochsDone, epochs: 3, step, bestValAccuracy: 0.9, lastValAccuracy: 0.9 },
     model: getPreset('demo-bc-tiny'), settings, dataset: { kind: 'builtin', name: 'mnist' }, classes: [], events,
   };
 }
@@ -86,6 +90,8 @@ describe('Dashboard', () => {
     expect(wrapper.find('[data-test=train-loss]').text()).toBe(mean.toFixed(4));
     expect(wrapper.find('[data-test=train-loss-sub]').text()).toBe('epoch 2 mean');
     expect(wrapper.find('[data-test=train-accuracy]').text()).toBe(`${((96 / 98) * 100).toFixed(1)}%`);
+    // Finished at an epoch boundary: the last epoch's bar is full, like the run's.
+    expect(wrapper.find('[data-test=progress-legend]').text()).toContain('epoch 2: 100% · step 4 of 4');
     // The smoothed curve weights the 2-image batch by 2/32: it barely moves.
     const smooth = session.record.trainLossSmooth;
     expect(smooth[smooth.length - 1].y - smooth[smooth.length - 2].y).toBeLessThan(0.1);

@@ -172,6 +172,7 @@ describe.skipIf(!hasChromium)('screens at 1280 and 820 px, light and dark', () =
         await page.click('[data-nav=dashboard]');
         await expect.poll(() => page.locator('[data-test=train-loss]').innerText()).toMatch(/^\d\.\d{4}$/);
         await expect(page.locator('[data-test=train-loss-sub]').innerText()).resolves.toBe('epoch 6 mean');
+        await expect(page.locator('[data-test=progress-legend]').innerText()).resolves.toMatch(/run 100% · step 36 of 36\s+epoch 6: 100% · step 6 of 6/);
         await expect(page.locator('[data-test=export]').isVisible()).resolves.toBe(true);
         const exportBox = (await page.locator('[data-test=export]').boundingBox())!;
         expect(exportBox.x + exportBox.width).toBeLessThanOrEqual(width);

@@ -74,7 +74,7 @@ describe('the CLI host killed with SIGKILL during training', () => {
   it('leaves no orphan trainer, lists the run as interrupted, and resumes it', async () => {
     const train = cli(
       ['train', '--variant', 'demo-bc-tiny', '--data', dataDir, '--input', '8x8x1', '--epochs', '500', '--batch', '8',
-        '--backend', 'wasm', '--val-fraction', '0.2', '--no-augment', '--out', runsDir, '--json'],
+        '--backend', 'wasm', '--val-fraction', '0.2', '--no-augment', '--runs', runsDir, '--json'],
       (e) => e.type === 'step' && (e.step ?? 0) >= 3,
     );
     const lastSeen = await train.found;
@@ -103,12 +103,12 @@ describe('the CLI host killed with SIGKILL during training', () => {
     expect(steps).toEqual(Array.from({ length: ckpt.step }, (_, i) => i + 1));
 
     // On the next start the run is listed as interrupted...
-    const listed = spawnSync(process.execPath, [BIN, 'runs', '--out', runsDir, '--json'], { encoding: 'utf8' });
+    const listed = spawnSync(process.execPath, [BIN, 'runs', '--runs', runsDir, '--json'], { encoding: 'utf8' });
     expect(listed.status, listed.stderr).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: runId, status: 'interrupted' })]);
 
     // ...and `resume` continues it from the checkpoint's step; a Ctrl-C then stops it cleanly.
-    const resume = cli(['resume', runId, '--out', runsDir, '--json'], (e) => e.type === 'step');
+    const resume = cli(['resume', runId, '--runs', runsDir, '--json'], (e) => e.type === 'step');
     const first = await resume.found;
     expect(first.step).toBe(ckpt.step + 1);
     const resumedPid = readRunStatus(runDir)!.pid!;
@@ -132,7 +132,7 @@ describe('the CLI host killed with SIGKILL during training', () => {
     // keeps the default of 200, so the resume below may start over from step 1; both are valid.
     const train = cli(
       ['train', '--variant', 'demo-bc-tiny', '--data', dataDir, '--input', '8x8x1', '--epochs', '500', '--batch', '8',
-        '--backend', 'wasm', '--val-fraction', '0.2', '--no-augment', '--out', out, '--json'],
+        '--backend', 'wasm', '--val-fraction', '0.2', '--no-augment', '--runs', out, '--json'],
       (e) => e.type === 'step' && (e.step ?? 0) >= 2,
     );
     await train.found;
@@ -148,11 +148,11 @@ describe('the CLI host killed with SIGKILL during training', () => {
     expect(readRunStatus(runDir)!.status).toBe('running'); // ...nor to rewrite the status
     const before = loggedSteps(runDir);
 
-    const listed = spawnSync(process.execPath, [BIN, 'runs', '--out', out, '--json'], { encoding: 'utf8' });
+    const listed = spawnSync(process.execPath, [BIN, 'runs', '--runs', out, '--json'], { encoding: 'utf8' });
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: runId, status: 'interrupted' })]);
 
     const expected = listCheckpoints(runDir).length > 0 ? loadCheckpoint(runDir, 'latest').manifest.step + 1 : 1;
-    const resume = cli(['resume', runId, '--out', out, '--json'], (e) => e.type === 'step');
+    const resume = cli(['resume', runId, '--runs', out, '--json'], (e) => e.type === 'step');
     expect((await resume.found).step).toBe(expected);
     const resumedPid = readRunStatus(runDir)!.pid!;
     trainerPids.push(resumedPid);

@@ -29,14 +29,14 @@ afterAll(() => {
 
 describe('train / runs / resume / eval CLI', () => {
   it('rejects bad flags with one line and exit code 2', () => {
-    const r = cli(['train', '--epochs', '0', '--out', out]);
+    const r = cli(['train', '--epochs', '0', '--runs', out]);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('densenet-workbench: --epochs must be a positive integer; got "0".\n');
-    expect(cli(['eval', 'no-such-run', '--out', out]).stderr).toMatch(/No run "no-such-run"/);
+    expect(cli(['eval', 'no-such-run', '--runs', out]).stderr).toMatch(/No run "no-such-run"/);
   });
 
   it('Ctrl-C stops a run with a checkpoint; resume finishes it; runs and eval report it', async () => {
-    const child = spawn(process.execPath, [BIN, ...TRAIN, '--epochs', '2', '--json', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...TRAIN, '--epochs', '2', '--json', '--runs', out], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     let buffer = '';
     const sawStep = new Promise<void>((resolve) => {
@@ -61,17 +61,17 @@ describe('train / runs / resume / eval CLI', () => {
     const [run] = listRuns(out);
     expect(run).toMatchObject({ status: 'finished', reason: 'stopped' });
     expect(loadCheckpoint(run.dir, 'latest').manifest.step).toBe(finished.step);
-    expect(cli(['runs', '--out', out]).stdout).toMatch(new RegExp(`${run.id}\\s+demo-bc-tiny on mnist\\s+stopped`));
+    expect(cli(['runs', '--runs', out]).stdout).toMatch(new RegExp(`${run.id}\\s+demo-bc-tiny on mnist\\s+stopped`));
 
-    const resumed = cli(['resume', run.id, '--out', out]);
+    const resumed = cli(['resume', run.id, '--runs', out]);
     expect(resumed.status).toBe(0);
     expect(resumed.stdout).toMatch(new RegExp(`Resuming run ${run.id}`));
     expect(resumed.stdout).toMatch(/completed at epoch 2, step 6;/);
-    const runs = JSON.parse(cli(['runs', '--json', '--out', out]).stdout);
+    const runs = JSON.parse(cli(['runs', '--json', '--runs', out]).stdout);
     expect(runs[0]).toMatchObject({ id: run.id, status: 'finished', progress: { epoch: 2, step: 6, fraction: 1 } });
-    expect(cli(['resume', run.id, '--out', out]).stderr).toMatch(/has finished \(completed\); there is nothing to resume/);
+    expect(cli(['resume', run.id, '--runs', out]).stderr).toMatch(/has finished \(completed\); there is nothing to resume/);
 
-    const evaluated = cli(['eval', run.id, '--out', out, '--backend', 'cpu', '--json']);
+    const evaluated = cli(['eval', run.id, '--runs', out, '--backend', 'cpu', '--json']);
     expect(evaluated.status).toBe(0);
     const result = JSON.parse(evaluated.stdout);
     expect(result).toMatchObject({ run: run.id, data: 'validation split', samples: 4 });
