@@ -7,7 +7,7 @@
 //   node scripts/build-electron.mjs           one build
 //   import { electronBuildOptions } ...       used by scripts/start.mjs and scripts/dev.mjs
 import { build } from 'esbuild';
-import { copyFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, extname, join } from 'node:path';
 
@@ -22,6 +22,11 @@ const NODE_TARGET = 'node22';
  * and the self-contained worker script of the wasm kernels' helper thread (pool-worker.mjs).
  */
 const SIBLING_ASSETS = new Set(['.wasm', '.proto', '.mjs']);
+/**
+ * Folders the engine finds beside its own module: the PyTorch engine's Python package, which the
+ * Python trainer imports from there (asarUnpack in electron-builder.yml puts it on disk).
+ */
+const SIBLING_FOLDERS = ['densenet_torch'];
 
 /**
  * Copies the sibling assets of every bundled source file next to the output that contains it, so
@@ -37,6 +42,11 @@ const siblingAssets = {
         for (const dir of dirs) {
           for (const name of readdirSync(dir)) {
             if (SIBLING_ASSETS.has(extname(name))) copyFileSync(join(dir, name), join(ROOT, dirname(out), name));
+          }
+          for (const folder of SIBLING_FOLDERS) {
+            if (existsSync(join(dir, folder))) {
+              cpSync(join(dir, folder), join(ROOT, dirname(out), folder), { recursive: true, filter: (src) => !src.includes('__pycache__') });
+            }
           }
         }
       }

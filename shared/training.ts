@@ -74,6 +74,11 @@ export const TrainSettingsSchema = z.object({
   channelsLast: z.boolean().default(false),
   /** PyTorch engine under torchrun: batch-norm statistics over every process's share of the batch (CUDA only). */
   syncBatchNorm: z.boolean().default(false),
+  /**
+   * PyTorch engine: the Python interpreter to run it with; absent, one is found (README, "The
+   * PyTorch engine"). A run copied to a machine without this path finds one there instead.
+   */
+  python: z.string().min(1).max(1000).optional(),
   /** Two-phase fine-tuning of pretrained weights; null: every layer trains from the first step. */
   fineTune: FineTuneSchema.nullable().default(null),
   /**

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
 import { WorkbenchError } from '../../shared/errors';
 import type { TrainerEvent, TrainerEventOf } from '../../shared/protocol';
@@ -122,7 +123,8 @@ export async function driveRun(host: TrainerHost, run: { runId: string; runDir: 
     if (!options.json) {
       if (finished) {
         out.write(`Run ${run.runId} ${finished.reason} at epoch ${finished.epoch}, step ${finished.step}; best val acc ${pct(finished.bestValAccuracy)}.\n`);
-        out.write(`Run folder: ${run.runDir}\n`);
+        // A run refused before its first step (it cannot fit, say) has no folder to point at.
+        if (fs.existsSync(run.runDir)) out.write(`Run folder: ${run.runDir}\n`);
       }
     }
     if (exit) throw new WorkbenchError(exit.message, { user: false });

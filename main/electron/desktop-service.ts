@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { enginePorts } from '../host/engine-ports';
+import { engineChannel } from '../trainer/engine-channel';
 import { Roots } from '../host/roots';
 import { WorkbenchService } from '../host/workbench-service';
 import { createUtilityChannel, type ForkUtility } from './utility-channel';
@@ -23,7 +24,8 @@ export interface DesktopServiceOptions {
 export async function createDesktopService(opts: DesktopServiceOptions): Promise<WorkbenchService> {
   const ports = enginePorts({
     runsDir: opts.runsDir,
-    createChannel: () => createUtilityChannel(opts.forkUtility, { entry: opts.trainerEntry }),
+    // The run's settings pick the engine: the TF.js trainer in a utility process, or the Python trainer.
+    createChannel: (settings) => engineChannel({ tfjs: () => createUtilityChannel(opts.forkUtility, { entry: opts.trainerEntry }), settings }),
   });
   return new WorkbenchService({
     ports,

@@ -13,7 +13,7 @@ import { isLive, statusLabel, type LiveStatus } from '../../shared/run/lifecycle
 import { ActiveRun } from './active-run';
 import { PathPolicy, inRun } from './paths';
 import type { EnginePorts } from './ports';
-import { InspectJobs, newRequestId } from './inspect-jobs';
+import { InspectRouter, type LiveRun } from './inspect-router';
 import type { Roots } from './roots';
 import { EventThrottle, type Clock } from './throttle';
 
@@ -53,9 +53,7 @@ export class WorkbenchService {
   private active: ActiveRun | null = null;
   private disposed = false;
   private readonly paths: PathPolicy;
-  private readonly jobs: InspectJobs;
-  /** Requests the live trainer is answering, until their inspectDone. */
-  private readonly liveRequests = new Set<string>();
+  private readonly inspections: InspectRouter;
   private readonly handlers: { [K in ApiMethodName]: Handler<K> };
 
   constructor(private readonly options: WorkbenchServiceOptions) {
@@ -70,7 +68,11 @@ export class WorkbenchService {
     const { ports } = options;
     this.paths = new PathPolicy(options.roots, options.runsDir, options.restrictPaths);
     // Inspection workers are the built-in trainer, whatever engine trained the run: it reads any run folder.
-    this.jobs = new InspectJobs({ spawn: () => ports.spawnTrainer(), emit: (e) => this.emit(e) });
+    this.inspections = new InspectRouter({
+      spawn: () => ports.spawnTrainer(),
+      emit: (e) => this.emit(e),
+      runDir: async (id) => (await ports.runs.open(id)).dir,
+    });
     this.handlers = {
       appInfo: async () => ({ apiVersion: API_VERSION, version: options.version, mode: options.mode, roots: [...options.roots.real], runsDir: options.runsDir }),
       backendInfo: () => ports.backendInfo(),
@@ -105,15 +107,10 @@ export class WorkbenchService {
         this.emit({ type: 'runsChanged', time: Date.now() });
         return null;
       },
-      inspect: (r) => this.inspect(r),
+      inspect: (r) => this.inspections.inspect(r, this.liveRun()),
       cancelInspect: async (r) => {
-        if (this.jobs.cancel(r.requestId)) return null;
-        const a = this.active;
-        if (a && a.live && this.liveRequests.has(r.requestId)) {
-          a.trainer.send({ type: 'cancelInspect', requestId: r.requestId });
-          return null;
-        }
-        throw new WorkbenchError(`No inspection ${r.requestId} is in progress; it may have finished already.`);
+        this.inspections.cancel(r.requestId, this.liveRun());
+        return null;
       },
       exportRun: async (r) => {
         const stored = await ports.runs.open(r.runId);
@@ -162,7 +159,7 @@ export class WorkbenchService {
       a.released = true;
       await this.closeTrainer(a, live, graceMs);
     }
-    this.jobs.dispose();
+    this.inspections.dispose();
     this.disposed = true;
     this.throttle.close();
     this.subscribers.clear();
@@ -205,25 +202,10 @@ export class WorkbenchService {
     return a;
   }
 
-  /** The live run goes to its trainer; any other run to a worker, from a checkpoint (./inspect-jobs). */
-  private async inspect(r: z.output<typeof API_METHODS.inspect.request>): Promise<{ requestId: string }> {
+  /** The host's live run, as the inspection router needs it; null when none is live. */
+  private liveRun(): LiveRun | null {
     const a = this.active;
-    const live = a && a.live ? a : null;
-    const runId = r.runId ?? live?.runId ?? null;
-    if (!runId) throw new WorkbenchError('Say which run to inspect: no run is training.');
-    const sample = r.sample !== undefined ? { sample: r.sample } : {};
-    if (live && live.runId === runId) {
-      if (live.state.status !== 'running' && live.state.status !== 'paused') {
-        throw new WorkbenchError(`Run ${runId} is ${statusLabel(live.state.status, live.state.reason)}; ask again once it is running or paused.`);
-      }
-      const requestId = newRequestId();
-      this.liveRequests.add(requestId);
-      live.trainer.send({ type: 'inspect', what: r.what, ...sample, requestId });
-      return { requestId };
-    }
-    const stored = await this.options.ports.runs.open(runId);
-    const requestId = this.jobs.start({ runId, runDir: stored.dir, what: r.what, checkpoint: r.checkpoint ?? 'best', ...sample });
-    return { requestId };
+    return a && a.live && a.runId ? { runId: a.runId, status: a.state.status, reason: a.state.reason, trainer: a.trainer } : null;
   }
 
   private command(type: 'pause' | 'resume' | 'stop' | 'snapshot', states: LiveStatus[]): null {
@@ -270,7 +252,7 @@ export class WorkbenchService {
     this.emit({ type: 'runsChanged', time: Date.now() });
     active.trainer.onEvent((event) => {
       if (active.ingest(event)) this.emit({ type: 'runsChanged', time: Date.now() });
-      if (event.type === 'inspectDone' && event.requestId) this.liveRequests.delete(event.requestId);
+      this.inspections.observe(event);
       this.emit(event);
     });
     active.trainer.onExit(({ code, signal, message }) => {

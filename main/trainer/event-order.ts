@@ -6,7 +6,7 @@ import type { TrainerEvent } from '../../shared/protocol';
  * host started, a step or epoch after the run finished. A trainer in another language (the
  * PyTorch engine) or a buggy one could send them; the host refuses each with this reason, keeps
  * the rest, and stays up. `track` starts a new run (a start or a resume: its steps may begin
- * below those of the session before).
+ * below those of the session before); the run's steps and epochs are checked only once one is.
  */
 export class EventOrder {
   private ready = false;
@@ -34,7 +34,8 @@ export class EventOrder {
     if (this.runId !== null && ofRun && runId !== undefined && runId !== this.runId) {
       return `out of order: a ${e.type} event of run ${runId} while run ${this.runId} trains`;
     }
-    if (e.type === 'step' || e.type === 'epoch') {
+    // Until a run is started or resumed there is no sequence to check (an inspection worker, a test).
+    if (this.runId !== null && (e.type === 'step' || e.type === 'epoch')) {
       if (this.finished) return `out of order: a ${e.type} event after run ${this.runId} finished`;
       if (e.type === 'step') {
         if (e.step <= this.lastStep) return `out of order: step ${e.step} after step ${this.lastStep}`;

@@ -8,9 +8,11 @@ import type { DatasetSpec, TrainSettings } from '../../shared/training';
 import { WorkbenchError } from '../../shared/errors';
 import { isLive } from '../../shared/run/lifecycle';
 import { initialRunState, reduceRun, type RunState } from '../../shared/run/state';
+import { takeFatalNote } from '../engine/backend/wasm/fatal-note';
 import { recordTrainerDeath } from '../engine/runs/run-journal';
 import { allocateRunDir } from '../engine/runs/run-store';
 import type { TrainerChannel, TrainerExit } from './channel';
+import { EventOrder } from './event-order';
 import { forkTrainer, type ForkOptions } from './fork';
 
 /**
@@ -76,6 +78,8 @@ export class TrainerHost {
   private lastFinished: TrainerEventOf<'finished'> | null = null;
   private exitInfo: HostExit | null = null;
   private finishWaiters: ((r: TrainerEventOf<'finished'> | HostExit) => void)[] = [];
+  /** Events valid one by one may still not follow the ones before (./event-order): refused too. */
+  private readonly order = new EventOrder();
 
   constructor(private readonly channel: TrainerChannel) {
     this.ready = new Promise((resolve, reject) => {
@@ -183,6 +187,7 @@ export class TrainerHost {
   }
 
   private track(runDir: string, epochs: number | null): void {
+    this.order.track(path.basename(runDir));
     this.runDir = runDir;
     this.run = initialRunState(path.basename(runDir), epochs);
     this.lastFinished = null;
@@ -200,6 +205,11 @@ export class TrainerHost {
   }
 
   private receive(message: unknown): void {
+    if (typeof message === 'string') {
+      // A trainer speaking JSON lines (the Python one) passes on a line that is not JSON as text.
+      this.emit('invalid', { message, reason: `not a JSON event: ${JSON.stringify(message.slice(0, 120))}` });
+      return;
+    }
     const parsed = TrainerEventSchema.safeParse(message);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -207,6 +217,11 @@ export class TrainerHost {
       return;
     }
     const event = parsed.data;
+    const outOfOrder = this.order.check(event);
+    if (outOfOrder) {
+      this.emit('invalid', { message, reason: outOfOrder });
+      return;
+    }
     if (event.type === 'ready') this.emit('ready', event);
     if (this.run) this.run = reduceRun(this.run, event);
     if (event.type === 'finished' && (this.run === null || event.runId === this.run.runId)) this.lastFinished = event;
@@ -224,10 +239,12 @@ export class TrainerHost {
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     const run = this.run;
     const live = run !== null && isLive(run.status) && this.runDir !== null;
-    let message = `The trainer process ${how}.`;
+    // A trainer that ended itself because a worker thread faulted (engine/backend/wasm) says why.
+    const note = this.channel.pid ? takeFatalNote(this.channel.pid) : null;
+    let message = `The trainer process ${how}${note ? `: ${note}` : '.'}`;
     if (live) {
-      const end = exit.signal ? 'interrupted' : 'failed';
-      message = `The trainer process ${how} during run ${run.runId}; the run is marked ${end} and can be resumed from its last checkpoint.`;
+      const end = exit.signal && !note ? 'interrupted' : 'failed';
+      message = `The trainer process ${how} during run ${run.runId}${note ? `: ${note}` : ''}; the run is marked ${end} and can be resumed from its last checkpoint.`;
       this.recordDeath(this.runDir!, end, message);
     }
     this.exitInfo = { ...exit, runId: run?.runId ?? null, runDir: this.runDir, finished: !live, message };

@@ -171,12 +171,15 @@ describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
 
   it('8. shows its evaluation with a confusion matrix, and the ablation overview of every layer', async () => {
     await page.click('[data-nav=evaluation]');
-    if ((await page.locator('[data-test=eval-accuracy]').count()) === 0) {
-      await page.click('[data-test=evaluate]');
-    }
-    await expect.poll(() => page.locator('[data-test=eval-accuracy]').count(), { timeout: 60_000 }).toBe(1);
-    await expect(page.locator('.confusion, [data-test=confusion]').first().isVisible()).resolves.toBe(true);
-    await expect(page.locator('[data-test=eval-source]').innerText()).resolves.toMatch(/checkpoint step-\d+/);
+    // The trainer evaluated the run as it ended, on its last checkpoint: no button to press.
+    await expect.poll(() => page.locator('[data-test=eval-accuracy]').count(), { timeout: 10_000 }).toBe(1);
+    await expect(page.locator('table.confusion').isVisible()).resolves.toBe(true);
+    await expect(page.locator('[data-test=eval-source]').innerText()).resolves.toMatch(/validation split · step 10 · checkpoint step-000000010/);
+    // Evaluate now, from the best checkpoint: recorded in the run and shown in its place.
+    await page.click('[data-test=evaluate]');
+    await expect.poll(() => page.locator('[data-test=banners]').innerText(), { timeout: 60_000 }).toMatch(/The evaluation arrived/);
+    expect(await page.locator('[data-test=inspect-evaluation-error]').count()).toBe(0);
+    await expect(page.locator('[data-test=eval-source]').innerText()).resolves.toMatch(/checkpoint step-0+[1-9]\d*$/);
     const mistakes = page.locator('[data-test=misclassified] li');
     if ((await mistakes.count()) > 0) await expect(mistakes.first().innerText()).resolves.toMatch(/mnist \w+ #\d+/);
     await page.click('[data-test=run-ablation]');

@@ -138,3 +138,17 @@ export function valLosses(runDir: string): (number | null)[] {
 export function stepLosses(runDir: string): number[] {
   return readMetrics(runDir).events.flatMap((e) => (e.type === 'step' ? [e.loss] : []));
 }
+
+/** `python3 -m densenet_torch.torchrun --standalone --nproc_per_node=N -m densenet_torch --run RUN`. */
+export function torchrun(runDir: string, nproc = 2) {
+  return spawn(TORCH.python!, ['-m', 'densenet_torch.torchrun', '--standalone', `--nproc_per_node=${nproc}`, '-m', 'densenet_torch', '--run', runDir], {
+    cwd: PYTORCH_PACKAGE_ROOT, env: pythonEnv({ WORKBENCH_TORCH_CHECK_EVENTS: '1' }), stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function exited(child: ReturnType<typeof spawn>): Promise<{ code: number | null; output: string }> {
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}

@@ -13,12 +13,12 @@ import { encodeMetricsLine, METRICS_FILE } from '../../main/engine/runs/metrics-
  * A hand-made run folder through the Training engine's own run-store API: config.json, one
  * checkpoint of `model`, a few epoch/step events (and optionally contributions) and summary.json.
  */
-export function makeRun(root: string, config: DenseNetConfig, model: tf.LayersModel, options: { events?: TrainerEvent[]; classes?: string[] } = {}): string {
+export function makeRun(root: string, config: DenseNetConfig, model: tf.LayersModel, options: { events?: TrainerEvent[]; classes?: string[]; epochs?: number } = {}): string {
   const classes = options.classes ?? Array.from({ length: config.classes }, (_, i) => `class ${String.fromCharCode(97 + i)}`);
   const channels = config.inputShape[2];
   const { dir, id } = createRun(root, {
     model: config,
-    settings: { ...defaultTrainSettings(), epochs: 2, batchSize: 4 },
+    settings: { ...defaultTrainSettings(), epochs: options.epochs ?? 2, batchSize: 4 },
     dataset: { spec: { kind: 'folder', path: '/data/toy' }, name: 'toy', fingerprint: 'f00d', classes, inputShape: config.inputShape, trainSize: 12, valSize: 4 },
     normalization: { mean: Array.from({ length: channels }, (_, i) => 0.4 + 0.05 * i), std: Array.from({ length: channels }, (_, i) => 0.25 + 0.01 * i) },
     seed: 1,

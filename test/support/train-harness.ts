@@ -23,7 +23,11 @@ export interface Recorded {
 
 export async function train(
   settings: TrainSettings,
-  opts: { m?: tf.LayersModel; keepModel?: boolean; data?: TrainData; control?: TrainControl; resume?: ResumePoint; hooks?: LoopHooks; onStep?: (step: number, control: TrainControl) => void } = {},
+  opts: {
+    m?: tf.LayersModel; keepModel?: boolean; data?: TrainData; control?: TrainControl; resume?: ResumePoint; hooks?: LoopHooks; onStep?: (step: number, control: TrainControl) => void;
+    /** The training-mode forward (e.g. the memory-efficient one) and micro-batch size, as the run use case passes them. */
+    forward?: (m: tf.LayersModel) => (x: tf.Tensor) => tf.Tensor; microBatch?: number;
+  } = {},
 ): Promise<Recorded> {
   const m = opts.m ?? model(settings);
   const control = opts.control ?? new TrainControl();
@@ -31,6 +35,7 @@ export async function train(
   try {
     const result = await runTrainingLoop({
       runId: 'test', model: m, settings, control, resume: opts.resume,
+      ...(opts.forward ? { forward: opts.forward(m) } : {}), ...(opts.microBatch ? { microBatch: opts.microBatch } : {}),
       data: opts.data ?? datasetSource(syntheticDataset(), settings, { mean: [0.3], std: [0.3] }),
       hooks: {
         ...opts.hooks,

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { isLoopback } from '../../server/auth';
 import { ROOT, serve } from '../../server/serve';
+import { engineChannel } from '../../trainer/engine-channel';
 import { forkTrainer } from '../../trainer/fork';
 import { addRunsOption, runsDirOf } from '../runs-option';
 
@@ -49,7 +50,7 @@ export function registerServe(program: Command): void {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WorkbenchError(`--port must be an integer in [0, 65535]; got "${flags.port}".`);
     const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const serving = await serve({ bind: flags.host, port, roots: flags.root, runsDir: runsDirOf({ runs: flags.runs }), createChannel: () => forkTrainer(), version, log, staticDir: flags.renderer ? path.resolve(flags.renderer) : undefined }).catch((err: NodeJS.ErrnoException) => {
+    const serving = await serve({ bind: flags.host, port, roots: flags.root, runsDir: runsDirOf({ runs: flags.runs }), createChannel: (settings) => engineChannel({ tfjs: () => forkTrainer(), settings }), version, log, staticDir: flags.renderer ? path.resolve(flags.renderer) : undefined }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') throw new WorkbenchError(`Port ${port} on ${flags.host} is in use; pick another with --port, or 0 for any free port.`);
       if (err.code === 'EADDRNOTAVAIL') throw new WorkbenchError(`Cannot bind to ${flags.host}: no such address on this machine.`);
       throw err;

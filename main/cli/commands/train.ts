@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
 import { DEFAULT_DEMO_PRESET, getPreset } from '../../../shared/presets';
-import { BackendNameSchema, OptimizerSchema, ScheduleSchema, TrainSettingsSchema, type DatasetSpec } from '../../../shared/training';
+import { DeviceSchema, OptimizerSchema, PrecisionSchema, ScheduleSchema, TrainBackendSchema, TrainSettingsSchema, type DatasetSpec } from '../../../shared/training';
 import { assertValidConfig } from '../../../shared/validation';
 import { chooseInputShape, type ImageStats } from '../../../shared/dataset-input';
 import { formatLr } from '../../../shared/format';
@@ -10,11 +10,17 @@ import { addArchitectureOptions, architectureOverrides, type ArchitectureFlags }
 import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
 import { driveRun } from '../drive';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
-import { forkTrainerHost } from '../../trainer/host';
+import { allocateRunDir } from '../../engine/runs/run-store';
+import { prepareRun } from '../../engine/pytorch/prepare';
+import { PACKAGE_ROOT } from '../../engine/pytorch/detect';
+import { chooseEngine, formatPyTorchDetection } from '../../engine/pytorch/select';
+import { engineChannel } from '../../trainer/engine-channel';
+import { forkTrainer } from '../../trainer/fork';
+import { TrainerHost } from '../../trainer/host';
 
 /**
- * `densenet-workbench train`: trains a DenseNet in a forked trainer process (main/trainer) and shows
- * its progress. With no arguments it runs the demo: the demo-bc-tiny preset (DenseNet-BC) on
+ * `densenet-workbench train`: trains a DenseNet in a trainer process (main/trainer: the TF.js trainer,
+ * or the PyTorch engine's Python trainer, which `--backend` and `auto` choose) and shows its progress. With no arguments it runs the demo: the demo-bc-tiny preset (DenseNet-BC) on
  * Fashion-MNIST with a short recipe sized for a 2-core CPU. Every flag left out keeps the paper's
  * recipe from shared/training.ts (SGD, Nesterov 0.9, wd 1e-4, lr ÷10 at 50% and 75%).
  */
@@ -41,6 +47,13 @@ interface TrainFlags extends ArchitectureFlags, RunsFlags {
   memoryEfficient?: string;
   microBatch?: string;
   augment: boolean;
+  device?: string;
+  python?: string;
+  nproc?: string;
+  precision?: string;
+  channelsLast?: boolean;
+  syncBn?: boolean;
+  prepareOnly?: boolean;
 }
 
 /**
@@ -91,7 +104,7 @@ export function registerTrain(program: Command): void {
     .option('--lr <x>', 'base learning rate')
     .option('--schedule <name>', `learning-rate schedule: ${ScheduleSchema.options.join(', ')}`)
     .option('--optimizer <name>', `optimizer: ${OptimizerSchema.options.join(', ')}`)
-    .option('--backend <name>', `backend: ${BackendNameSchema.options.join(', ')}`)
+    .option('--backend <name>', `backend: ${TrainBackendSchema.options.join(', ')} (pytorch: the PyTorch engine)`)
     .option('--seed <n>', 'seed of the split, initialisation, shuffling, augmentation and dropout')
     .option('--limit <n>', 'built-in datasets: use only the first N images (balanced over classes)')
     .option('--name <text>', 'a name for the run')
@@ -102,7 +115,14 @@ export function registerTrain(program: Command): void {
     .option('--memory-efficient <mode>', 'memory-efficient dense layers (recompute concatenation and BN-ReLU in the backward pass): auto (where the plain ones would not fit the wasm heap), on, off')
     .option('--micro-batch <n>', 'at most N images a forward/backward pass, gradients summed over the batch (0: only where nothing else fits)')
     .option('--no-augment', 'turn off pad-and-crop and flip augmentation')
-    .option('--json', 'print one JSON event per line instead of a progress bar');
+    .option('--json', 'print one JSON event per line instead of a progress bar')
+    .option('--device <name>', `PyTorch engine: ${DeviceSchema.options.join(', ')} (auto: a GPU when PyTorch has one)`)
+    .option('--python <path>', 'PyTorch engine: the Python interpreter (default: found; see the README)')
+    .option('--nproc <n>', 'PyTorch engine: processes on this machine, DistributedDataParallel through torchrun (the batch is split between them)')
+    .option('--precision <name>', `PyTorch engine on a GPU: ${PrecisionSchema.options.join(', ')} (mixed precision)`)
+    .option('--channels-last', 'PyTorch engine: the channels_last memory format')
+    .option('--sync-bn', 'PyTorch engine with --nproc: batch norm over the whole batch (SyncBatchNorm, CUDA)')
+    .option('--prepare-only', 'PyTorch engine: write the run folder with its dataset cache and stop; train it with `python3 -m densenet_torch --run RUN`');
   addArchitectureOptions(command);
   addRunsOption(command, { legacyOut: true });
   command.action(async (flags: TrainFlags, cmd: Command) => {
@@ -128,7 +148,19 @@ export function registerTrain(program: Command): void {
     set('lr', parseNumber(flags.lr, '--lr', 'a number in (0, 10]', (v) => v > 0 && v <= 10));
     set('schedule', parseEnum(flags.schedule, '--schedule', ScheduleSchema.options));
     set('optimizer', parseEnum(flags.optimizer, '--optimizer', OptimizerSchema.options));
-    set('backend', parseEnum(flags.backend, '--backend', BackendNameSchema.options));
+    set('backend', parseEnum(flags.backend, '--backend', TrainBackendSchema.options));
+    set('device', parseEnum(flags.device, '--device', DeviceSchema.options));
+    set('precision', parseEnum(flags.precision, '--precision', PrecisionSchema.options));
+    if (flags.channelsLast) raw.channelsLast = true;
+    if (flags.syncBn) raw.syncBatchNorm = true;
+    if (flags.python !== undefined) raw.python = flags.python;
+    const nproc = parseNumber(flags.nproc, '--nproc', 'an integer in 1..64', (v) => Number.isInteger(v) && v >= 1 && v <= 64) ?? 1;
+    if (flags.prepareOnly || nproc > 1) {
+      if (raw.backend !== undefined && raw.backend !== 'pytorch') {
+        throw new WorkbenchError(`${flags.prepareOnly ? '--prepare-only' : '--nproc'} is for the PyTorch engine; use --backend pytorch or leave --backend out, not --backend ${String(raw.backend)}.`);
+      }
+      raw.backend = 'pytorch';
+    }
     set('seed', parseNumber(flags.seed, '--seed', 'an integer in 0..2147483647', (v) => Number.isInteger(v) && v >= 0 && v <= 2 ** 31 - 1));
     set('warmupEpochs', parseNumber(flags.warmup, '--warmup', 'a number ≥ 0', (v) => v >= 0));
     set('labelSmoothing', parseNumber(flags.labelSmoothing, '--label-smoothing', 'a number in [0, 1)', (v) => v >= 0 && v < 1));
@@ -142,11 +174,32 @@ export function registerTrain(program: Command): void {
       if (raw.lr === undefined) raw.lr = 1e-3;
     }
     const settings = TrainSettingsSchema.parse(raw);
+    const name = flags.name ?? (demo ? 'demo' : undefined);
 
-    const host = forkTrainerHost();
+    if (flags.prepareOnly) {
+      const runDir = allocateRunDir(runsDir, model.variant);
+      const { config, cache } = await prepareRun({ runDir, ...(name ? { name } : {}), model, settings, dataset: spec, backend: { name: 'pytorch', prepared: true } });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ runId: config.id, runDir, samples: cache.samples, packageRoot: PACKAGE_ROOT })}\n`);
+        return;
+      }
+      process.stdout.write([
+        `Prepared run ${config.id} in ${runDir}: ${cache.samples} images of ${cache.inputShape.join('×')} decoded into its dataset cache.`,
+        'Train it with the PyTorch engine, here or on any machine that has the folder (and torch):',
+        `  PYTHONPATH=${PACKAGE_ROOT} python3 -m densenet_torch --run ${runDir}`,
+        `  PYTHONPATH=${PACKAGE_ROOT} python3 -m densenet_torch.torchrun --nproc_per_node=N -m densenet_torch --run ${runDir}`,
+        `or: densenet-workbench resume ${runDir}`,
+      ].join('\n') + '\n');
+      return;
+    }
+
+    const engine = await chooseEngine(settings, settings.python ? { python: settings.python } : {});
+    if (nproc > 1 && engine.engine !== 'pytorch') throw new WorkbenchError('--nproc needs the PyTorch engine, which is not available here.');
+    if (!flags.json && engine.detection?.python && engine.engine === 'pytorch') process.stdout.write(`${formatPyTorchDetection(engine.detection)}\n`);
+    const host = new TrainerHost(engineChannel({ tfjs: () => forkTrainer(), settings, choice: engine, nproc }));
     try {
       await host.ready;
-      const run = host.start({ runsDir, name: flags.name ?? (demo ? 'demo' : undefined), model, settings, dataset: spec });
+      const run = host.start({ runsDir, name, model, settings, dataset: spec });
       if (!flags.json) {
         process.stdout.write(`${demo ? 'Demo: ' : ''}training ${model.variant} on ${flags.data} (${settings.epochs} epochs, batch ${settings.batchSize}, ${settings.optimizer} lr ${formatLr(settings.lr)}, ${settings.schedule}) as run ${run.runId}\n`);
         if (choice) process.stdout.write(`${choice.reason} Give --input to choose another.\n`);

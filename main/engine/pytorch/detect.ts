@@ -23,7 +23,12 @@ import { fileURLToPath } from 'node:url';
  *   - without a usable GPU the engine is "CPU only": `--backend auto` keeps the TF.js engine then,
  *     and PyTorch on the CPU is used when asked for (`--backend pytorch`).
  */
-export const PACKAGE_ROOT = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * The folder holding the Python package `densenet_torch` (put on PYTHONPATH): beside this module,
+ * in the sources and in the Electron bundles alike; in a packaged app, in app.asar.unpacked, since
+ * Python cannot read inside an asar archive.
+ */
+export const PACKAGE_ROOT = path.dirname(fileURLToPath(import.meta.url)).replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
 
 export interface TorchGpu {
   kind: 'cuda' | 'mps';

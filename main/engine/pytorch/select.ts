@@ -38,7 +38,7 @@ export async function chooseEngine(
   const detect = options.detect ?? detectPyTorch;
   if (settings.backend === 'pytorch') {
     const detection = await detect(options);
-    if (!detection.python) throw new WorkbenchError(`--backend pytorch cannot be used: ${detection.why}${reasons(detection)}`);
+    if (!detection.python) throw new WorkbenchError(`--backend pytorch cannot be used: ${detection.why}${options.python ? '' : reasons(detection)}`);
     const device = settings.device ?? 'auto';
     if ((device === 'cuda' || device === 'mps') && !detection.gpu) {
       throw new WorkbenchError(`--device ${device} cannot be used: ${detection.why} Use --device cpu or auto.`);

@@ -5,6 +5,9 @@ import type { DatasetSpec, TrainSettings } from '../../../shared/training';
 import { formatBackendReport } from '../backend';
 import { computeNormalization, skippedSummary, type LoadedDataset } from '../data';
 import { applyImportFreeze } from '../import/freeze';
+import type { BackendReport } from '../backend';
+import { memoryRecord, planRunMemory } from './memory';
+import type { MemoryPlan, MemoryPlanRequest } from '../../../shared/memory-plan';
 import { loadCheckpoint } from '../runs/checkpoint';
 import { RunJournal } from '../runs/run-journal';
 import type { ResumePoint } from '../train/loop';
@@ -29,6 +32,9 @@ export interface Log {
 export interface PreparedData {
   journal: RunJournal;
   dataset: LoadedDataset;
+  backend: BackendReport;
+  /** How the training step fits the backend's memory (./memory.ts). */
+  memory: { request: MemoryPlanRequest; plan: MemoryPlan };
 }
 
 /**
@@ -39,6 +45,8 @@ export async function prepareData(request: RunRequest, journal: RunJournal | nul
   const model = request.kind === 'start' ? request.model : journal!.config.model;
   const settings = request.kind === 'start' ? request.settings : journal!.config.settings;
   const backend = await ports.selectBackend(settings.backend);
+  // Before the data loads: a step that cannot fit is refused now, not after minutes of decoding.
+  const memory = planRunMemory(backend, model, settings);
   let dataset: LoadedDataset;
   if (request.kind === 'start') {
     dataset = await ports.loadDataset(request.dataset, runDatasetOptions(settings, model.inputShape));
@@ -54,7 +62,7 @@ export async function prepareData(request: RunRequest, journal: RunJournal | nul
     const normalization = settings.normalize ? await computeNormalization(dataset.train) : null;
     journal = RunJournal.create(request.runDir, {
       ...(request.name !== undefined ? { name: request.name } : {}),
-      model, settings, seed: settings.seed, normalization, backend: { ...backend },
+      model, settings, seed: settings.seed, normalization, backend: { ...backend, memory: memoryRecord(memory.plan) },
       dataset: {
         spec: request.dataset, name: dataset.name, fingerprint: dataset.fingerprint, classes: dataset.classes,
         inputShape: dataset.inputShape, trainSize: dataset.train.size, valSize: dataset.val.size,
@@ -64,7 +72,7 @@ export async function prepareData(request: RunRequest, journal: RunJournal | nul
   log('info', formatBackendReport(backend));
   const skipped = skippedSummary(dataset.report);
   if (skipped) log('warn', skipped);
-  return { journal: journal!, dataset };
+  return { journal: journal!, dataset, backend, memory };
 }
 
 /**

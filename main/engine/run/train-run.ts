@@ -3,7 +3,6 @@ import type * as tf from '@tensorflow/tfjs';
 import { WorkbenchError, toErrorData } from '../../../shared/errors';
 import { checkpointWrittenMessage, type TrainerEvent } from '../../../shared/protocol';
 import type { RunEnd } from '../../../shared/run/lifecycle';
-import type { LoadedDataset } from '../data';
 import { Inspector } from '../inspect/inspector';
 import { OnDemandInspection, type InspectRequest } from '../inspect/on-demand';
 import { NonFiniteWeightsError, type CheckpointState } from '../runs/checkpoint';
@@ -11,7 +10,10 @@ import { RunJournal } from '../runs/run-journal';
 import { TrainControl, type StopCause } from '../train/control';
 import { datasetSource, evalBatches } from '../train/dataset-source';
 import { runTrainingLoop, type LoopResult, type ResumePoint } from '../train/loop';
-import { prepareData, prepareModel, type RunRequest } from './prepare';
+import { HeapExhaustedError } from '../backend/wasm/heap-guard';
+import { trainingForward } from '../model/memory-efficient/forward';
+import { explainHeapExhausted } from '../../../shared/memory-plan';
+import { prepareData, prepareModel, type PreparedData, type RunRequest } from './prepare';
 import { tfjsPorts, type TrainRunPorts } from './ports';
 
 export type { RunRequest } from './prepare';
@@ -41,6 +43,8 @@ export class TrainRun {
   private journal: RunJournal | null = null;
   private inspector: Inspector | null = null;
   private onDemand: OnDemandInspection | null = null;
+  /** The newest checkpoint written in this session: what the end-of-run evaluation names. */
+  private lastCheckpoint: { name: string; step: number } | null = null;
   private readonly started: number;
 
   constructor(private readonly request: RunRequest, private readonly send: (event: TrainerEvent) => void, private readonly ports: TrainRunPorts = tfjsPorts) {
@@ -103,11 +107,12 @@ export class TrainRun {
       if (this.request.kind === 'resume') this.journal = RunJournal.reopen(this.runDir);
       this.send({ type: 'state', state: 'created', runId: this.runId });
       const log = this.log.bind(this);
-      const { journal, dataset } = await prepareData(this.request, this.journal, this.ports, log);
-      this.journal = journal;
-      const prepared = prepareModel(journal, this.request.kind === 'resume', this.ports, log);
+      const data = await prepareData(this.request, this.journal, this.ports, log);
+      this.journal = data.journal;
+      const prepared = prepareModel(data.journal, this.request.kind === 'resume', this.ports, log);
       model = prepared.model;
-      const result = await this.train(journal, model, dataset, prepared.resumeAt);
+      const result = await this.train(data, model, prepared.resumeAt);
+      await this.evaluateAtEnd(result);
       this.end(result);
     } catch (err) {
       this.error(err, true);
@@ -122,7 +127,7 @@ export class TrainRun {
     }
   }
 
-  private async train(journal: RunJournal, model: tf.LayersModel, dataset: LoadedDataset, resume: ResumePoint | undefined): Promise<LoopResult> {
+  private async train({ journal, dataset, memory }: PreparedData, model: tf.LayersModel, resume: ResumePoint | undefined): Promise<LoopResult> {
     const { settings, normalization, model: modelConfig } = journal.config;
     const data = datasetSource(dataset, settings, normalization);
     const shape = dataset.inputShape;
@@ -136,9 +141,14 @@ export class TrainRun {
       onEvent: (event) => this.emit(event),
       onCheckpoint: (state) => this.checkpoint(journal, state),
     });
+    // The step as the memory plan says: memory-efficient dense layers and micro-batches where needed.
+    for (const note of memory.plan.notes) this.log('info', note);
+    const forward = trainingForward(model, modelConfig, memory.plan.memoryEfficient);
     try {
-      return await runTrainingLoop({ runId: this.runId, model, data, settings, control: this.control, hooks, resume, now: this.ports.now });
+      return await runTrainingLoop({ runId: this.runId, model, data, settings, control: this.control, hooks, resume, now: this.ports.now, forward, microBatch: memory.plan.microBatch });
     } catch (err) {
+      // The heap ran out after all: the run fails with the numbers, keeping its last checkpoint.
+      if (err instanceof HeapExhaustedError) throw explainHeapExhausted(err, memory.request, memory.plan);
       if (!(err instanceof DivergedError)) throw err;
       const s = journal.state;
       return { reason: 'diverged', step: s.step, epoch: s.epoch, best: s.best, last: NO_METRICS, message: err.message };
@@ -148,6 +158,7 @@ export class TrainRun {
   private checkpoint(journal: RunJournal, state: CheckpointState): void {
     try {
       const written = journal.checkpoint(state);
+      this.lastCheckpoint = { name: written.name, step: written.step };
       if (state.reason === 'snapshot') this.log('info', checkpointWrittenMessage(state.step, written.name));
     } catch (err) {
       if (err instanceof NonFiniteWeightsError) {
@@ -157,6 +168,27 @@ export class TrainRun {
         `Checkpoint at step ${state.step} could not be written (${err instanceof Error ? err.message : String(err)}); the previous checkpoint is intact and training goes on.`,
         { user: false },
       ), false);
+    }
+  }
+
+  /**
+   * Every run that ends on its own or by the user's Stop is evaluated on its validation split, on
+   * the weights it ends with (the checkpoint just written holds them, and the event names it), so a
+   * finished run opens with its confusion matrix and its report has one. Not after a divergence
+   * (the weights are not finite) nor when the trainer must go (host lost, terminated): that run
+   * ends interrupted and is continued later. A failing evaluation is a warning, not the run's end.
+   */
+  private async evaluateAtEnd(result: LoopResult): Promise<void> {
+    const inspector = this.inspector;
+    if (!inspector || result.reason === 'diverged' || (result.reason === 'stopped' && this.control.stopCause !== 'user')) return;
+    if (!this.journal || this.journal.config.dataset.valSize === 0) return;
+    try {
+      inspector.setPosition(result.step, result.epoch);
+      const event = await inspector.evaluation();
+      const at = this.lastCheckpoint;
+      this.emit(at && at.step === result.step ? { ...event, checkpoint: at.name } : event);
+    } catch (err) {
+      this.warn(new WorkbenchError(`The end-of-run evaluation failed (${err instanceof Error ? err.message : String(err)}); evaluate the run from its Evaluation screen or with \`eval\`.`, { user: false }));
     }
   }
 

@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batches';
+import { foldedInferenceFor } from '../model/folded-inference';
 import { crossEntropy } from './loss';
 
 /**
  * The one prediction loop: every labelled batch through the model in inference mode (batch-norm
  * moving statistics, no dropout), one download per batch. Validation during training, the
  * inspection probes (evaluation, ablation) and `eval` all go through it, so they agree on what the
- * model predicts.
+ * model predicts. The workbench's DenseNets run through the folded-BN inference pass
+ * (../model/folded-inference), which computes model.apply's logits in fewer passes.
  */
 export interface Predictions {
   /** True class per sample, in split order. */
@@ -40,24 +42,30 @@ async function predictBatches(model: tf.LayersModel, batches: AsyncIterable<Batc
   const predicted: number[] = [];
   const confidence: number[] = [];
   let lossSum = 0;
-  for await (const batch of batches) {
-    options.signal?.throwIfAborted();
-    // Class index and probability side by side, then the batch's mean loss: one download per batch.
-    const packed = tf.tidy(() => {
-      const logits = model.apply(tf.tensor4d(batch.x, [batch.n, h, w, c]), { training: false }) as tf.Tensor2D;
-      const probs = tf.softmax(logits);
-      const loss = crossEntropy(logits, tf.tensor1d(batch.y, 'int32'), classes).reshape([1]);
-      return tf.concat([tf.stack([probs.argMax(1).toFloat(), probs.max(1)], 1).flatten(), loss]);
-    });
-    const data = await packed.data();
-    packed.dispose();
-    for (let i = 0; i < batch.n; i++) {
-      labels.push(batch.y[i]);
-      predicted.push(data[2 * i]);
-      confidence.push(data[2 * i + 1]);
+  const folded = foldedInferenceFor(model);
+  try {
+    for await (const batch of batches) {
+      options.signal?.throwIfAborted();
+      // Class index and probability side by side, then the batch's mean loss: one download per batch.
+      const packed = tf.tidy(() => {
+        const x = tf.tensor4d(batch.x, [batch.n, h, w, c]);
+        const logits = folded ? folded.logits(x) : (model.apply(x, { training: false }) as tf.Tensor2D);
+        const probs = tf.softmax(logits);
+        const loss = crossEntropy(logits, tf.tensor1d(batch.y, 'int32'), classes).reshape([1]);
+        return tf.concat([tf.stack([probs.argMax(1).toFloat(), probs.max(1)], 1).flatten(), loss]);
+      });
+      const data = await packed.data();
+      packed.dispose();
+      for (let i = 0; i < batch.n; i++) {
+        labels.push(batch.y[i]);
+        predicted.push(data[2 * i]);
+        confidence.push(data[2 * i + 1]);
+      }
+      lossSum += data[2 * batch.n] * batch.n;
+      options.onBatch?.(labels.length);
     }
-    lossSum += data[2 * batch.n] * batch.n;
-    options.onBatch?.(labels.length);
+  } finally {
+    folded?.dispose();
   }
   return {
     labels: Int32Array.from(labels), predicted: Int32Array.from(predicted), confidence: Float32Array.from(confidence),

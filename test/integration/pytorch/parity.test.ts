@@ -76,6 +76,35 @@ describeTorch('the PyTorch engine matches the TF.js engine', () => {
     expect(v).toBe(py.val.length);
   });
 
+  it('DataLoader workers (how GPU runs are fed) give the same batches: 2 workers train exactly as none', async () => {
+    const a = path.join(root, 'workers-0');
+    const b = path.join(root, 'workers-2');
+    await preparePtRun(a, { settings: ptSettings({ epochs: 2 }), limit: 40 });
+    fs.cpSync(a, b, { recursive: true });
+    for (const [dir, workers] of [[a, '0'], [b, '2']]) {
+      const r = trainStandalone(dir, ['--workers', workers]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    expect(stepLosses(b)).toEqual(stepLosses(a));
+  });
+
+  it('channels_last and bf16 autocast (GPU settings, here on the CPU) are recorded and train alike: channels_last to float rounding, bf16 tracking fp32', async () => {
+    const base = path.join(root, 'fp32');
+    await preparePtRun(base, { settings: ptSettings({ epochs: 1 }), limit: 40 });
+    const runs = { fp32: base, cl: path.join(root, 'channels-last'), bf16: path.join(root, 'bf16') };
+    fs.cpSync(base, runs.cl, { recursive: true });
+    fs.cpSync(base, runs.bf16, { recursive: true });
+    for (const [dir, args] of [[runs.fp32, []], [runs.cl, ['--channels-last']], [runs.bf16, ['--precision', 'bf16']]] as const) {
+      const r = trainStandalone(dir, [...args]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    expect(readRunConfig(runs.cl).backend).toMatchObject({ channelsLast: true, precision: 'fp32' });
+    expect(readRunConfig(runs.bf16).backend).toMatchObject({ channelsLast: false, precision: 'bf16' });
+    const [a, b, c] = [stepLosses(runs.fp32), stepLosses(runs.cl), stepLosses(runs.bf16)];
+    b.forEach((l, i) => expect(Math.abs(l - a[i])).toBeLessThan(1e-4));
+    c.forEach((l, i) => expect(Math.abs(l - a[i])).toBeLessThan(0.05));
+  });
+
   it('builds every preset and custom B/θ/blocks with the TF.js model\'s parameter counts and maps every weight to its Keras name', () => {
     const configs = [...presetNames().map((n) => getPreset(n, { classes: 10 })),
       tinyConfig({ bottleneck: false, compression: 0.7, blocks: [3, 1, 2], growthRate: 5, initFeatures: 7, inputShape: [9, 9, 3] }),

@@ -109,10 +109,14 @@ describeTorch('the Python trainer over the trainer protocol', () => {
       expect(stopped).toMatchObject({ reason: 'stopped' });
       expect(readRunStatus(runDir)).toMatchObject({ status: 'finished', reason: 'stopped' });
       expect(listCheckpoints(runDir)[0]).toMatchObject({ reason: 'stop', step: (stopped as { step: number }).step });
+      // Evaluated as it stopped, on the stop's checkpoint, just before `finished` (as the TF.js engine does).
+      const stopStep = (stopped as { step: number }).step;
+      expect(t.events[t.events.indexOf(stopped) - 1]).toMatchObject({ type: 'evaluation', step: stopStep, checkpoint: `step-${String(stopStep).padStart(9, '0')}` });
 
       t.send({ type: 'resumeRun', runDir });
       const done = await t.waitFor((e) => e.type === 'finished' && e.reason === 'completed');
       expect(done).toMatchObject({ step: 18, epoch: 3 });
+      expect(t.events[t.events.indexOf(done) - 1]).toMatchObject({ type: 'evaluation', step: 18, checkpoint: 'step-000000018', split: 'validation split' });
       expect(readRun(runDir).effective.status).toBe('finished');
       // Every step once, in order, with the uninterrupted run's loss: the resume restored weights,
       // momentum, the data order mid-epoch and the dropout masks.

@@ -52,6 +52,8 @@ describe('electron-builder.yml', () => {
     for (const native of ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'sharp', '@img']) {
       expect(config.asarUnpack).toContain(`**/node_modules/${native}/**`);
     }
+    // Python reads files from disk only: the PyTorch engine's package is unpacked.
+    expect(config.asarUnpack).toContain('dist-electron/**/densenet_torch/**');
   });
 
   it('turns off the fuses the app does not need (checklist #19)', async () => {

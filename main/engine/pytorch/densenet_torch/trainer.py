@@ -195,8 +195,9 @@ class RunTrainer:
             model: nn.Module = raw
             if self.dist.enabled:
                 from torch.nn.parallel import DistributedDataParallel
+                # Gradients as views into DDP's buckets: no copy into them, and no layout mismatch to warn about.
                 model = DistributedDataParallel(raw, device_ids=[choice.device.index] if choice.kind == "cuda" else None,
-                                                process_group=self.dist.group)
+                                                process_group=self.dist.group, gradient_as_bucket_view=True)
             raw.train()
 
             to_input = _input_converter(choice)
@@ -207,11 +208,14 @@ class RunTrainer:
             self.inspector.position = {"step": progress["step"], "epoch": progress["epoch"]}
             inspector = self.inspector
 
+            last_checkpoint: Dict[str, Any] = {}
+
             def on_checkpoint(state: Dict[str, Any]) -> None:
                 progress.update(step=state["step"], epoch=state["epoch"], epochStep=state["epochStep"])
                 try:
                     written = write_checkpoint(run_dir, state, model_weights(raw, model_config), get_slots(optimizer, settings["optimizer"], trained),
                                                settings["keepCheckpoints"])
+                    last_checkpoint.update(name=written["name"], step=state["step"])
                     if self.metrics:
                         self.metrics.sync()
                     if state["reason"] == "snapshot":
@@ -260,6 +264,7 @@ class RunTrainer:
                 dev.free_memory(choice)
                 fits = largest_batch_that_fits(raw, choice, model_config, err.batch)
                 raise UserError(oom_message(choice, err.batch, fits, self.dist.world)) from None
+            self._evaluate_at_end(inspector, result, last_checkpoint)
             return self._finish(run_dir, result, started, progress, status)
         except Exception as err:  # noqa: BLE001 - every failure becomes a failed run, with its reason recorded
             if self.dist.enabled and _peer_lost(err):
@@ -285,6 +290,25 @@ class RunTrainer:
                 self.metrics = None
             if locked:
                 release_lock(run_dir, pid)
+
+    def _evaluate_at_end(self, inspector: Inspector, result: LoopResult, last_checkpoint: Dict[str, Any]) -> None:
+        """Evaluates a run that completed, stopped early or was stopped by the user on its validation
+        split, on the weights it ends with, before its `finished` event, as the TF.js engine does
+        (main/engine/run/train-run.ts): a finished run opens with its confusion matrix. Not after a
+        divergence, nor when the trainer must go. Rank 0 only; a failure is a warning."""
+        if not self.dist.main or result.reason == "diverged" or (result.reason == "stopped" and self.stop_cause != "user"):
+            return
+        try:
+            inspector.position = {"step": result.step, "epoch": result.epoch}
+            event = inspector.evaluation()
+        except UserError:
+            return  # no validation split: nothing to evaluate on
+        except Exception as err:  # noqa: BLE001 - the run is over either way; say why it has no evaluation
+            self.error(UserError(f"The end-of-run evaluation failed ({err}); evaluate the run from its Evaluation screen or with `eval`."), False)
+            return
+        if last_checkpoint.get("step") == result.step:
+            event["checkpoint"] = last_checkpoint["name"]
+        self.emit(event)
 
     def _finish(self, run_dir: str, result: LoopResult, started: float, progress: Dict[str, int], status) -> str:
         progress.update(step=result.step, epoch=result.epoch)

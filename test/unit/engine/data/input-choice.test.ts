@@ -87,3 +87,17 @@ describe('chooseInputShape', () => {
     expect(chooseInputShape({ sizes: {} }, tiny, tiny.inputShape).inputShape).toEqual([28, 28, 1]);
   });
 });
+
+describe('skippedSummary', () => {
+  it('names what training leaves out: files of a folder, entries of a built-in package', async () => {
+    const { skippedSummary } = await import('../../../../main/engine/data');
+    const base = { root: 'r', classes: ['a', 'b'], counts: [2, 3], splits: { train: [2, 3], val: [0, 0], test: [0, 0] }, sizes: {}, errors: [], warnings: [] };
+    expect(skippedSummary({ ...base, kind: 'folder', skipped: [] })).toBeNull();
+    expect(skippedSummary({ ...base, kind: 'folder', skipped: [{ path: 'a/cut.jpg', reason: 'is corrupt or truncated' }] })).toBe(
+      '1 file was skipped and is not trained on (5 images are used): a/cut.jpg is corrupt or truncated.',
+    );
+    expect(skippedSummary({ ...base, kind: 'builtin', skipped: [{ path: 'x.json[1]', reason: 'is not a 28×28 image' }, { path: 'x.json[2]', reason: 'is not a 28×28 image' }] }, 1)).toBe(
+      '2 package entries were skipped and are not trained on (5 images are used): x.json[1] is not a 28×28 image; and 1 more (see the scan report).',
+    );
+  });
+});

@@ -52,6 +52,8 @@ describe('TrainRun', () => {
     await start.done;
     expect(first.filter((e) => e.type === 'state').map((e) => (e as { state: string }).state)).toEqual(['created', 'running', 'stopping']);
     expect(first.at(-1)).toMatchObject({ type: 'finished', reason: 'stopped', step: 8 });
+    // Evaluated at its end, on the weights of the checkpoint the stop wrote, which it names.
+    expect(first.at(-2)).toMatchObject({ type: 'evaluation', step: 8, checkpoint: 'step-000000008', split: 'validation split' });
     let v = await views(runDir, first);
     // Stopped mid-epoch 2 (6 steps an epoch): every view says stopped at step 8, epoch 2 of 3.
     expect(v.live).toMatchObject({ status: 'finished', reason: 'stopped', step: 8, epoch: 2, epochs: 3 });
@@ -63,6 +65,9 @@ describe('TrainRun', () => {
     await resumed.done;
     expect(second.find((e) => e.type === 'step')).toMatchObject({ step: 9 });
     expect(second.at(-1)).toMatchObject({ type: 'finished', reason: 'completed', step: 18, epoch: 3 });
+    expect(second.at(-2)).toMatchObject({ type: 'evaluation', step: 18, checkpoint: 'step-000000018' });
+    // Both end-of-run evaluations are in the run; a reopened run shows the last.
+    expect(readMetrics(runDir).events.filter((e) => e.type === 'evaluation').map((e) => (e as { step: number }).step)).toEqual([8, 18]);
     v = await views(runDir, [...first, ...second]);
     expect(v.live).toMatchObject({ status: 'finished', reason: 'completed', step: 18, epoch: 3 });
     expect(statusLabel(v.live.status, v.live.reason)).toBe('finished');
@@ -79,6 +84,8 @@ describe('TrainRun', () => {
     }, ports);
     await run.done;
     expect(events.at(-1)).toMatchObject({ type: 'finished', reason: 'interrupted', message: expect.stringMatching(/left without its host and stopped at step 2/) });
+    // A trainer that must go does not stay to evaluate.
+    expect(events.some((e) => e.type === 'evaluation')).toBe(false);
     const list = await fileRunStore(root).list();
     expect(list.find((r) => r.id === 'r2')).toMatchObject({ status: 'interrupted', reason: null, step: 2 });
   });
