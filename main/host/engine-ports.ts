@@ -4,6 +4,8 @@ import type { BackendInfo, ExportResult, RunInfo, ScanResult } from '../../share
 import { WorkbenchError } from '../../shared/errors';
 import { runFields } from '../../shared/run/state';
 import type { DatasetSpec, TrainSettings } from '../../shared/training';
+import { METRICS_FILE, readMetricsFile } from '../engine/runs/metrics-log';
+import { MetricsFollower } from '../engine/runs/metrics-follower';
 import * as store from '../engine/runs/run-store';
 import type { TrainerChannel } from '../trainer/channel';
 import { TrainerHost } from '../trainer/host';
@@ -99,6 +101,14 @@ export function fileRunStore(runsDir: string): RunStorePort {
     async events(id) {
       return store.readMetrics(runDir(runsDir, id)).events;
     },
+    async follow(id, onEvents) {
+      const dir = runDir(runsDir, id);
+      const file = path.join(dir, METRICS_FILE);
+      const { events, end } = readMetricsFile(file);
+      const follower = new MetricsFollower(file, onEvents, end);
+      follower.start();
+      return { events, stop: () => follower.stop() };
+    },
     async rename(id, name) {
       const dir = runDir(runsDir, id);
       store.renameRun(dir, name);
@@ -123,9 +133,15 @@ export function enginePorts(options: EnginePortsOptions): EnginePorts {
   let backend: Promise<BackendInfo> | null = null;
   function backendInfo(): Promise<BackendInfo> {
     // The host's own view of the backends; the trainer reports the one it used in each run's config.
-    backend ??= import('../engine/backend').then(async ({ initBackend }) => {
-      const r = await initBackend('auto');
-      return { name: r.name, flavour: r.flavour, version: r.version, device: r.device, threads: r.threads, simd: r.simd, skipped: r.skipped.map((s) => ({ backend: s.backend, reason: s.reason })) };
+    backend ??= Promise.all([import('../engine/backend'), import('../engine/pytorch/detect')]).then(async ([{ initBackend }, { detectPyTorch }]) => {
+      const [r, d] = await Promise.all([initBackend('auto'), detectPyTorch()]);
+      const gpu = d.probe?.gpus?.[0];
+      const pytorch = {
+        python: d.python, gpu: d.gpu, why: d.why, passedOver: d.passedOver.map((p) => ({ python: p.python, reason: p.reason })),
+        ...(d.probe?.torch ? { torch: d.probe.torch } : {}),
+        ...(gpu ? { device: gpu.name, memoryBytes: gpu.memoryBytes } : d.probe?.cpu ? { device: d.probe.cpu, memoryBytes: d.probe.memoryBytes ?? null } : {}),
+      };
+      return { name: r.name, flavour: r.flavour, version: r.version, device: r.device, threads: r.threads, simd: r.simd, skipped: r.skipped.map((s) => ({ backend: s.backend, reason: s.reason })), pytorch };
     });
     return backend;
   }

@@ -48,6 +48,12 @@ export interface RunStorePort {
   open(id: string): Promise<StoredRun>;
   /** Every valid event of metrics.jsonl, in order (a torn last line is skipped). */
   events(id: string): Promise<TrainerEvent[]>;
+  /**
+   * The run's events so far, and every event appended after them, as another process trains it
+   * (a trainer this host did not start: another machine sharing the folder, a standalone Python
+   * trainer), until `stop`. Optional: a store that cannot follow shows such runs as they were.
+   */
+  follow?(id: string, onEvents: (events: TrainerEvent[]) => void): Promise<{ events: TrainerEvent[]; stop(): void }>;
   rename(id: string, name: string): Promise<RunInfo>;
   remove(id: string): Promise<void>;
 }

@@ -7,7 +7,9 @@ import {
   type ApiMethodName,
   type ApiReply,
   type HostEvent,
+  type RunInfo,
 } from '../../shared/api';
+import type { TrainerEvent } from '../../shared/protocol';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
 import { isLive, statusLabel, type LiveStatus } from '../../shared/run/lifecycle';
 import { ActiveRun } from './active-run';
@@ -51,6 +53,8 @@ export class WorkbenchService {
   private readonly subscribers = new Set<(batch: HostEvent[]) => void>();
   private readonly throttle: EventThrottle<HostEvent>;
   private active: ActiveRun | null = null;
+  /** The run followed as another process trains it (eventsOf). */
+  private following: { stop(): void } | null = null;
   private disposed = false;
   private readonly paths: PathPolicy;
   private readonly inspections: InspectRouter;
@@ -91,7 +95,7 @@ export class WorkbenchService {
       listRuns: () => this.listRuns(),
       openRun: async (r) => {
         const stored = await ports.runs.open(r.runId);
-        const events = await ports.runs.events(r.runId);
+        const events = await this.eventsOf(stored.info);
         return { info: stored.info, model: stored.model, settings: stored.settings, dataset: stored.dataset, classes: stored.classes, events };
       },
       renameRun: async (r) => {
@@ -119,6 +123,30 @@ export class WorkbenchService {
         return { ...result, ...inRun(stored.dir, result.outDir, result.files) };
       },
     };
+  }
+
+  /**
+   * A reopened run's events. A run that is live without this host's trainer (trained on another
+   * machine that shares the run folder, or by a standalone Python trainer) is followed: what its
+   * trainer appends reaches the UI as live events, until it finishes or another run is opened.
+   */
+  private async eventsOf(info: RunInfo): Promise<TrainerEvent[]> {
+    this.following?.stop();
+    this.following = null;
+    const ours = this.active !== null && this.active.runId === info.id;
+    const follow = this.options.ports.runs.follow;
+    if (ours || !isLive(info.status) || !follow) return this.options.ports.runs.events(info.id);
+    const followed = await follow.call(this.options.ports.runs, info.id, (events) => {
+      for (const e of events) {
+        this.emit(e);
+        if (e.type === 'finished') {
+          followed.stop();
+          this.emit({ type: 'runsChanged', time: Date.now() });
+        }
+      }
+    });
+    this.following = followed;
+    return followed.events;
   }
 
   /** Receives event batches, at most `maxEventsPerSecond` a second. Returns the unsubscribe function. */
@@ -160,6 +188,7 @@ export class WorkbenchService {
       await this.closeTrainer(a, live, graceMs);
     }
     this.inspections.dispose();
+    this.following?.stop();
     this.disposed = true;
     this.throttle.close();
     this.subscribers.clear();

@@ -21,6 +21,21 @@ export const AppInfoSchema = z.object({
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 
+/** What the host found of the PyTorch engine: the interpreter it would use, and why (main/engine/pytorch/detect.ts). */
+export const PyTorchInfoSchema = z.object({
+  /** The interpreter that runs the engine, or null when none can. */
+  python: z.string().nullable(),
+  torch: z.string().optional(),
+  /** The GPU (or the CPU) it would train on, and its memory. */
+  device: z.string().optional(),
+  memoryBytes: z.number().nullable().optional(),
+  /** True when its torch has a usable GPU: then `auto` trains with PyTorch. */
+  gpu: z.boolean(),
+  why: z.string(),
+  passedOver: z.array(z.object({ python: z.string(), reason: z.string() })),
+});
+export type PyTorchInfo = z.infer<typeof PyTorchInfoSchema>;
+
 export const BackendInfoSchema = z.object({
   name: z.string(),
   flavour: z.string(),
@@ -29,6 +44,8 @@ export const BackendInfoSchema = z.object({
   threads: z.number().int(),
   simd: z.boolean().optional(),
   skipped: z.array(z.object({ backend: z.string(), reason: z.string() })),
+  /** The PyTorch engine, when the host looked for it. */
+  pytorch: PyTorchInfoSchema.optional(),
 });
 export type BackendInfo = z.infer<typeof BackendInfoSchema>;
 

@@ -17,10 +17,10 @@ export class MetricsFollower {
   constructor(
     readonly file: string,
     private readonly onEvents: (events: TrainerEvent[]) => void,
-    /** Start after what the file holds now (the caller has read it), or from its beginning. */
-    from: 'end' | 'start' = 'end',
+    /** Start after what the file holds now, from its beginning, or at a byte offset (readMetricsFile's `end`). */
+    from: 'end' | 'start' | number = 'end',
   ) {
-    if (from === 'end') this.offset = this.size();
+    this.offset = from === 'end' ? this.size() : from === 'start' ? 0 : from;
   }
 
   private size(): number {

@@ -60,26 +60,34 @@ export interface MetricsReadResult {
   events: TrainerEvent[];
   /** Lines that failed their check (normally at most one: the line in flight when a writer died). */
   skipped: number;
+  /**
+   * Bytes of the file up to the end of its last complete line: where a reader following the file
+   * (./metrics-follower) goes on from, so it neither misses nor repeats a line a writer is appending.
+   */
+  end: number;
 }
 
 export function readMetricsFile(file: string): MetricsReadResult {
-  let text: string;
+  let buf: Buffer;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    buf = fs.readFileSync(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], skipped: 0 };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], skipped: 0, end: 0 };
     throw err;
   }
+  const end = buf.lastIndexOf(0x0a) + 1;
   const events: TrainerEvent[] = [];
   let skipped = 0;
-  for (const line of text.split('\n')) {
+  for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
     if (line === '') continue;
     const event = decodeLine(line);
     if (event === 'obsolete') continue;
     if (event) events.push(event);
     else skipped++;
   }
-  return { events, skipped };
+  // A last line without its newline is one a writer is still appending, or one torn by a killed writer.
+  if (end < buf.length) skipped++;
+  return { events, skipped, end };
 }
 
 /**

@@ -157,11 +157,36 @@ function ownerAlive(status: RunStatusFile): boolean {
   return status.pid !== null && status.hostname === os.hostname() && isProcessAlive(status.pid);
 }
 
-/** The status a reader should believe: a live status whose owner is gone reads as interrupted. */
-export function effectiveStatus(status: RunStatusFile | null): { status: RunStatus; reason: FinishReason | null } {
+/**
+ * How long a live run on another machine is believed without a sign of life: its trainer appends to
+ * metrics.jsonl at every step (and every epoch end, however long the validation), so ten minutes of
+ * silence means it is gone.
+ */
+export const FOREIGN_LIVE_MS = 10 * 60_000;
+
+/**
+ * The status a reader should believe: a live status whose owner is gone reads as interrupted. The
+ * owner is known on this machine by its pid; a trainer on another machine sharing the run folder
+ * (torchrun across machines, a GPU box) is believed alive while `lastWrite` (the time metrics.jsonl
+ * was last written, in ms) is recent.
+ */
+export function effectiveStatus(status: RunStatusFile | null, lastWrite: number | null = null, now = Date.now()): { status: RunStatus; reason: FinishReason | null } {
   if (status === null) return { status: 'interrupted', reason: null };
-  if (isLive(status.status) && !ownerAlive(status)) return { status: 'interrupted', reason: null };
+  if (isLive(status.status)) {
+    const foreign = status.pid !== null && status.hostname !== os.hostname();
+    const alive = foreign ? lastWrite !== null && now - lastWrite < FOREIGN_LIVE_MS : ownerAlive(status);
+    if (!alive) return { status: 'interrupted', reason: null };
+  }
   return { status: status.status, reason: status.reason };
+}
+
+/** When the run's metrics.jsonl was last written, in ms; null when it has none. */
+export function lastMetricsWrite(runDir: string): number | null {
+  try {
+    return fs.statSync(path.join(runDir, METRICS_FILE)).mtimeMs;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -187,7 +212,8 @@ export function resolveRunDir(run: string, root = 'runs'): string {
 export function readRun(runDir: string): StoredRun {
   const config = readRunConfig(runDir);
   const status = readRunStatus(runDir);
-  return { id: config.id, dir: path.resolve(runDir), config, status, summary: readRunSummary(runDir), effective: effectiveStatus(status) };
+  const foreign = status !== null && isLive(status.status) && status.hostname !== os.hostname();
+  return { id: config.id, dir: path.resolve(runDir), config, status, summary: readRunSummary(runDir), effective: effectiveStatus(status, foreign ? lastMetricsWrite(runDir) : null) };
 }
 
 function toInfo(run: StoredRun): RunInfo {
@@ -241,7 +267,8 @@ export function listRuns(root: string): RunInfo[] {
 
 /** Validated events of a run; torn or corrupt lines are skipped (counted in `skipped`). */
 export function readMetrics(runDir: string): { events: TrainerEvent[]; skipped: number } {
-  return readMetricsFile(path.join(runDir, METRICS_FILE));
+  const { events, skipped } = readMetricsFile(path.join(runDir, METRICS_FILE));
+  return { events, skipped };
 }
 
 export function renameRun(runDir: string, name: string): void {

@@ -88,7 +88,10 @@ export const useSessionStore = defineStore('session', () => {
     active.value = from ? { ...from, status: 'created', reason: null, message: null } : initialRunState(id, epochs);
   }
 
-  /** Live events: the active run's state follows them; data goes to the record on screen. */
+  /**
+   * Live events: the active run's state follows them, and so does a run on screen that another
+   * process trains (the host follows its metrics.jsonl); data goes to the record on screen.
+   */
   function ingest(e: HostEvent) {
     if (e.type === 'trainerExit') {
       useAppStore().notify(e.message, 'error', 'Open the run in Runs and press Continue to resume from its last checkpoint.');
@@ -99,6 +102,7 @@ export const useSessionStore = defineStore('session', () => {
     if (isTrainerEvent(e)) {
       const a = active.value;
       if (a && (id === undefined || id === a.runId)) active.value = reduceRun(a, e);
+      else if (id !== undefined && id === runId.value && stored.value) stored.value = reduceRun(stored.value, e);
       else if (e.type === 'state' && e.state === 'created' && id) active.value = reduceRun(initialRunState(id), e);
     }
     const mine = id === undefined ? e.type === 'log' && active.value?.runId === runId.value : id === runId.value;
