@@ -284,19 +284,10 @@ export class WorkbenchService {
       this.inspections.observe(event);
       this.emit(event);
     });
-    active.trainer.onExit(({ code, signal, message }) => {
-      // A port says what an exit meant for the run (`message`) when it came before the run's end.
-      const crashed = !active.released && (message !== undefined || isLive(active.state.status));
-      active.released = true;
-      if (!crashed) return;
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const text = message ?? `The trainer process ${how} during run ${active.runId}; the run can be resumed from its last checkpoint.`;
-      // The port has recorded the end in the run's folder (TrainerHost passes that `finished` on);
-      // a port that did not, leaves the run to end here.
-      if (isLive(active.state.status)) {
-        active.ingest({ type: 'finished', runId: active.runId, reason: signal ? 'interrupted' : 'failed', step: active.state.step, epoch: active.state.epoch, bestValAccuracy: active.state.best?.valAccuracy ?? null, message: text, time: Date.now() });
-      }
-      this.emit({ type: 'trainerExit', runId: active.runId, code, signal, message: `${text} Continue it from Runs.`, time: Date.now() });
+    active.trainer.onExit((exit) => {
+      const text = active.exited(exit);
+      if (text === null) return;
+      this.emit({ type: 'trainerExit', runId: active.runId, code: exit.code, signal: exit.signal, message: `${text} Continue it from Runs.`, time: Date.now() });
       this.emit({ type: 'runsChanged', time: Date.now() });
     });
   }
