@@ -38,6 +38,8 @@ export const WeightsSourceInfoSchema = z.object({
   inputShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
   /** Classes of the file's classifier; null when it has none. */
   classes: z.number().int().nullable(),
+  /** Their names, when the source records them (a run, a workbench export); null otherwise. */
+  classNames: z.array(z.string()).nullable(),
   /** The per-channel normalization the weights expect (ImageNet's for torchvision weights), or null. */
   normalization: z.object({ mean: z.array(z.number()), std: z.array(z.number()) }).nullable(),
   /** One sentence: what the file is, for the form. */

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { ConfigProblem } from './config';
-import { TrainSettingsSchema } from './training';
+import { FineTuneSchema, TrainSettingsSchema } from './training';
 import { formatValue } from './config';
 
 /** The form's label of each field, for the sentences. */
@@ -41,6 +41,14 @@ export const SETTING_LABELS: Record<string, string> = {
   normalize: 'Normalize',
   memoryEfficient: 'Memory-efficient dense layers',
   microBatch: 'Micro-batch',
+  fineTune: 'Fine-tuning',
+};
+
+/** The labels of the fine-tune recipe's fields (TrainSettings.fineTune). */
+export const FINE_TUNE_LABELS: Record<string, string> = {
+  headEpochs: 'Classifier-only epochs',
+  lrFactor: 'The learning-rate factor after unfreezing',
+  freezeBatchNorm: 'Keeping the batch-norm statistics',
 };
 
 /** Bounds this large mean "no upper bound" (zod's int() caps at MAX_SAFE_INTEGER). */
@@ -101,7 +109,13 @@ function got(value: unknown): string {
  */
 export function validateSettings(settings: unknown): ConfigProblem[] {
   const parsed = TrainSettingsSchema.safeParse(settings);
-  if (parsed.success) return [];
+  if (parsed.success) {
+    const ft = parsed.data.fineTune;
+    if (ft && ft.headEpochs > parsed.data.epochs) {
+      return [{ field: 'fineTune.headEpochs', value: ft.headEpochs, message: `${FINE_TUNE_LABELS.headEpochs} must be at most the ${parsed.data.epochs} epochs of the run; got ${ft.headEpochs}.` }];
+    }
+    return [];
+  }
   const shape = TrainSettingsSchema.shape as Record<string, z.ZodType>;
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
@@ -116,8 +130,19 @@ export function validateSettings(settings: unknown): ConfigProblem[] {
       problems.push({ field: field || '(settings)', value: settings, message: 'Training settings must be an object of the fields the form offers.' });
       continue;
     }
-    if (field === 'earlyStopping' || field === 'augment') {
-      const shapeOf = field === 'augment' ? 'two switches, {padCrop, flip}' : 'off (null), or {metric: "valLoss" or "valAccuracy", patience: a whole number ≥ 1, minDelta ≥ 0}';
+    if (field === 'fineTune' && issue.path.length > 1) {
+      const sub = String(issue.path[1]);
+      const subSchema = (FineTuneSchema.shape as Record<string, z.ZodType>)[sub];
+      const value = (record.fineTune as Record<string, unknown> | undefined)?.[sub];
+      if (subSchema) {
+        problems.push({ field: `fineTune.${sub}`, value, message: `${FINE_TUNE_LABELS[sub] ?? sub} must be ${accepted(subSchema)}; got ${got(value)}.` });
+        continue;
+      }
+    }
+    if (field === 'earlyStopping' || field === 'augment' || field === 'fineTune') {
+      const shapeOf = field === 'augment' ? 'two switches, {padCrop, flip}'
+        : field === 'fineTune' ? 'off (null), or {headEpochs, lrFactor, freezeBatchNorm}'
+        : 'off (null), or {metric: "valLoss" or "valAccuracy", patience: a whole number ≥ 1, minDelta ≥ 0}';
       problems.push({ field, value: record[field], message: `${label} must be ${shapeOf}; got ${formatValue(record[field])}.` });
       continue;
     }

@@ -31,15 +31,17 @@ export const PrecisionSchema = z.enum(['fp32', 'bf16', 'fp16']);
 /**
  * Transfer learning as two phases of one run (the recipe of Keras' and PyTorch's fine-tuning
  * guides): for the first `headEpochs` epochs only the classifier trains, the pretrained features
- * frozen; then every layer trains, at the learning rate × `lrFactor`, with the run's schedule over
- * the remaining epochs. Batch norms of the features normalize with their pretrained moving
- * statistics and leave them alone while frozen, and, unless `trainBatchNorm`, in phase 2 too
- * (their γ and β still train): small datasets give noisy batch statistics.
+ * frozen, their batch norms normalizing with their stored statistics and leaving them alone; then
+ * every layer trains, at the learning rate × `lrFactor`, with the run's schedule over the
+ * remaining epochs. In phase 2 the batch norms train as usual (PyTorch's way), or, with
+ * `freezeBatchNorm`, keep normalizing with the stored statistics while their γ and β train
+ * (Keras' advice for small datasets close to the pretraining data; with a large domain shift
+ * those statistics no longer fit and training can stall).
  */
 export const FineTuneSchema = z.object({
   headEpochs: z.number().int().min(0).max(100_000).default(3),
   lrFactor: z.number().gt(0).max(1).default(0.1),
-  trainBatchNorm: z.boolean().default(false),
+  freezeBatchNorm: z.boolean().default(false),
 });
 export type FineTune = z.infer<typeof FineTuneSchema>;
 

@@ -2,7 +2,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Dialog, IpcMain, MenuItemConstructorOptions, WebContents } from 'electron';
 import { EVENT_CHANNEL, RunRefSchema, type HostEvent } from '../../shared/api';
 import { WorkbenchError } from '../../shared/errors';
-import { checkDatasetFolder, chooseDatasetFolder, chooseExportDir } from './dialogs';
+import { checkDatasetFolder, chooseDatasetFolder, chooseExportDir, chooseWeightsFile } from './dialogs';
 import { registerIpcRouter, type ApiService } from './ipc-router';
 import { menuTemplate, type MenuActions } from './menu';
 import { createRecentRuns } from './recent-runs';
@@ -119,6 +119,7 @@ export function createDesktop(deps: DesktopDeps): Desktop {
     desktop: {
       chooseFolder: (request) =>
         request.purpose === 'dataset' ? chooseDatasetFolder(deps.dialog, parent()) : chooseExportDir(deps.dialog, parent(), request.defaultPath),
+      chooseFile: (request) => chooseWeightsFile(deps.dialog, parent(), request.defaultPath),
       folderDropped: (path) => chooseDataset('drop', path),
     },
   });

@@ -38,6 +38,22 @@ export function chooseExportDir(dialog: DialogLike, window: BaseWindow | null, d
   return pickDirectory(dialog, window, exportDialogOptions(defaultPath));
 }
 
+export const WEIGHTS_DIALOG: OpenDialogOptions = {
+  title: 'Open pretrained weights',
+  message: 'Choose a torchvision DenseNet state dict: a .pth file saved by torch.save, or .safetensors.',
+  buttonLabel: 'Start From These',
+  properties: ['openFile'],
+  filters: [{ name: 'PyTorch or safetensors weights', extensions: ['pth', 'pt', 'tar', 'bin', 'ckpt', 'safetensors'] }, { name: 'All files', extensions: ['*'] }],
+};
+
+/** A weights file to start a run from; null when cancelled. */
+export async function chooseWeightsFile(dialog: DialogLike, window: BaseWindow | null, defaultPath?: string): Promise<string | null> {
+  const options = defaultPath ? { ...WEIGHTS_DIALOG, defaultPath } : WEIGHTS_DIALOG;
+  const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+  if (result.canceled || result.filePaths.length === 0) return null;
+  return result.filePaths[0];
+}
+
 /** A dropped or chosen path is a dataset folder only if it is a directory; files are refused with a reason. */
 export async function checkDatasetFolder(path: string): Promise<{ ok: true; path: string } | { ok: false; message: string }> {
   try {

@@ -18,6 +18,8 @@ export interface ApiService {
 export interface DesktopHandlers {
   /** Shows the native picker for the sender's window; null when cancelled. */
   chooseFolder(request: z.output<typeof DESKTOP_METHODS.chooseFolder.request>, event: IpcMainInvokeEvent): Promise<string | null>;
+  /** Shows the native file picker for a weights file; null when cancelled. */
+  chooseFile(request: z.output<typeof DESKTOP_METHODS.chooseFile.request>, event: IpcMainInvokeEvent): Promise<string | null>;
   /** A folder dropped on the window (already sender-checked); resolves once the UI was told. */
   folderDropped(path: string, event: IpcMainInvokeEvent): Promise<void>;
 }
@@ -74,6 +76,13 @@ export function registerIpcRouter(opts: RouterOptions): () => void {
     const parsed = choose.request.safeParse(payload as ChooseFolderRequest);
     if (!parsed.success) return invalid(choose.channel, parsed.error);
     return { ok: true, value: await opts.desktop.chooseFolder(parsed.data, event) };
+  });
+
+  const chooseFile = DESKTOP_METHODS.chooseFile;
+  route(chooseFile.channel, async (event, payload) => {
+    const parsed = chooseFile.request.safeParse(payload);
+    if (!parsed.success) return invalid(chooseFile.channel, parsed.error);
+    return { ok: true, value: await opts.desktop.chooseFile(parsed.data, event) };
   });
 
   route(DROP_CHANNEL, async (event, payload) => {

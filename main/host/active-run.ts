@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { RunInfo } from '../../shared/api';
+import type { DatasetSpec } from '../../shared/training';
 import type { TrainerEvent } from '../../shared/protocol';
 import { isLive } from '../../shared/run/lifecycle';
 import { initialRunState, reduceRun, runFields, stateOfFields, type RunState } from '../../shared/run/state';
@@ -15,6 +17,12 @@ export interface RunLabel {
   variant: string;
   dataset: string;
   created: string;
+}
+
+/** A new run's entry in the run list, as the trainer will name it (config.json's default name). */
+export function runLabel(name: string | undefined, variant: string, dataset: DatasetSpec): RunLabel {
+  const data = dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path);
+  return { name: name ?? `${variant} on ${data}`, variant, dataset: data, created: new Date().toISOString() };
 }
 
 export class ActiveRun {

@@ -11,6 +11,7 @@ import type { TrainerChannel } from '../trainer/channel';
 import { TrainerHost } from '../trainer/host';
 import type { EnginePorts, RunStorePort, TrainerPort } from './ports';
 import { builtinThumbnails, fileThumbnails, scanResult } from './thumbnails';
+import { weightsPort } from './weights-port';
 
 /**
  * The real engine behind the WorkbenchService: the run store on disk, the data module's scanner,
@@ -159,8 +160,9 @@ export function enginePorts(options: EnginePortsOptions): EnginePorts {
       return scanResult(report, await fileThumbnails(report.samples ?? {}, thumbnailsPerClass));
     },
     backendInfo,
+    weights: weightsPort(),
     async exportRun(r): Promise<ExportResult> {
-      if (r.format === 'tfjs' || r.format === 'onnx') {
+      if (r.format === 'tfjs' || r.format === 'onnx' || r.format === 'torchvision') {
         // Rebuilding the model needs a started backend (tfjs refuses a registered, unstarted one).
         await backendInfo();
         const { exportRun } = await import('../engine/export/export-run');

@@ -1,4 +1,5 @@
-import type { BackendInfo, ExportResult, RunInfo, ScanResult } from '../../shared/api';
+import type { BackendInfo, DownloadedWeights, ExportResult, PretrainedCatalog, RunInfo, ScanResult } from '../../shared/api';
+import type { PretrainedName, StartFrom, WeightsSourceInfo } from '../../shared/start-from';
 import type { DenseNetConfig } from '../../shared/config';
 import type { TrainerCommand, TrainerEvent } from '../../shared/protocol';
 import type { DatasetSpec, TrainSettings } from '../../shared/training';
@@ -16,7 +17,7 @@ import type { DatasetSpec, TrainSettings } from '../../shared/training';
  * port knows which run to record as failed or interrupted if the process dies.
  */
 export interface TrainerPort {
-  start(request: { name?: string; model: DenseNetConfig; settings: TrainSettings; dataset: DatasetSpec }): { runId: string; runDir: string };
+  start(request: { name?: string; model: DenseNetConfig; settings: TrainSettings; dataset: DatasetSpec; startFrom?: StartFrom }): { runId: string; runDir: string };
   /** Continues a stopped, interrupted or failed run from its latest checkpoint. */
   resumeRun(runDir: string): { runId: string; runDir: string };
   /** pause, resume, stop, snapshot, inspect. */
@@ -58,6 +59,15 @@ export interface RunStorePort {
   remove(id: string): Promise<void>;
 }
 
+/** Pretrained weights: torchvision's ImageNet DenseNets in the torch hub cache, and what a source holds. */
+export interface WeightsPort {
+  catalog(): Promise<PretrainedCatalog>;
+  /** Downloads (or finds in the cache) and verifies; `onProgress` is called as bytes arrive. */
+  download(name: PretrainedName, onProgress: (received: number, total: number | null) => void): Promise<DownloadedWeights>;
+  /** A weights file, or a run folder and its checkpoint (paths already checked). */
+  describe(source: Exclude<StartFrom, { kind: 'scratch' }>): Promise<WeightsSourceInfo>;
+}
+
 export interface EnginePorts {
   /**
    * A trainer process for a run with these settings (they say which engine); without settings, the
@@ -68,9 +78,10 @@ export interface EnginePorts {
   /** The scan report plus thumbnails; folder paths are already checked against the roots. */
   scan(dataset: DatasetSpec, inputShape: [number, number, number] | undefined, thumbnailsPerClass: number): Promise<ScanResult>;
   backendInfo(): Promise<BackendInfo>;
+  weights: WeightsPort;
   exportRun(request: {
     runDir: string;
-    format: 'tfjs' | 'onnx' | 'report' | 'csv';
+    format: 'tfjs' | 'onnx' | 'torchvision' | 'report' | 'csv';
     checkpoint: 'latest' | 'best';
     foldBn: boolean;
     outDir: string;

@@ -12,12 +12,13 @@ import {
 import type { TrainerEvent } from '../../shared/protocol';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
 import { isLive, statusLabel, type LiveStatus } from '../../shared/run/lifecycle';
-import { ActiveRun } from './active-run';
+import { ActiveRun, runLabel } from './active-run';
 import { PathPolicy, inRun } from './paths';
 import type { EnginePorts } from './ports';
 import { InspectRouter, type LiveRun } from './inspect-router';
 import type { Roots } from './roots';
 import { EventThrottle, type Clock } from './throttle';
+import { WeightsRequests } from './weights-requests';
 
 /**
  * The WorkbenchApi implemented once on the Node side, free of any transport. Serve's WebSocket
@@ -59,6 +60,7 @@ export class WorkbenchService {
   private readonly paths: PathPolicy;
   private readonly inspections: InspectRouter;
   private readonly handlers: { [K in ApiMethodName]: Handler<K> };
+  private readonly weights: WeightsRequests;
 
   constructor(private readonly options: WorkbenchServiceOptions) {
     this.throttle = new EventThrottle<HostEvent>({
@@ -77,6 +79,7 @@ export class WorkbenchService {
       emit: (e) => this.emit(e),
       runDir: async (id) => (await ports.runs.open(id)).dir,
     });
+    this.weights = new WeightsRequests(ports, this.paths, (e) => this.emit(e));
     this.handlers = {
       appInfo: async () => ({ apiVersion: API_VERSION, version: options.version, mode: options.mode, roots: [...options.roots.real], runsDir: options.runsDir }),
       backendInfo: () => ports.backendInfo(),
@@ -122,6 +125,9 @@ export class WorkbenchService {
         const result = await ports.exportRun({ runDir: stored.dir, format: r.format, checkpoint: r.checkpoint, foldBn: r.foldBn, outDir });
         return { ...result, ...inRun(stored.dir, result.outDir, result.files) };
       },
+      listPretrained: () => this.weights.catalog(),
+      downloadPretrained: (r) => this.weights.download(r.name),
+      describeWeights: (r) => this.weights.describe(r),
     };
   }
 
@@ -257,13 +263,10 @@ export class WorkbenchService {
     this.ensureIdle();
     // r.model arrived through ValidDenseNetConfigSchema: validated, once, on arrival.
     const dataset = r.dataset.kind === 'builtin' ? r.dataset : { ...r.dataset, path: await this.paths.readable(r.dataset.path) };
+    const startFrom = r.startFrom && r.startFrom.kind !== 'scratch' ? await this.weights.source(r.startFrom) : undefined;
     const trainer = this.options.ports.spawnTrainer(r.settings);
-    const run = trainer.start({ name: r.name, model: r.model, settings: r.settings, dataset });
-    const label = {
-      name: r.name ?? `${r.model.variant} on ${dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path)}`,
-      variant: r.model.variant, dataset: dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path), created: new Date().toISOString(),
-    };
-    this.attach(new ActiveRun(trainer, run.runId, r.settings.epochs, label));
+    const run = trainer.start({ name: r.name, model: r.model, settings: r.settings, dataset, ...(startFrom ? { startFrom } : {}) });
+    this.attach(new ActiveRun(trainer, run.runId, r.settings.epochs, runLabel(r.name, r.model.variant, dataset)));
     return { runId: run.runId };
   }
 

@@ -7,6 +7,7 @@ import type { Progress } from '../engine/pytorch/prepare';
 import { chooseEngine, type EngineChoice } from '../engine/pytorch/select';
 import type { TrainerChannel, TrainerExit } from './channel';
 import { spawnPythonTrainer } from './python-channel';
+import { WorkbenchError } from '../../shared/errors';
 
 /**
  * The trainer a run's settings ask for, behind one TrainerChannel: the TF.js trainer (`tfjs`: a
@@ -57,7 +58,7 @@ export function engineChannel(options: EngineChannelOptions): TrainerChannel {
     if (disconnectAsked) channel.disconnect?.();
   };
 
-  const choose = options.choice ? Promise.resolve(options.choice) : chooseEngine({ backend: options.settings!.backend, device: options.settings!.device }, options.settings!.python ? { python: options.settings!.python } : {});
+  const choose = options.choice ? Promise.resolve(options.choice) : chooseEngine({ backend: options.settings!.backend, device: options.settings!.device, fineTune: options.settings!.fineTune }, options.settings!.python ? { python: options.settings!.python } : {});
   choose.then((choice) => {
     if (choice.engine === 'tfjs' || !choice.detection?.python) {
       attach(options.tfjs());
@@ -116,6 +117,9 @@ function pythonTrainer(detection: PyTorchDetection, options: EngineChannelOption
     stderr: options.stderr,
     // The data module (sharp) loads only when a PyTorch run is prepared: the Electron main process stays light.
     prepare: async (start, emit) => {
+      if (start.startFrom && start.startFrom.kind !== 'scratch') {
+        throw new WorkbenchError('The PyTorch engine does not start runs from pretrained weights yet; train this run with a TF.js backend (--backend wasm, tensorflow or cpu).');
+      }
       const { prepareRun } = await import('../engine/pytorch/prepare');
       await prepareRun({ runDir: start.runDir, ...(start.name ? { name: start.name } : {}), model: start.model, settings: start.settings, dataset: start.dataset, backend: report, onProgress: progress(start.runDir, emit) });
     },

@@ -4,6 +4,7 @@ import {
   TrainerCommandSchema, TrainerEventSchema,
   type TrainerCommand, type TrainerEvent, type TrainerEventOf,
 } from '../../shared/protocol';
+import type { StartFrom } from '../../shared/start-from';
 import type { DatasetSpec, TrainSettings } from '../../shared/training';
 import { WorkbenchError } from '../../shared/errors';
 import { isLive } from '../../shared/run/lifecycle';
@@ -66,6 +67,8 @@ export interface StartOptions {
   model: DenseNetConfig;
   settings: TrainSettings;
   dataset: DatasetSpec;
+  /** Pretrained weights to start from (shared/start-from.ts); default scratch. */
+  startFrom?: StartFrom;
 }
 
 export class TrainerHost {
@@ -138,7 +141,10 @@ export class TrainerHost {
   start(options: StartOptions): { runId: string; runDir: string } {
     const dir = allocateRunDir(options.runsDir, options.model.variant);
     this.track(dir, options.settings.epochs);
-    this.send({ type: 'start', runDir: dir, ...(options.name !== undefined ? { name: options.name } : {}), model: options.model, settings: options.settings, dataset: options.dataset });
+    this.send({
+      type: 'start', runDir: dir, ...(options.name !== undefined ? { name: options.name } : {}), model: options.model, settings: options.settings, dataset: options.dataset,
+      ...(options.startFrom && options.startFrom.kind !== 'scratch' ? { startFrom: options.startFrom } : {}),
+    });
     return { runId: path.basename(dir), runDir: dir };
   }
 

@@ -39,7 +39,7 @@ export class TrainerSession {
         if (this.run) return this.refuse(`Run ${this.run.runId} is still in progress; stop it before starting another.`);
         if (this.inspecting) return this.refuse('This trainer is inspecting a run; start training in another trainer.');
         const run = new TrainRun(command.type === 'start'
-          ? { kind: 'start', runDir: command.runDir, name: command.name, model: command.model, settings: command.settings, dataset: command.dataset }
+          ? { kind: 'start', runDir: command.runDir, name: command.name, model: command.model, settings: command.settings, dataset: command.dataset, startFrom: command.startFrom }
           : { kind: 'resume', runDir: command.runDir }, this.send, this.ports);
         this.run = run;
         void run.done.finally(() => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CoreEventSchemas, InspectEventSchemas, type TrainerEvent } from '../protocol';
 import { finite, path, runId } from './fields';
+import { WeightsDownloadEventSchema } from './weights';
 
 /** What `onEvent` delivers: every trainer event, and the host's own. */
 /** The trainer process died without a `finished` event (crash, SIGKILL, out of memory). */
@@ -28,10 +29,11 @@ export const HostEventSchema = z.discriminatedUnion('type', [
   RunsChangedEventSchema,
   DatasetChosenEventSchema,
   OpenRunRequestEventSchema,
+  WeightsDownloadEventSchema,
 ]);
 export type HostEvent = z.infer<typeof HostEventSchema>;
 
-const HOST_ONLY = new Set<string>([TrainerExitEventSchema, RunsChangedEventSchema, DatasetChosenEventSchema, OpenRunRequestEventSchema].map((s) => s.shape.type.value));
+const HOST_ONLY = new Set<string>([TrainerExitEventSchema, RunsChangedEventSchema, DatasetChosenEventSchema, OpenRunRequestEventSchema, WeightsDownloadEventSchema].map((s) => s.shape.type.value));
 
 /** True for the events a trainer sent (shared/protocol), as opposed to the host's own. */
 export function isTrainerEvent(e: HostEvent): e is TrainerEvent {

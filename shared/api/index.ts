@@ -4,3 +4,4 @@ export * from './responses';
 export * from './events';
 export * from './methods';
 export * from './envelope';
+export * from './weights';

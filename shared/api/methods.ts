@@ -2,6 +2,11 @@ import { z } from 'zod';
 import { NoRequestSchema, ScanRequestSchema, ListFolderRequestSchema, StartRunRequestSchema, RunRefSchema, RenameRunRequestSchema, InspectRequestSchema, CancelInspectRequestSchema, ExportRequestSchema, ChooseFolderRequestSchema, type ScanRequest, type ListFolderRequest, type StartRunRequest, type RunRef, type RenameRunRequest, type InspectRequest, type CancelInspectRequest, type ExportRequest, type ChooseFolderRequest } from './requests';
 import { ActiveRunSchema, AppInfoSchema, BackendInfoSchema, ExportResultSchema, FolderListingSchema, InspectTicketSchema, OpenedRunSchema, RunInfoSchema, ScanResultSchema, type ActiveRun, type AppInfo, type BackendInfo, type ExportResult, type FolderListing, type InspectTicket, type OpenedRun, type RunInfo, type ScanResult } from './responses';
 import type { HostEvent } from './events';
+import { WeightsSourceInfoSchema } from '../start-from';
+import {
+  ChooseFileRequestSchema, DescribeWeightsRequestSchema, DownloadedWeightsSchema, DownloadPretrainedRequestSchema, PretrainedCatalogSchema,
+  type ChooseFileRequest, type DescribeWeightsRequest, type DownloadedWeights, type DownloadPretrainedRequest, type PretrainedCatalog,
+} from './weights';
 
 /**
  * WorkbenchApi: the only thing the renderer talks to (the idea of Netron's small "Host" interface,
@@ -45,6 +50,12 @@ export const API_METHODS = {
   /** Stops an inspection in progress; the request ends with a cancelled `inspectDone`. */
   cancelInspect: { channel: 'inspect:cancel', request: CancelInspectRequestSchema, response: NoResponse },
   exportRun: { channel: 'export:run', request: ExportRequestSchema, response: ExportResultSchema },
+  /** torchvision's ImageNet DenseNets and which are in the torch hub cache. */
+  listPretrained: { channel: 'weights:list', request: NoRequestSchema, response: PretrainedCatalogSchema },
+  /** Downloads ImageNet weights into the cache (verified), with `weightsDownload` progress events. */
+  downloadPretrained: { channel: 'weights:download', request: DownloadPretrainedRequestSchema, response: DownloadedWeightsSchema },
+  /** What a weights file or a run's checkpoint holds, for a new run to start from it. */
+  describeWeights: { channel: 'weights:describe', request: DescribeWeightsRequestSchema, response: WeightsSourceInfoSchema },
 } as const;
 
 export type ApiMethodName = keyof typeof API_METHODS;
@@ -59,6 +70,7 @@ export const EVENT_CHANNEL = 'events:push';
  */
 export const DESKTOP_METHODS = {
   chooseFolder: { channel: 'dialog:chooseFolder', request: ChooseFolderRequestSchema, response: z.string().nullable() },
+  chooseFile: { channel: 'dialog:chooseFile', request: ChooseFileRequestSchema, response: z.string().nullable() },
 } as const;
 export type DesktopMethodName = keyof typeof DESKTOP_METHODS;
 export const DESKTOP_METHOD_NAMES = Object.keys(DESKTOP_METHODS) as DesktopMethodName[];
@@ -97,9 +109,14 @@ export interface WorkbenchApi {
   inspect(request: InspectRequest): Promise<InspectTicket>;
   cancelInspect(request: CancelInspectRequest): Promise<null>;
   exportRun(request: ExportRequest): Promise<ExportResult>;
+  listPretrained(): Promise<PretrainedCatalog>;
+  downloadPretrained(request: DownloadPretrainedRequest): Promise<DownloadedWeights>;
+  describeWeights(request: DescribeWeightsRequest): Promise<z.output<typeof WeightsSourceInfoSchema>>;
   onEvent(listener: (event: HostEvent) => void): () => void;
   /** Desktop app only: a native folder picker; resolves to the chosen folder, or null if cancelled. */
   chooseFolder?(request: ChooseFolderRequest): Promise<string | null>;
+  /** Desktop app only: a native picker for a weights file (.pth, .safetensors); null if cancelled. */
+  chooseFile?(request: ChooseFileRequest): Promise<string | null>;
 }
 
 // Compile-time check that the interface and the table agree (a mismatch fails `tsc`).

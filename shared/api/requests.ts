@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InspectCommandSchema } from '../protocol';
+import { StartFromSchema } from '../start-from';
 import { DatasetSpecSchema, TrainSettingsSchema } from '../training';
 import { ValidDenseNetConfigSchema } from '../validation';
 import { path, runId } from './fields';
@@ -26,6 +27,8 @@ export const StartRunRequestSchema = z.object({
   model: ValidDenseNetConfigSchema,
   settings: TrainSettingsSchema,
   dataset: DatasetSpecSchema,
+  /** Pretrained weights to start from; a `run` is a run id of the store. Default scratch. */
+  startFrom: StartFromSchema.optional(),
 });
 export type StartRunRequest = z.input<typeof StartRunRequestSchema>;
 
@@ -51,7 +54,7 @@ export type InspectRequest = z.input<typeof InspectRequestSchema>;
 export const CancelInspectRequestSchema = z.object({ requestId: z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/) });
 export type CancelInspectRequest = z.input<typeof CancelInspectRequestSchema>;
 
-export const ExportFormatSchema = z.enum(['tfjs', 'onnx', 'report', 'csv']);
+export const ExportFormatSchema = z.enum(['tfjs', 'onnx', 'torchvision', 'report', 'csv']);
 export const ExportRequestSchema = z.object({
   runId,
   format: ExportFormatSchema,

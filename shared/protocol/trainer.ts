@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LiveStatusSchema, RunEndSchema } from '../run/lifecycle';
+import { StartFromSchema } from '../start-from';
 import { DatasetSpecSchema, TrainSettingsSchema } from '../training';
 import { ValidDenseNetConfigSchema } from '../validation';
 import { InspectWhatSchema } from './inspect';
@@ -29,6 +30,8 @@ export const StartCommandSchema = z.object({
   model: ValidDenseNetConfigSchema,
   settings: TrainSettingsSchema,
   dataset: DatasetSpecSchema,
+  /** Where the weights come from; default scratch. A `run` is a folder path (the host resolves ids). */
+  startFrom: StartFromSchema.optional(),
 });
 export const ResumeRunCommandSchema = z.object({ type: z.literal('resumeRun'), runDir: z.string().min(1) });
 export const PauseCommandSchema = z.object({ type: z.literal('pause') });

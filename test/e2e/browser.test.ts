@@ -154,7 +154,8 @@ describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
 
   it('7. trains a second run to the end, then opens it from Runs', async () => {
     await page.click('[data-nav=new]');
-    await configure(2);
+    // Six epochs of 5 steps: enough for the layers to matter, so the ablation overview has columns to show.
+    await configure(6);
     await page.click('[data-test=scan]');
     await expect.poll(() => page.locator('[data-test=scan-report]').count(), { timeout: 30_000 }).toBe(1);
     await page.click('[data-test=start]');
@@ -174,7 +175,7 @@ describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
     // The trainer evaluated the run as it ended, on its last checkpoint: no button to press.
     await expect.poll(() => page.locator('[data-test=eval-accuracy]').count(), { timeout: 10_000 }).toBe(1);
     await expect(page.locator('table.confusion').isVisible()).resolves.toBe(true);
-    await expect(page.locator('[data-test=eval-source]').innerText()).resolves.toMatch(/validation split · step 10 · checkpoint step-000000010/);
+    await expect(page.locator('[data-test=eval-source]').innerText()).resolves.toMatch(/validation split · step 30 · checkpoint step-000000030/);
     // Evaluate now, from the best checkpoint: recorded in the run and shown in its place.
     await page.click('[data-test=evaluate]');
     await expect.poll(() => page.locator('[data-test=banners]').innerText(), { timeout: 60_000 }).toMatch(/The evaluation arrived/);

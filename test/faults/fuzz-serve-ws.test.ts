@@ -15,7 +15,8 @@ import { writePngDataset } from '../support/faults';
  * the real engine ports and run store) fed arbitrary frames through a real WebSocket: near misses
  * and valid requests for every API method, arbitrary JSON, non-JSON text, binary frames and
  * oversized frames. Every frame gets an error reply (oversized ones close the socket with 1009),
- * and the server keeps serving. Valid `run:start` requests are left out: they would really train.
+ * and the server keeps serving. Valid `run:start` requests are left out: they would really train;
+ * so are valid `weights:download` requests: they would download ImageNet weights.
  */
 let root: string;
 let serving: Serving;
@@ -86,7 +87,9 @@ describe('the real serve server fed arbitrary WebSocket frames', () => {
       ...methods.map((m) => fc.tuple(fc.constant(m.channel), fc.oneof(mutated(m.request), validish(m.request)))),
       fc.tuple(channelArb, fc.jsonValue()),
     ).map(([channel, payload]) => ({ channel, payload }))
-      .filter(({ channel, payload }) => !(channel === 'run:start' && API_METHODS.startRun.request.safeParse(payload).success));
+      .filter(({ channel, payload }) => !(channel === 'run:start' && API_METHODS.startRun.request.safeParse(payload).success))
+      // A valid download request would fetch ImageNet weights from the internet.
+      .filter(({ channel, payload }) => !(channel === 'weights:download' && API_METHODS.downloadPretrained.request.safeParse(payload).success));
     const frame = fc.oneof(
       { arbitrary: fc.tuple(fc.nat(), request).map(([id, r]) => ({ text: JSON.stringify({ id, ...r }), kind: 'request' as const })), weight: 6 },
       { arbitrary: mutated(WsRequestSchema).map((m) => ({ text: JSON.stringify(m) ?? 'undefined', kind: 'request' as const })), weight: 2 },

@@ -5,6 +5,7 @@ import type { RunInfo } from '../../shared/api';
 import type { TrainerCommand, TrainerEvent } from '../../shared/protocol';
 import { defaultTrainSettings } from '../../shared/training';
 import type { EnginePorts, RunStorePort, TrainerPort } from '../../main/host/ports';
+import { weightsPort } from '../../main/host/weights-port';
 
 /** Fakes of the engine ports for the server and service tests: an in-memory run store and a scripted trainer. */
 export class FakeTrainer implements TrainerPort {
@@ -17,7 +18,7 @@ export class FakeTrainer implements TrainerPort {
     const id = `run-${this.store.runs.size + 1}`;
     this.store.runs.set(id, { id, name: r.name ?? id, status: 'running', reason: null, created: new Date(0).toISOString(), variant: r.model.variant, dataset: 'fake', epoch: 0, epochs: r.settings.epochs, step: 0, bestValAccuracy: null, lastValAccuracy: null });
     const runDir = path.join(this.runsDir, id);
-    this.sent.push({ type: 'start', runDir, model: r.model, settings: r.settings, dataset: r.dataset });
+    this.sent.push({ type: 'start', runDir, model: r.model, settings: r.settings, dataset: r.dataset, ...(r.startFrom ? { startFrom: r.startFrom } : {}) });
     return { runId: id, runDir };
   }
   resumeRun(runDir: string) {
@@ -98,6 +99,8 @@ export function fakePorts(runsDir: string) {
     scan: async () => ({ root: 'x', classes: ['a', 'b'], counts: [1, 1], splits: { train: [1, 1], val: [0, 0], test: [0, 0] }, sizes: {}, skipped: [], errors: [], warnings: [], thumbnails: {} }),
     backendInfo: async () => ({ name: 'cpu', flavour: 'cpu', version: '0', device: 'test', threads: 1, skipped: [] }),
     exportRun: async (r) => ({ outDir: r.outDir, files: [] }),
+    // The real weights port over a torch hub cache of the test's own, beside the run store.
+    weights: weightsPort({ TORCH_HOME: path.join(path.dirname(runsDir), 'torch-home') }),
   };
   return { ports, trainers, runs };
 }

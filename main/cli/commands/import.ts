@@ -1,16 +1,18 @@
 import type { Command } from 'commander';
 import { WorkbenchError } from '../../../shared/errors';
+import { defaultTrainSettings } from '../../../shared/training';
 import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
 import { importRun } from '../../engine/import/import-run';
 import { fetchCheckpoint, findPretrained } from '../../engine/import/pretrained';
 import { downloadBar } from '../download-progress';
+import { addFineTuneOptions, fineTuneFromFlags, type FineTuneFlags } from '../fine-tune-args';
 
 /**
  * `densenet-workbench import --weights FILE.pth|FILE.safetensors [--variant densenet121]
  * [--classes N] [--freeze-features] --out RUN` (or `--pretrained densenet121`, downloaded into the
  * torch hub cache first, or `--tfjs model.json`): a new run holding pretrained weights.
  */
-interface ImportFlags {
+interface ImportFlags extends FineTuneFlags {
   weights?: string;
   pretrained?: string;
   tfjs?: string;
@@ -35,7 +37,7 @@ function positive(text: string | undefined, flag: string, integer: boolean): num
 }
 
 export function registerImport(program: Command): void {
-  program
+  const command = program
     .command('import')
     .description('Create a run from torchvision DenseNet weights (.pth or .safetensors, or ImageNet weights by name) or a TF.js model.json, to inspect, export or fine-tune.')
     .option('--weights <file>', 'a torchvision DenseNet state dict: a torch.save .pth/.pt file or .safetensors')
@@ -49,8 +51,8 @@ export function registerImport(program: Command): void {
     .option('--epochs <n>', 'epochs the fine-tuning run will train (resume it with train/resume)')
     .option('--lr <x>', 'initial learning rate of the fine-tuning run')
     .option('--batch-size <n>', 'batch size of the fine-tuning run')
-    .requiredOption('--out <run>', 'the run folder to create')
-    .action(async (flags: ImportFlags) => {
+    .requiredOption('--out <run>', 'the run folder to create');
+  addFineTuneOptions(command).action(async (flags: ImportFlags) => {
       let classes: number | undefined;
       if (flags.classes !== undefined) {
         classes = Number(flags.classes);
@@ -61,6 +63,8 @@ export function registerImport(program: Command): void {
         ...(flags.lr !== undefined ? { lr: positive(flags.lr, '--lr', false) } : {}),
         ...(flags.batchSize !== undefined ? { batchSize: positive(flags.batchSize, '--batch-size', true) } : {}),
       };
+      const fineTune = fineTuneFromFlags(flags, settings.epochs ?? defaultTrainSettings().epochs);
+      if (fineTune && flags.freezeFeatures) throw new WorkbenchError('--freeze-features trains only the classifier for the whole run; --head-epochs does so for the first epochs only. Give one of them.');
       if (flags.pretrained !== undefined && (flags.weights !== undefined || flags.tfjs !== undefined)) {
         throw new WorkbenchError('Give one source: --pretrained NAME, --weights FILE or --tfjs model.json.');
       }
@@ -85,7 +89,7 @@ export function registerImport(program: Command): void {
         inputShape: flags.input ? parseInputShapeArg(flags.input) : undefined,
         data: flags.data !== undefined ? parseDatasetArg(flags.data) : undefined,
         freezeFeatures: Boolean(flags.freezeFeatures),
-        settings,
+        settings: fineTune ? { ...settings, fineTune } : settings,
         out: flags.out,
       });
       const c = result.config;
@@ -93,6 +97,7 @@ export function registerImport(program: Command): void {
         result.notes.map((n) => `${n}\n`).join('') +
         `Imported ${c.variant} (blocks [${c.blocks.join(', ')}], k=${c.growthRate}, input ${c.inputShape.join('×')}, ${c.classes} classes) into ${result.runDir}.\n` +
           (result.headReplaced ? 'The classifier was re-initialized for the new class count.\n' : '') +
+          (fineTune ? `Fine-tuning in two phases: the classifier alone for ${fineTune.headEpochs} epochs, then every layer at the learning rate × ${fineTune.lrFactor}; \`resume\` the run to train it.\n` : '') +
           (flags.freezeFeatures ? `Features frozen: ${result.trainableParams.toLocaleString('en-US')} of ${result.totalParams.toLocaleString('en-US')} parameters train.\n` : '') +
           (result.ignored.length ? `Ignored ${result.ignored.length} state-dict entries (num_batches_tracked${result.headReplaced ? ', the old classifier' : ''}).\n` : ''),
       );

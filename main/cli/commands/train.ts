@@ -10,6 +10,9 @@ import { addArchitectureOptions, architectureOverrides, type ArchitectureFlags }
 import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';
 import { driveRun } from '../drive';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
+import type { DenseNetConfig } from '../../../shared/config';
+import { addFineTuneOptions, type FineTuneFlags } from '../fine-tune-args';
+import { describeStart, fineTuneRecipe, pretrainedSource, sourceConfig } from '../start-from-args';
 import { allocateRunDir } from '../../engine/runs/run-store';
 import { prepareRun } from '../../engine/pytorch/prepare';
 import { PACKAGE_ROOT } from '../../engine/pytorch/detect';
@@ -24,7 +27,10 @@ import { TrainerHost } from '../../trainer/host';
  * Fashion-MNIST with a short recipe sized for a 2-core CPU. Every flag left out keeps the paper's
  * recipe from shared/training.ts (SGD, Nesterov 0.9, wd 1e-4, lr ÷10 at 50% and 75%).
  */
-interface TrainFlags extends ArchitectureFlags, RunsFlags {
+interface TrainFlags extends ArchitectureFlags, RunsFlags, FineTuneFlags {
+  startFrom?: string;
+  pretrained?: string;
+  checkpoint: string;
   /** The run store's old spelling. */
   out?: string;
   variant: string;
@@ -116,6 +122,9 @@ export function registerTrain(program: Command): void {
     .option('--micro-batch <n>', 'at most N images a forward/backward pass, gradients summed over the batch (0: only where nothing else fits)')
     .option('--no-augment', 'turn off pad-and-crop and flip augmentation')
     .option('--json', 'print one JSON event per line instead of a progress bar')
+    .option('--start-from <run|file>', 'start from pretrained weights: another run (its id, name or folder), or a torchvision DenseNet .pth/.safetensors file')
+    .option('--pretrained <name>', "start from torchvision's ImageNet weights: densenet121, densenet169, densenet201 or densenet161 (downloaded once into the torch hub cache)")
+    .option('--checkpoint <which>', 'with --start-from RUN: its best or latest checkpoint, or one by name', 'best')
     .option('--device <name>', `PyTorch engine: ${DeviceSchema.options.join(', ')} (auto: a GPU when PyTorch has one)`)
     .option('--python <path>', 'PyTorch engine: the Python interpreter (default: found; see the README)')
     .option('--nproc <n>', 'PyTorch engine: processes on this machine, DistributedDataParallel through torchrun (the batch is split between them)')
@@ -123,6 +132,7 @@ export function registerTrain(program: Command): void {
     .option('--channels-last', 'PyTorch engine: the channels_last memory format')
     .option('--sync-bn', 'PyTorch engine with --nproc: batch norm over the whole batch (SyncBatchNorm, CUDA)')
     .option('--prepare-only', 'PyTorch engine: write the run folder with its dataset cache and stop; train it with `python3 -m densenet_torch --run RUN`');
+  addFineTuneOptions(command);
   addArchitectureOptions(command);
   addRunsOption(command, { legacyOut: true });
   command.action(async (flags: TrainFlags, cmd: Command) => {
@@ -133,11 +143,21 @@ export function registerTrain(program: Command): void {
     if (limit !== undefined && spec.kind !== 'builtin') throw new WorkbenchError(`--limit applies to mnist and fashion-mnist only; got --data ${flags.data}.`);
     const runsDir = runsDirOf(flags, flags.out);
     const architecture = architectureOverrides(flags);
-    const base = getPreset(flags.variant, architecture);
     const images = await datasetImages(spec);
-    const choice = flags.input ? null : chooseInputShape(images, base, base.inputShape);
-    const inputShape = flags.input ? parseInputShapeArg(flags.input) : choice!.inputShape;
-    const model = assertValidConfig(getPreset(flags.variant, { ...architecture, inputShape, classes: images.classes }));
+    const source = await pretrainedSource(flags, (name) => given(name), runsDir, Object.keys(architecture).length > 0);
+    let model: DenseNetConfig;
+    let choice: { reason: string } | null = null;
+    if (source) {
+      // The weights decide the architecture and, unless --input says otherwise, the input.
+      const inputShape = flags.input ? parseInputShapeArg(flags.input) : source.info.inputShape;
+      model = assertValidConfig(sourceConfig(source.info, inputShape, images.classes));
+    } else {
+      const base = getPreset(flags.variant, architecture);
+      const chosen = flags.input ? null : chooseInputShape(images, base, base.inputShape);
+      choice = chosen;
+      const inputShape = flags.input ? parseInputShapeArg(flags.input) : chosen!.inputShape;
+      model = assertValidConfig(getPreset(flags.variant, { ...architecture, inputShape, classes: images.classes }));
+    }
 
     const raw: Record<string, unknown> = demo ? { ...DEMO_RECIPE } : {};
     const set = (key: string, value: unknown) => {
@@ -173,6 +193,7 @@ export function registerTrain(program: Command): void {
       // The paper's lr 0.1 is an SGD rate; Adam's usual default is 1e-3.
       if (raw.lr === undefined) raw.lr = 1e-3;
     }
+    if (source) Object.assign(raw, fineTuneRecipe(flags, raw));
     const settings = TrainSettingsSchema.parse(raw);
     const name = flags.name ?? (demo ? 'demo' : undefined);
 
@@ -199,10 +220,11 @@ export function registerTrain(program: Command): void {
     const host = new TrainerHost(engineChannel({ tfjs: () => forkTrainer(), settings, choice: engine, nproc }));
     try {
       await host.ready;
-      const run = host.start({ runsDir, name, model, settings, dataset: spec });
+      const run = host.start({ runsDir, name, model, settings, dataset: spec, ...(source ? { startFrom: source.from } : {}) });
       if (!flags.json) {
         process.stdout.write(`${demo ? 'Demo: ' : ''}training ${model.variant} on ${flags.data} (${settings.epochs} epochs, batch ${settings.batchSize}, ${settings.optimizer} lr ${formatLr(settings.lr)}, ${settings.schedule}) as run ${run.runId}\n`);
         if (choice) process.stdout.write(`${choice.reason} Give --input to choose another.\n`);
+        if (source) process.stdout.write(describeStart(source.info, model, settings));
       }
       await driveRun(host, run, { json: Boolean(flags.json), epochs: settings.epochs });
     } finally {

@@ -15,12 +15,12 @@ import { createRunAt, writeRunStatus, type NewRunConfig } from '../runs/run-stor
 import { readPreprocessing, PREPROCESSING_FILE } from '../export/preprocessing';
 import { loadLayersModelFromFiles } from '../export/tfjs-files';
 import { loadTorchvisionSource } from './torchvision-source';
+import { IMAGENET_NORMALIZATION } from './pretrained';
+import { exportedPreprocessing } from './start-from';
 import { freezeFeatureLayers } from './freeze';
 import { writeImportRecord, type ImportRecord } from '../runs/import-record';
 import { ensureBackend } from '../backend';
 
-/** torchvision.transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]). */
-export const IMAGENET_NORMALIZATION = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 export interface ImportOptions {
   /** A torchvision DenseNet state dict: a torch.save .pth (zip or legacy) or .safetensors ... */
@@ -86,16 +86,22 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
   let kind: ImportRecord['kind'] = 'tfjs-layers';
   if (options.weights) {
     let format: string;
+    // A workbench export (export --format torchvision) says what input and normalization it was trained with.
+    const exported = exportedPreprocessing(options.weights);
+    const exportedInput = exported ? ([exported.input.height, exported.input.width, exported.input.channels] as [number, number, number]) : undefined;
     ({ config, model, weights, headReplaced, ignored, notes, format } = await loadTorchvisionSource(options.weights, {
       variant: options.variant,
-      inputShape: options.inputShape,
+      inputShape: options.inputShape ?? exportedInput,
       classes: wantedClasses,
+      // An export names its classes: other classes of the same count still get a new classifier.
+      replaceClassifier: Boolean(exported && dataset && exported.classes.join('\n') !== dataset.classes.join('\n')),
     }));
     kind = format === 'safetensors' ? 'torchvision-safetensors' : 'torchvision-pth';
     // Porting note: torchvision's pretrained DenseNets expect inputs normalized with the ImageNet
     // channel statistics (torchvision.transforms.Normalize in its weights' transforms), so an
     // imported RGB run keeps them rather than computing its own from the new dataset.
-    if (config.inputShape[2] === 3) normalization = IMAGENET_NORMALIZATION;
+    if (exported) normalization = exported.normalization;
+    else if (config.inputShape[2] === 3) normalization = IMAGENET_NORMALIZATION;
   } else {
     ({ model, config, classNames, normalization } = await tfjsSource(options.tfjs!, options.variant, options.inputShape));
     const loadedWeights = getModelWeights(model);
@@ -134,7 +140,7 @@ export async function importRun(options: ImportOptions): Promise<ImportResult> {
       name: `${config.variant} imported from ${path.basename(source)}`,
       model: config,
       settings,
-      dataset: dataset?.record ?? {
+      dataset: dataset ? { ...dataset.record, inputShape: config.inputShape } : {
         // Porting note: an imported run may not have a dataset yet; the record says so in words
         // and sizes of 0, and `train`/`resume` with --data binds one.
         spec: { kind: 'folder', path: '(none: imported weights, give --data to train)' },

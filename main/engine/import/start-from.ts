@@ -4,8 +4,9 @@ import type * as tf from '@tensorflow/tfjs';
 import type { DenseNetConfig } from '../../../shared/config';
 import { WorkbenchError } from '../../../shared/errors';
 import type { StartFrom, WeightsSourceInfo } from '../../../shared/start-from';
-import { PREPROCESSING_FILE, readPreprocessing } from '../export/preprocessing';
+import { PREPROCESSING_FILE, readPreprocessing, type Preprocessing } from '../export/preprocessing';
 import { loadCheckpoint, type NamedArray } from '../runs/checkpoint';
+import type { ImportRecord } from '../runs/import-record';
 import { readRunConfig, resolveRunDir } from '../runs/run-store';
 import { getModelWeights } from '../train/model-weights';
 import { describeDenseNet, inferDenseNet, matchingPreset, shapeMismatches } from './densenet-shapes';
@@ -36,6 +37,7 @@ export async function describeStartFrom(from: Exclude<StartFrom, { kind: 'scratc
       architecture: pick(m),
       inputShape: [...m.inputShape] as [number, number, number],
       classes: m.classes,
+      classNames: config.dataset.classes,
       normalization: config.normalization,
       description: `Run ${config.name ?? config.id}: ${m.variant} (${describeDenseNet(m)}) trained on ${config.dataset.name} at ${m.inputShape.join('×')}, ${m.classes} classes.`,
     };
@@ -57,6 +59,7 @@ export async function describeStartFrom(from: Exclude<StartFrom, { kind: 'scratc
     architecture: pick(arch),
     inputShape,
     classes: arch.classes,
+    classNames: exported ? exported.classes : null,
     normalization,
     description: `${FORMAT_NAMES[format]} of ${variant === 'custom' ? 'a custom DenseNet' : variant} (${describeDenseNet(arch)})` +
       `${arch.classes !== null ? `, ${arch.classes} classes` : ', no classifier'}${exported ? ', exported by the workbench' : ''}.`,
@@ -68,20 +71,32 @@ export interface InitialWeights {
   headReplaced: boolean;
   /** A sentence for the run's log. */
   note: string;
+  /** What the weights came from, for the run's import.json. */
+  record: Pick<ImportRecord, 'source' | 'kind'>;
 }
 
-/** The source's weights for `model` (built from `config`), checked against its architecture. */
-export async function loadStartFrom(from: Exclude<StartFrom, { kind: 'scratch' }>, config: DenseNetConfig, model: tf.LayersModel, runsRoot = 'runs'): Promise<InitialWeights> {
+/**
+ * The source's weights for `model` (built from `config`), checked against its architecture. The
+ * classifier is replaced when the class count differs, or when the source names its classes
+ * (a run, a workbench export) and they are not `classNames`.
+ */
+export async function loadStartFrom(from: Exclude<StartFrom, { kind: 'scratch' }>, config: DenseNetConfig, model: tf.LayersModel, classNames?: string[], runsRoot = 'runs'): Promise<InitialWeights> {
+  const others = (names: string[]) => classNames !== undefined && names.join('\n') !== classNames.join('\n');
   if (from.kind === 'weights') {
-    const { tensors } = await readWeightsFile(from.file);
+    const { tensors, format } = await readWeightsFile(from.file);
     checkArchitecture(tensors, config, from.file);
     const bad = shapeMismatches(tensors, { ...config, inputChannels: config.inputShape[2] });
     if (bad.length) throw new WorkbenchError(`${from.file} does not fit ${config.variant}: ${bad[0]}.`);
-    const { weights, headReplaced } = mapTorchvisionWeights(tensors, config, model, from.file);
-    return { weights, headReplaced, note: `Starting from the weights in ${from.file}${headReplaced ? ', with a new classifier' : ''}.` };
+    const exported = exportedPreprocessing(from.file);
+    const { weights, headReplaced } = mapTorchvisionWeights(tensors, config, model, from.file, exported !== null && others(exported.classes));
+    return {
+      weights, headReplaced, note: `Starting from the weights in ${from.file}${headReplaced ? ', with a new classifier' : ''}.`,
+      record: { source: path.resolve(from.file), kind: format === 'safetensors' ? 'torchvision-safetensors' : 'torchvision-pth' },
+    };
   }
   const dir = resolveRunDir(from.run, runsRoot);
-  const source = readRunConfig(dir).model;
+  const sourceConfig = readRunConfig(dir);
+  const source = sourceConfig.model;
   const differ: string[] = ARCHITECTURE_KEYS.filter((k) => JSON.stringify(source[k]) !== JSON.stringify(config[k])).map((k) => FIELD_NAMES[k]);
   if (source.inputShape[2] !== config.inputShape[2]) differ.push('input channels');
   if (differ.length) {
@@ -91,12 +106,13 @@ export async function loadStartFrom(from: Exclude<StartFrom, { kind: 'scratch' }
     );
   }
   const ckpt = loadCheckpoint(dir, from.checkpoint);
-  const headReplaced = source.classes !== config.classes;
+  const headReplaced = source.classes !== config.classes || others(sourceConfig.dataset.classes);
   const fresh = new Map(getModelWeights(model).map((w) => [w.name, w]));
   const weights = ckpt.weights.map((w) => (headReplaced && w.name.startsWith('predictions/') ? fresh.get(w.name)! : w));
   return {
     weights,
     headReplaced,
+    record: { source: path.join(dir, 'checkpoints', ckpt.manifest.name), kind: 'run-checkpoint' },
     note: `Starting from run ${path.basename(dir)}, checkpoint ${ckpt.manifest.name} (step ${ckpt.manifest.step})${headReplaced ? `, with a new classifier for ${config.classes} classes` : ''}.`,
   };
 }
@@ -106,7 +122,7 @@ function pick(a: Architecture & Record<string, unknown>): Architecture {
 }
 
 /** The preprocessing.json of a workbench torchvision export the file sits in, if it is one. */
-function exportedPreprocessing(file: string) {
+export function exportedPreprocessing(file: string): Preprocessing | null {
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(path.join(dir, PREPROCESSING_FILE))) return null;
   try {

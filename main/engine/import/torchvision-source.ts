@@ -21,6 +21,8 @@ export interface TorchvisionSourceOptions {
   inputShape?: [number, number, number];
   /** Classes the run needs; a different count than the file's replaces the classifier. */
   classes?: number;
+  /** Replace the classifier even when the count is the same (the run's classes are others). */
+  replaceClassifier?: boolean;
 }
 
 export interface TorchvisionSource {
@@ -62,7 +64,7 @@ export async function loadTorchvisionSource(file: string, options: TorchvisionSo
   assertValidConfig(config);
   const model = buildDenseNet(config);
   try {
-    const mapped = mapTorchvisionWeights(tensors, config, model, file);
+    const mapped = mapTorchvisionWeights(tensors, config, model, file, options.replaceClassifier);
     return { config, model, ...mapped, format, notes: readNotes };
   } catch (err) {
     model.dispose();

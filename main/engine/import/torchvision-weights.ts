@@ -60,13 +60,15 @@ export interface TorchvisionImport {
 
 /**
  * Maps `tensors` onto `model` (built from `config`). When the file's classifier has a different
- * class count, the model's own freshly initialized `predictions` layer is kept (fine-tuning).
+ * class count, or `replaceClassifier` says its classes are others, the model's own freshly
+ * initialized `predictions` layer is kept (fine-tuning).
  */
-export function mapTorchvisionWeights(tensors: Map<string, SafeTensor>, config: DenseNetConfig, model: tf.LayersModel, label = 'The weights file'): TorchvisionImport {
+export function mapTorchvisionWeights(tensors: Map<string, SafeTensor>, config: DenseNetConfig, model: tf.LayersModel, label = 'The weights file', replaceClassifier = false): TorchvisionImport {
   const arch = checkArchitecture(tensors, config, label);
   const rows = torchvisionNameMap(config);
-  // A state dict without a classifier (a feature extractor) gets the model's fresh one.
-  const headReplaced = arch !== null && arch.classes !== config.classes;
+  // A state dict without a classifier (a feature extractor) gets the model's fresh one, and so
+  // does a new run whose classes are others than the weights' (`replaceClassifier`).
+  const headReplaced = arch !== null && (arch.classes !== config.classes || replaceClassifier);
   const isHead = (key: string) => key.startsWith('classifier.');
   const expected = new Set(rows.filter((r) => !(headReplaced && isHead(r.torch))).map((r) => r.torch));
   const ignored = [...tensors.keys()].filter((k) => IGNORED.test(k) || (headReplaced && isHead(k)));

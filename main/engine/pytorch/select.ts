@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { WorkbenchError } from '../../../shared/errors';
-import type { DeviceName, TrainBackendName } from '../../../shared/training';
+import type { DeviceName, TrainBackendName, TrainSettings } from '../../../shared/training';
 import { detectPyTorch, type DetectOptions, type PyTorchDetection } from './detect';
 
 /**
@@ -32,10 +32,17 @@ export function gpuPresent(): { present: boolean; what: string } {
 }
 
 export async function chooseEngine(
-  settings: { backend: TrainBackendName; device?: DeviceName },
+  settings: { backend: TrainBackendName; device?: DeviceName; fineTune?: TrainSettings['fineTune'] },
   options: DetectOptions & { detect?: typeof detectPyTorch; gpuPresent?: typeof gpuPresent } = {},
 ): Promise<EngineChoice> {
   const detect = options.detect ?? detectPyTorch;
+  // The two-phase fine-tuning recipe (main/engine/train/fine-tune.ts) runs in the TF.js engine only.
+  if (settings.fineTune) {
+    if (settings.backend === 'pytorch') {
+      throw new WorkbenchError('The PyTorch engine does not run the two-phase fine-tuning recipe yet; use a TF.js backend (--backend wasm, tensorflow, cpu or auto).');
+    }
+    return { engine: 'tfjs', detection: null, ...(settings.backend === 'auto' ? { skipped: { backend: 'pytorch' as const, reason: 'fine-tuning in two phases runs on the TF.js engine only' } } : {}) };
+  }
   if (settings.backend === 'pytorch') {
     const detection = await detect(options);
     if (!detection.python) throw new WorkbenchError(`--backend pytorch cannot be used: ${detection.why}${options.python ? '' : reasons(detection)}`);

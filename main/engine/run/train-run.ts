@@ -109,7 +109,7 @@ export class TrainRun {
       const log = this.log.bind(this);
       const data = await prepareData(this.request, this.journal, this.ports, log);
       this.journal = data.journal;
-      const prepared = prepareModel(data.journal, this.request.kind === 'resume', this.ports, log);
+      const prepared = await prepareModel(data.journal, this.request, this.ports, log);
       model = prepared.model;
       const result = await this.train(data, model, prepared.resumeAt);
       await this.evaluateAtEnd(result);

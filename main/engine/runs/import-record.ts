@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { readJsonFileOrNull, writeJsonAtomic } from './run-files';
 
 /**
- * `import.json`: the side file of a run made from pretrained weights (`densenet-workbench import`).
+ * `import.json`: the side file of a run made from pretrained weights (`densenet-workbench import`, or
+ * a new run that starts from weights or another run's checkpoint).
  * It says where the weights came from and whether the features are frozen for fine-tuning, a choice
  * config.json's settings have no field for; whoever rebuilds the run's model for training reads it.
  */
@@ -12,7 +13,7 @@ export const IMPORT_FILE = 'import.json';
 export const ImportRecordSchema = z.object({
   format: z.literal(1),
   source: z.string(),
-  kind: z.enum(['torchvision-safetensors', 'torchvision-pth', 'tfjs-layers']),
+  kind: z.enum(['torchvision-safetensors', 'torchvision-pth', 'tfjs-layers', 'run-checkpoint']),
   headReplaced: z.boolean(),
   freezeFeatures: z.boolean(),
   ignoredKeys: z.array(z.string()),

@@ -41,7 +41,7 @@ export function enterFineTunePhase(model: tf.LayersModel, phase: FineTunePhase, 
     return `Fine-tuning phase 1 of 2: only the classifier trains for ${ft.headEpochs} epoch${ft.headEpochs === 1 ? '' : 's'} ` +
       `at learning rate ${formatLr(settings.lr)}; the features are frozen and their batch norms use their stored statistics.`;
   }
-  unfreezeLayers(model, !ft.trainBatchNorm);
+  unfreezeLayers(model, ft.freezeBatchNorm);
   return `Fine-tuning phase 2 of 2: every layer trains from epoch ${ft.headEpochs + 1} at learning rate ${formatLr(settings.lr * ft.lrFactor)} ` +
-    `(× ${ft.lrFactor}) on the ${settings.schedule} schedule; batch norms ${ft.trainBatchNorm ? 'update their statistics' : 'keep their stored statistics'}.`;
+    `(× ${ft.lrFactor}) on the ${settings.schedule} schedule; batch norms ${ft.freezeBatchNorm ? 'keep their stored statistics' : 'update their statistics'}.`;
 }

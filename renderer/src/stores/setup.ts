@@ -4,6 +4,7 @@ import type { ScanResult } from '../../../shared/api';
 import { summarize, type ArchitectureSummary } from '../../../shared/architecture/summary';
 import type { ConfigProblem, DenseNetConfig } from '../../../shared/config';
 import { chooseInputShape } from '../../../shared/dataset-input';
+import type { StartFrom } from '../../../shared/start-from';
 import { DEFAULT_DEMO_PRESET, getPreset } from '../../../shared/presets';
 import { defaultTrainSettings, type DatasetSpec, type TrainSettings } from '../../../shared/training';
 import { validateSettings } from '../../../shared/training-validation';
@@ -34,6 +35,11 @@ export const useSetupStore = defineStore('setup', () => {
   }, { deep: true });
   /** What the last scan chose for the input and why, shown beside the input fields. */
   const inputChoice = ref<string | null>(null);
+  /**
+   * The input pretrained weights were trained at (stores/start-from.ts sets it): a scan keeps it
+   * rather than choosing one from the images, which are resized and converted to it.
+   */
+  const pretrainedInput = ref<[number, number, number] | null>(null);
 
   const problems = computed<ConfigProblem[]>(() => validateConfig(config.value));
   /** The training fields, checked live like the model's (a start the host would refuse is never sent). */
@@ -77,7 +83,9 @@ export const useSetupStore = defineStore('setup', () => {
       scan.value = result;
       // The dataset decides the classes and the input (channels and size); the model follows.
       if (result.classes.length >= 2 && result.classes.length !== config.value.classes) edit('classes', result.classes.length);
-      if (result.classes.length > 0) {
+      if (result.classes.length > 0 && pretrainedInput.value) {
+        inputChoice.value = `Input ${pretrainedInput.value.join('×')}, as the pretrained weights were trained; the images are resized and converted to it.`;
+      } else if (result.classes.length > 0) {
         const choice = chooseInputShape(result, config.value, getPreset(preset.value).inputShape);
         if (choice.inputShape.join('x') !== config.value.inputShape.join('x')) edit('inputShape', choice.inputShape);
         inputChoice.value = choice.reason;
@@ -97,12 +105,13 @@ export const useSetupStore = defineStore('setup', () => {
 
   const canStart = computed(() => !starting.value && problems.value.length === 0 && settingsProblems.value.length === 0 && (scan.value === null || scan.value.errors.length === 0));
 
-  async function start(): Promise<string | null> {
+  /** Starts the run; `startFrom` names pretrained weights to start from (stores/start-from.ts). */
+  async function start(startFrom?: StartFrom): Promise<string | null> {
     const app = useAppStore();
     const session = useSessionStore();
     starting.value = true;
     try {
-      const { runId } = await api().startRun({ name: name.value || undefined, model: config.value, settings: settings.value, dataset: dataset.value });
+      const { runId } = await api().startRun({ name: name.value || undefined, model: config.value, settings: settings.value, dataset: dataset.value, ...(startFrom ? { startFrom } : {}) });
       session.reset(runId);
       session.model = config.value;
       session.settings = settings.value;
@@ -120,5 +129,5 @@ export const useSetupStore = defineStore('setup', () => {
     }
   }
 
-  return { dataset, scan, scanning, scanError, preset, config, settings, name, starting, inputChoice, problems, settingsProblems, settingProblemOf, summary, problemOf, applyPreset, edit, runScan, canStart, start };
+  return { dataset, scan, scanning, scanError, preset, config, settings, name, starting, inputChoice, pretrainedInput, problems, settingsProblems, settingProblemOf, summary, problemOf, applyPreset, edit, runScan, canStart, start };
 });

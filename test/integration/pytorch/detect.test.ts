@@ -84,4 +84,14 @@ describeTorch('finding a Python for the PyTorch engine', () => {
     const asked = await chooseEngine({ backend: 'pytorch', device: 'cpu' }, { python: TORCH.python! });
     expect(asked.engine).toBe('pytorch');
   });
+
+  it('keeps a run with the two-phase fine-tuning recipe on the TF.js engine, which alone runs it', async () => {
+    let probed = 0;
+    const detect = (o: Parameters<typeof detectPyTorch>[0]) => { probed++; return detectPyTorch(o); };
+    const fineTune = { headEpochs: 3, lrFactor: 0.1, freezeBatchNorm: false };
+    expect(await chooseEngine({ backend: 'auto', fineTune }, { detect, gpuPresent: () => ({ present: true, what: 'test' }) }))
+      .toEqual({ engine: 'tfjs', detection: null, skipped: { backend: 'pytorch', reason: 'fine-tuning in two phases runs on the TF.js engine only' } });
+    expect(probed).toBe(0);
+    await expect(chooseEngine({ backend: 'pytorch', fineTune }, { detect })).rejects.toThrow(/^The PyTorch engine does not run the two-phase fine-tuning recipe yet; use a TF\.js backend/);
+  });
 });

@@ -37,6 +37,14 @@ afterAll(async () => {
 });
 
 describe('CLI: import, export, report, predict', () => {
+  it('imports a .pth with a two-phase fine-tune recipe that the run keeps', async () => {
+    const run = path.join(root, 'run-ft');
+    const out = await cli('import', '--weights', 'test/fixtures/pth/tiny_densenet.pth', '--input', '32x32x3', '--classes', '4', '--head-epochs', '2', '--epochs', '6', '--out', run);
+    expect(out).toContain('Fine-tuning in two phases: the classifier alone for 2 epochs, then every layer at the learning rate × 0.1; `resume` the run to train it.');
+    const config = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8'));
+    expect(config.settings).toMatchObject({ epochs: 6, fineTune: { headEpochs: 2, lrFactor: 0.1, freezeBatchNorm: false } });
+  });
+
   it('imports the torchvision fixture, exports it to ONNX and predicts a JPEG with the export', async () => {
     const run = path.join(root, 'run');
     expect(await cli('import', '--weights', 'test/fixtures/torchvision/tiny_densenet.safetensors', '--input', '32x32x3', '--classes', '4', '--freeze-features', '--out', run))
@@ -57,6 +65,10 @@ describe('CLI: import, export, report, predict', () => {
     await expect(cli('export', root, '--format', 'tfjs', '--layout', 'NHWC')).rejects.toThrow(/--layout applies to ONNX exports only/);
     await expect(cli('import', '--out', path.join(root, 'x'))).rejects.toThrow(/exactly one source: --weights FILE \(.pth or .safetensors\) or --tfjs model.json/);
     await expect(cli('import', '--weights', 'x.safetensors', '--classes', '1', '--out', path.join(root, 'y'))).rejects.toThrow('--classes must be a whole number ≥ 2; got "1".');
+    await expect(cli('import', '--weights', 'x.pth', '--head-epochs', '-2', '--out', path.join(root, 'y'))).rejects.toThrow('--head-epochs must be a whole number ≥ 0; got "-2".');
+    await expect(cli('import', '--weights', 'x.pth', '--lr-factor', '3', '--out', path.join(root, 'y'))).rejects.toThrow('--lr-factor must be a number in (0, 1]; got "3".');
+    await expect(cli('import', '--weights', 'x.pth', '--head-epochs', '5', '--epochs', '4', '--out', path.join(root, 'y'))).rejects.toThrow(/--head-epochs 5 is more than the run's 4 epochs/);
+    await expect(cli('import', '--weights', 'x.pth', '--head-epochs', '1', '--freeze-features', '--out', path.join(root, 'y'))).rejects.toThrow(/Give one of them\./);
     await expect(cli('predict', root, 'a.png', '--top', 'many')).rejects.toThrow('--top must be a whole number ≥ 1; got "many".');
   });
 });

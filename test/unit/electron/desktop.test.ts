@@ -13,6 +13,7 @@ import type { EnginePorts, TrainerPort } from '../../../main/host/ports';
 import { DROP_CHANNEL } from '../../../main/electron/channels';
 import { createDesktop } from '../../../main/electron/desktop';
 import { APP_ORIGIN } from '../../../main/electron/app-protocol';
+import { weightsPort } from '../../../main/host/weights-port';
 
 // The desktop shell around the real WorkbenchService (the one browser mode uses), with the engine
 // replaced by fakes: IPC in, events out to the window, the menu, recent runs, drops, and a trainer
@@ -76,6 +77,7 @@ async function setup() {
     },
     backendInfo: async () => ({ name: 'cpu', flavour: 'js', version: '4.22.0', device: 'cpu', threads: 1, skipped: [] }),
     exportRun: async () => ({ outDir: '', files: [] }),
+    weights: weightsPort({ TORCH_HOME: join(tmp, 'torch-home') }),
   };
   const service = new WorkbenchService({ ports, roots: await Roots.create([tmp]), runsDir: join(tmp, 'runs'), mode: 'electron', version: '0.0.0', restrictPaths: false });
 

@@ -23,6 +23,10 @@ function setup(allowedOrigins = [APP_ORIGIN]) {
       desktopCalls.push(request);
       return '/home/u/data';
     },
+    chooseFile: async (request) => {
+      desktopCalls.push(request);
+      return '/home/u/densenet121-a639ec97.pth';
+    },
     folderDropped: async (path) => {
       desktopCalls.push(path);
     },
@@ -52,7 +56,7 @@ const VALID: Record<string, unknown> = { 'run:open': { runId: 'r1' }, 'run:renam
 describe('IPC router', () => {
   it('handles every API channel, the desktop dialogs and the drop channel, and removes them again', () => {
     const r = setup();
-    const expected = [...API_METHOD_NAMES.map((m) => API_METHODS[m].channel), DESKTOP_METHODS.chooseFolder.channel, DROP_CHANNEL];
+    const expected = [...API_METHOD_NAMES.map((m) => API_METHODS[m].channel), DESKTOP_METHODS.chooseFolder.channel, DESKTOP_METHODS.chooseFile.channel, DROP_CHANNEL];
     expect([...r.handlers.keys()].sort()).toEqual(expected.sort());
     r.dispose();
     expect(r.handlers.size).toBe(0);
@@ -106,6 +110,7 @@ describe('IPC router', () => {
     ['export:run', { runId: 'r1', format: 'exe' }, /format/],
     ['inspect:request', { what: 'stats', sample: -1 }, /sample/],
     ['dialog:chooseFolder', { purpose: 'anything' }, /purpose/],
+    ['dialog:chooseFile', { purpose: 'dataset' }, /purpose/],
     [DROP_CHANNEL, 42, /Invalid request for shell:drop/],
   ])('rejects a malformed %s payload with a sentence', async (channel, payload, message) => {
     const r = setup();
@@ -135,6 +140,7 @@ describe('IPC router', () => {
     const r = setup();
     await expect(r.invoke('dialog:chooseFolder', { purpose: 'export', defaultPath: '/tmp' })).resolves.toEqual({ ok: true, value: '/home/u/data' });
     await expect(r.invoke(DROP_CHANNEL, '/home/u/cifar')).resolves.toEqual({ ok: true, value: null });
-    expect(r.desktopCalls).toEqual([{ purpose: 'export', defaultPath: '/tmp' }, '/home/u/cifar']);
+    await expect(r.invoke('dialog:chooseFile', { purpose: 'weights' })).resolves.toEqual({ ok: true, value: '/home/u/densenet121-a639ec97.pth' });
+    expect(r.desktopCalls).toEqual([{ purpose: 'export', defaultPath: '/tmp' }, '/home/u/cifar', { purpose: 'weights' }]);
   });
 });

@@ -59,7 +59,8 @@ describe('preload bridge', () => {
     // Every reply here is `null`, which most methods' schemas refuse: the request still went out.
     for (const name of API_METHOD_NAMES) await api[name]({ runId: 'r1' }).catch(() => undefined);
     await api.chooseFolder({ purpose: 'dataset' });
-    expect(invoked.map((c) => c.channel)).toEqual([...API_METHOD_NAMES.map((n) => API_METHODS[n].channel), DESKTOP_METHODS.chooseFolder.channel]);
+    await api.chooseFile({ purpose: 'weights' });
+    expect(invoked.map((c) => c.channel)).toEqual([...API_METHOD_NAMES.map((n) => API_METHODS[n].channel), DESKTOP_METHODS.chooseFolder.channel, DESKTOP_METHODS.chooseFile.channel]);
     expect(invoked.every((c) => c.args.length === 1)).toBe(true);
     expect(invoked[0].args[0]).toEqual({ runId: 'r1' });
   });

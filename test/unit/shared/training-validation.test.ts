@@ -24,6 +24,14 @@ describe('validateSettings', () => {
     expect(messages({ augment: { flip: 'yes' } })[0]).toMatch(/^augment: Augmentation must be two switches, \{padCrop, flip\}; got /);
   });
 
+  it('checks the fine-tune recipe field by field, and its classifier-only epochs against the run’s', () => {
+    const ft = { headEpochs: 2, lrFactor: 0.1, freezeBatchNorm: false };
+    expect(validateSettings({ ...base, fineTune: ft })).toEqual([]);
+    expect(messages({ fineTune: { ...ft, headEpochs: -1 } })).toEqual(['fineTune.headEpochs: Classifier-only epochs must be a whole number from 0 to 100,000; got -1.']);
+    expect(messages({ fineTune: { ...ft, lrFactor: 2 } })).toEqual(['fineTune.lrFactor: The learning-rate factor after unfreezing must be a number in (0, 1]; got 2.']);
+    expect(messages({ epochs: 3, fineTune: { ...ft, headEpochs: 5 } })).toEqual(['fineTune.headEpochs: Classifier-only epochs must be at most the 3 epochs of the run; got 5.']);
+  });
+
   it('reports every bad field at once, one sentence each', () => {
     expect(messages({ epochs: 0, momentum: 2, seed: -1 })).toEqual([
       'epochs: Epochs must be a whole number from 1 to 100,000; got 0.',

@@ -62,6 +62,13 @@ describe('start a run from pretrained weights', () => {
     expect(same(got.get('bn/moving_mean')!, want.get('bn/moving_mean')!)).toBe(true);
     model.dispose();
 
+    // The same number of classes, but other ones: a new classifier all the same; the same ones: kept.
+    const threeClasses = tinyConfig({ inputShape: [16, 16, 1], classes: 3 });
+    const m3 = buildDenseNet(threeClasses);
+    expect((await loadStartFrom({ kind: 'run', run: runDir, checkpoint: 'latest' }, threeClasses, m3, ['cat', 'dog', 'owl'])).headReplaced).toBe(true);
+    expect((await loadStartFrom({ kind: 'run', run: runDir, checkpoint: 'latest' }, threeClasses, m3, ['class a', 'class b', 'class c'])).headReplaced).toBe(false);
+    m3.dispose();
+
     await expect(loadStartFrom({ kind: 'run', run: runDir, checkpoint: 'latest' }, tinyConfig({ growthRate: 6, inputShape: [16, 16, 1] }), buildDenseNet(tinyConfig({ growthRate: 6, inputShape: [16, 16, 1] }))))
       .rejects.toThrow(/the new run is custom \(blocks \[2, 2\], k=6, .*\)\. They differ in growth rate k; start a run of the same architecture\./);
 

@@ -9,8 +9,8 @@ import { model, resumePoint, train } from '../../../support/train-harness';
 
 /**
  * Two-phase fine-tuning inside one run: the classifier alone first (features and their batch-norm
- * statistics untouched), then every layer at a lower learning rate, with the stored batch-norm
- * statistics kept unless asked otherwise, and an exact resume in either phase.
+ * statistics untouched), then every layer at a lower learning rate, the batch-norm statistics
+ * updated or (freezeBatchNorm) kept, and an exact resume in either phase.
  */
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -32,8 +32,8 @@ describe('fine-tune phases', () => {
     expect(fineTunePhase(0, { fineTune: null })).toBeNull();
   });
 
-  it('trains only the classifier in phase 1, then every layer with the batch-norm statistics kept', async () => {
-    const s = tinySettings({ epochs: 2, fineTune: recipe() });
+  it('trains only the classifier in phase 1, then every layer; with freezeBatchNorm the batch-norm statistics are kept', async () => {
+    const s = tinySettings({ epochs: 2, fineTune: recipe({ freezeBatchNorm: true }) });
     const m = model(s, MICRO_MODEL);
     const start = getModelWeights(m);
     const run = await train(s, { m, keepModel: true });
@@ -52,8 +52,8 @@ describe('fine-tune phases', () => {
     m.dispose();
   });
 
-  it('updates the batch-norm statistics in phase 2 when asked', async () => {
-    const s = tinySettings({ epochs: 2, fineTune: recipe({ trainBatchNorm: true }) });
+  it('updates the batch-norm statistics in phase 2 by default', async () => {
+    const s = tinySettings({ epochs: 2, fineTune: recipe() });
     const run = await train(s, { m: model(s, MICRO_MODEL) });
     const afterHead = run.checkpoints.find((c) => c.reason === 'epoch' && c.epoch === 1)!.weights;
     const end = run.checkpoints.at(-1)!.weights;
