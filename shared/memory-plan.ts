@@ -125,9 +125,11 @@ export function planTrainingMemory(r: MemoryPlanRequest): MemoryPlan {
   }
   const needed = e.peak(efficient, explicitMicro || r.batch, explicitMicro > 0);
   const largest = largestBatch(r.config, r.optimizer, limit, true, base0);
-  const advice = largest >= 1
-    ? `The largest batch that fits is ${largest} with memory-efficient dense layers${largest < r.batch ? `; or keep batch ${r.batch} and pass --micro-batch ${largest}` : ''}.`
-    : 'Not even one image fits: use a smaller input size or a smaller variant, or the tensorflow backend (@tensorflow/tfjs-node), which has no such limit.';
+  const advice = largest >= r.batch && !efficient
+    ? `With memory-efficient dense layers (memoryEfficient auto or on), batch ${r.batch} fits (up to ${largest}).`
+    : largest >= 1
+      ? `The largest batch that fits is ${largest} with memory-efficient dense layers; or keep batch ${r.batch} and pass --micro-batch ${Math.min(largest, r.batch)}.`
+      : 'Not even one image fits: use a smaller input size or a smaller variant, or the tensorflow backend (@tensorflow/tfjs-node), which has no such limit.';
   throw new ModelTooLargeError(
     `A training step of ${label} with batch ${r.batch}${explicitMicro ? ` in micro-batches of ${explicitMicro}` : ''}${efficient ? '' : ' and plain dense layers'} needs about ${gib(needed)} of wasm heap; the wasm backend has ${gib(limit)} (a step can use about ${gib(usable)}). ${advice}`,
   );

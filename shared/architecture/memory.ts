@@ -8,12 +8,14 @@
  * ends, so the peak is the sum of all layer outputs. A dropout layer holds five maps of its size
  * (the uniform draws, two steps of the keep mask, the mask, the output).
  *
- * Memory-efficient path (main/engine/model/memory-efficient): what the backward pass needs, and no
- * more: per dense block its new maps once, each bottleneck's 4k-map output, and the block's
- * concatenated output, plus the stem's and transitions' saved maps. The peak is either the end of
- * the forward pass (all of that) or the backward pass of a block's widest layer: everything saved
- * before the block, the block's own maps, the gradient of its output, and that layer's recomputed
- * input, BN output and ReLU with their gradients (later blocks have been released by then).
+ * Memory-efficient path (main/engine/model/memory-efficient), as the wasm backend runs it: what the
+ * backward pass needs, and no more: per dense block its shared feature buffer (its input and every
+ * layer's new maps, which is also its output) and each bottleneck's 4k-map output, plus the stem's
+ * and transitions' saved maps. The peak is either the end of the forward pass (all of that) or the
+ * backward pass of a block's widest layer: everything saved up to the block, the gradient of its
+ * buffer, and that layer's recomputed BN-ReLU, its gradient and the bottleneck's recomputed maps
+ * and gradients (later blocks have been released by then). Other backends, which concatenate
+ * instead of sharing a buffer, hold a little more; they have no heap limit to plan for.
  */
 import type { DenseNetConfig } from '../config';
 import { blockChannels, transitionChannels, validWindowOut } from './shapes';
@@ -77,32 +79,33 @@ export function stepMemory(config: DenseNetConfig): StepMemory {
     const c0 = channelsIn[b];
     const bottleneckMaps = config.bottleneck ? 4 * k : 0;
     const cOut = c0 + layers * k;
-    const own = S * (layers * k + layers * bottleneckMaps);
+    // The shared buffer and the bottleneck outputs.
+    const own = S * (cOut + layers * bottleneckMaps);
     for (let i = 0; i < layers; i++) {
       const cin = c0 + i * k;
       // _0_bn, _0_relu, [_1_conv, (_1_drop), _1_bn, _1_relu,] _2_conv, (_2_drop), _concat
       w.plain += S * (2 * cin + (config.bottleneck ? 3 * bottleneckMaps + (drop ? DROPOUT_MAPS * bottleneckMaps : 0) : 0) + k + (drop ? DROPOUT_MAPS * k : 0) + cin + k);
       w.weights += bnWeights(cin) + (config.bottleneck ? cin * bottleneckMaps + bnWeights(bottleneckMaps) + 9 * bottleneckMaps * k : 9 * cin * k);
-      // This layer's backward: recomputed input, BN output and ReLU and their gradients, the
-      // bottleneck's recomputed maps and gradients, beside the gradients of the block's maps.
-      // With dropout, the regenerated masks (and their draws) of both convs join them.
+      // This layer's backward: its recomputed BN-ReLU and that ReLU's gradient, the bottleneck's
+      // recomputed maps and gradients, its new maps' gradient, beside the buffer's gradient. With
+      // dropout, the regenerated masks (and their draws) of both convs join them.
       const masks = drop ? DROPOUT_MAPS * (bottleneckMaps + k) : 0;
-      w.backwardPeak = Math.max(w.backwardPeak, w.saved + own + S * (6 * cin + 5 * bottleneckMaps + k + cOut + masks));
+      w.backwardPeak = Math.max(w.backwardPeak, w.saved + own + S * (2 * cin + 5 * bottleneckMaps + 2 * k + cOut + masks));
     }
-    // New maps once, the bottleneck outputs, the concatenated block output (the next BN's input).
-    w.saved += own + S * cOut;
+    w.saved += own;
     if (b < config.blocks.length - 1) {
       const c = transitionChannels(cOut, config.compression);
       const ph = validWindowOut(h, 2, 2);
       const pw = validWindowOut(wd, 2, 2);
-      // _bn, _relu, _conv, (_drop), _pool
+      // _bn, _relu, _conv, (_drop), _pool. Saved: the ReLU's and the conv's outputs (the BN's
+      // input is the block's buffer); the pooled maps are copied into the next block's buffer.
       w.plain += S * (2 * cOut + c + (drop ? DROPOUT_MAPS * c : 0)) + ph * pw * c;
-      w.saved += S * (cOut + c + (drop ? 2 * c : 0)) + ph * pw * c;
+      w.saved += S * (cOut + c + (drop ? 2 * c : 0));
       w.weights += bnWeights(cOut) + cOut * c;
       h = ph;
       wd = pw;
     } else {
-      // bn, relu, avg_pool, predictions
+      // bn, relu, avg_pool, predictions (the BN's input is the last block's buffer)
       w.plain += S * 2 * cOut + cOut + config.classes;
       w.saved += S * cOut + cOut + config.classes;
       w.weights += bnWeights(cOut) + cOut * config.classes + config.classes;

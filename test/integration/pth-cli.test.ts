@@ -61,6 +61,17 @@ describe('densenet-workbench import --weights FILE.pth (real bin)', () => {
     expect(exported.stdout).toMatch(/^Exported custom \(step-0+, step 0\) as a torchvision state dict to .*tv:\n.*model\.safetensors\n.*load_densenet\.py\n.*preprocessing\.json\nInput NCHW 32×32×3, 3 classes; see preprocessing\.json\.\n$/);
   });
 
+  it('trains a new run that starts from a .pth file, with the weights\' architecture and a new classifier', async () => {
+    const runs = path.join(root, 'runs-from-file');
+    const r = await cli(['train', '--data', 'mnist', '--limit', '40', '--start-from', 'test/fixtures/pth/tiny_densenet.pth', '--input', '32x32x3', '--epochs', '2', '--head-epochs', '1', '--batch', '20', '--runs', runs]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("Starting from PyTorch checkpoint (zip format) of a custom DenseNet (blocks [2, 2], k=4, 8 initial features, bottleneck, θ=0.5, ImageNet stem), 3 classes.");
+    expect(r.stdout).toContain("Input 32×32×3, normalized as the weights were trained; a new classifier for 10 classes replaces the weights' 3-class one.");
+    expect(r.stdout).toMatch(/Fine-tuning phase 2 of 2: every layer trains from epoch 2/);
+    const [run] = fs.readdirSync(runs);
+    expect(JSON.parse(fs.readFileSync(path.join(runs, run, 'import.json'), 'utf8'))).toMatchObject({ kind: 'torchvision-pth', headReplaced: true });
+  });
+
   it('exits 2 with one line for a pickle that names os.system', async () => {
     oneLineError(await cli(['import', '--weights', 'test/fixtures/pth/evil_os_system.pth', '--out', path.join(root, 'never')]), /was refused: its pickle asks for the Python global posix\.system/);
     expect(fs.existsSync(path.join(root, 'never'))).toBe(false);
@@ -106,5 +117,8 @@ describe('densenet-workbench download (real bin, loopback server)', () => {
     oneLineError(await cli(['download', 'densenet121'], { TORCH_HOME: home, WORKBENCH_WEIGHTS_URL_BASE: base }), message);
     oneLineError(await cli(['import', '--pretrained', 'densenet121', '--out', path.join(home, 'run')], { TORCH_HOME: home, WORKBENCH_WEIGHTS_URL_BASE: base }), message);
     expect(fs.existsSync(path.join(home, 'run'))).toBe(false);
+    const runs = path.join(home, 'runs');
+    oneLineError(await cli(['train', '--data', 'mnist', '--limit', '20', '--pretrained', 'densenet121', '--runs', runs], { TORCH_HOME: home, WORKBENCH_WEIGHTS_URL_BASE: base }), message);
+    expect(fs.existsSync(runs) ? fs.readdirSync(runs) : []).toEqual([]);
   });
 });

@@ -386,6 +386,22 @@ describe.concurrent('the README\'s commands, through the real binary', { timeout
     expect(r.stdout).toMatch(/forward only: +\d+\.\d\d images\/s/);
   });
 
+  it('bench --profile times every kernel of a step, with the memory plan and its overrides', async () => {
+    const r = await sb.cli(['bench', '--variant', 'demo-bc-tiny', '--input', '8x8x1', '--batch', '4', '--steps', '1', '--warmup', '0', '--backend', 'wasm', '--memory-efficient', 'on', '--micro-batch', '2', '--profile'], { timeoutMs: 300_000 });
+    ok(r, 'bench --profile');
+    expect(r.stdout).toMatch(/^memory plan: +memory-efficient dense layers, micro-batches of 2; step estimated at/m);
+    expect(r.stdout).toMatch(/^profile of one training step \(\d+ ms with profiling; kernels \d+ ms\):$/m);
+    expect(r.stdout).toMatch(/^ {2}Conv2D(BackpropFilter|BackpropInput)? +\d+\.\d ms +\d+\.\d% +\d+ calls$/m);
+  });
+
+  it('train --memory-efficient on --micro-batch N trains that way', async () => {
+    const r = await sb.cli(['train', '--data', data, '--epochs', '1', '--batch', '4', '--memory-efficient', 'on', '--micro-batch', '2', '--name', 'micro', '--json'], { timeoutMs: 240_000 });
+    ok(r, 'train --memory-efficient on --micro-batch 2');
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.find((e) => e.type === 'finished')).toMatchObject({ reason: 'completed' });
+    expect(events.filter((e) => e.type === 'log').map((e) => e.message).join('\n')).toContain('Micro-batching is on (asked for): each batch of 4 is split into micro-batches of at most 2 images');
+  });
+
   it('npm start -- --browser --root DIR serves browser mode with those roots; serve prints a URL with a token, serves the UI and the run store, refuses requests without the token, stops on Ctrl-C', async () => {
     // npm start builds the renderer when it is out of date; serve then finds it built (one build, not two racing).
     const rootDir = path.join(sb.work, 'datasets');
@@ -427,6 +443,12 @@ describe.concurrent('the README\'s commands, through the real binary', { timeout
     const r = await sb.start(['run', 'bench:compare', '--', '--variant', 'demo-bc-tiny', '--input', '8x8x1', '--batch', '4', '--steps', '1', '--warmup', '0'], { program: 'npm', cwd: ROOT, timeoutMs: 180_000 }).exited;
     ok(r, 'npm run bench:compare');
     expect(r.stdout).toMatch(/train images\/s\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d{3}x/);
+    // The DenseNet-121 workload's flags, repeated runs and their range (on a tiny input: the
+    // workload's variant, a smaller size and batch).
+    const w = await sb.start(['run', 'bench:compare', '--', '--workload', 'densenet121', '--input', '32x32x3', '--batch', '2', '--steps', '1', '--warmup', '0', '--runs', '2', '--engines', 'tfjs'], { program: 'npm', cwd: ROOT, timeoutMs: 600_000 }).exited;
+    ok(w, 'npm run bench:compare -- --workload densenet121 --runs 2');
+    expect(w.stdout).toMatch(/^densenet121, input 32x32x3, batch 2/m);
+    expect(w.stdout).toMatch(/^train images\/s +\d+\.\d{3}–\d+\.\d{3}x\s*$/m);
   });
 
   it('npx tsx test/bench/inspect-cost.ts measures what inspection costs', async () => {

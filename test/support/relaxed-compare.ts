@@ -84,7 +84,7 @@ export function compareRelaxedWithPlain(): Record<string, number> {
         const tmp = out(2 * C);
         const acc = Math.ceil(out(4 * C) / 8) * 8;
         new Float64Array(memory.buffer, acc, 2 * C).fill(0);
-        if (name === 'col_sqdev') e.col_sqdev(x, P, C, a, tmp, acc);
+        if (name === 'col_sqdev') e.col_sqdev(x, P, C, C, a, tmp, acc);
         else e.col_grad_sums(dy, x, P, C, a, tmp, acc);
         return Float64Array.from(new Float64Array(memory.buffer, acc, name === 'col_sqdev' ? C : 2 * C));
       });

@@ -85,6 +85,20 @@ function shapeOrThrow(shape: unknown): InputShape {
   }
 }
 
+/** A built-in's fingerprint: its package version and the limit, which fix the samples. */
+function builtinFingerprint(name: string, version: string, limit: number | undefined): string {
+  return `sha256:${createHash('sha256').update(`builtin:${name}@${version}:limit=${limit ?? 'all'}`).digest('hex')}`;
+}
+
+/**
+ * The fingerprint a load of `spec` records in a run, without decoding any image: for a folder or
+ * CSV, of its file list (paths, classes, sizes, times); for a built-in, of its version and limit.
+ */
+export async function datasetFingerprint(spec: DatasetSpec): Promise<string> {
+  if (spec.kind === 'builtin') return builtinFingerprint(spec.name, (await readBuiltin(spec.name)).version, spec.limit);
+  return (await collectFiles(spec)).fingerprint;
+}
+
 export async function loadDataset(spec: DatasetSpec, opts: LoadOptions): Promise<LoadedDataset> {
   const s = parseSpec(spec);
   const inputShape = shapeOrThrow(opts.inputShape);
@@ -111,7 +125,7 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions): Promise
       errors: [],
       verified: true,
     });
-    const fingerprint = `sha256:${createHash('sha256').update(`builtin:${s.name}@${data.version}:limit=${s.limit ?? 'all'}`).digest('hex')}`;
+    const fingerprint = builtinFingerprint(s.name, data.version, s.limit);
     const nameOf = (i: number) => `${s.name} ${BUILTIN_CLASSES[s.name][picked[i].cls]} #${picked[i].index}`;
     return {
       name: s.name,

@@ -5,7 +5,7 @@ import type { DenseNetConfig } from '../../../shared/config';
 import { WorkbenchError } from '../../../shared/errors';
 import { getPreset } from '../../../shared/presets';
 import { defaultTrainSettings, TrainSettingsSchema, type DatasetSpec, type TrainSettings } from '../../../shared/training';
-import { createRng, scanDataset } from '../data';
+import { createRng, datasetFingerprint, scanDataset } from '../data';
 import { SeedPurpose, streamSeed } from '../train/seeded';
 import { buildDenseNet } from '../model/densenet';
 import { writeCheckpoint, type NamedArray } from '../runs/checkpoint';
@@ -228,7 +228,7 @@ async function describeDataset(spec: DatasetSpec, inputShape: [number, number, n
     record: {
       spec,
       name: path.basename(report.root),
-      fingerprint: 'unscanned (import)',
+      fingerprint: await datasetFingerprint(spec),
       classes: report.classes,
       inputShape: inputShape ?? ([32, 32, 3] as [number, number, number]),
       trainSize: sum(report.splits.train),

@@ -4,10 +4,10 @@
  */
 export interface KernelExports {
   channel_affine(x: number, P: number, C: number, scale: number, shift: number, y: number): void;
-  channel_affine_relu(x: number, P: number, C: number, scale: number, shift: number, y: number): void;
+  channel_affine_relu(x: number, P: number, C: number, xs: number, scale: number, shift: number, y: number): void;
   bn_grad_dx(dy: number, x: number, P: number, C: number, a: number, b: number, k: number, dx: number): void;
-  bn_grad_dx_relu(dy: number, r: number, x: number, P: number, C: number, a: number, b: number, k: number, dx: number): void;
-  col_grad_sums_relu(dy: number, r: number, x: number, P: number, C: number, mean: number, tmp: number, acc: number): void;
+  bn_grad_dx_relu(dy: number, r: number, x: number, P: number, C: number, xs: number, a: number, b: number, k: number, dx: number, acc: number): void;
+  col_grad_sums_relu(dy: number, r: number, x: number, P: number, C: number, xs: number, mean: number, tmp: number, acc: number): void;
   relu_grad(dy: number, x: number, n: number, dx: number): void;
   permute_210(src: number, A: number, B: number, C: number, dst: number): void;
   permute_102(src: number, A: number, B: number, C: number, dst: number): void;
@@ -15,8 +15,8 @@ export interface KernelExports {
   dilate(src: number, N: number, H: number, W: number, C: number, sh: number, sw: number, HD: number, WD: number, dst: number): void;
   relu(x: number, n: number, y: number): void;
   add_into(dst: number, src: number, n: number): void;
-  col_sum(x: number, P: number, C: number, tmp: number, acc: number): void;
-  col_sqdev(x: number, P: number, C: number, mean: number, tmp: number, acc: number): void;
+  col_sum(x: number, P: number, C: number, xs: number, tmp: number, acc: number): void;
+  col_sqdev(x: number, P: number, C: number, xs: number, mean: number, tmp: number, acc: number): void;
   col_grad_sums(dy: number, x: number, P: number, C: number, mean: number, tmp: number, acc: number): void;
   avg_pool_grad(dy: number, N: number, H: number, W: number, C: number, k: number, HO: number, WO: number, dx: number): void;
   conv_dw(x: number, dy: number, H: number, W: number, CI: number, HO: number, WO: number, CO: number, KH: number, KW: number, sh: number, sw: number, pt: number, pl: number, n0: number, n1: number, dwT: number): void;

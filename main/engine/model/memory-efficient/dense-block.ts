@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { bnReluApply, bnReluGrad, bnReluTrain, updateMovingAverage, type BatchStats } from './batch-norm';
+import type { BatchNormParams, DenseLayerParams, LayerRecord } from './types';
+import { channelBuffersAvailable } from '../../backend/wasm/channel-buffer';
+import { bufferBackward, bufferForward } from './dense-block-buffer';
 import { convFilterGrad, convInputGrad, convSame, dropoutMultiplier, seededDropout } from './ops';
 
 /**
@@ -16,33 +19,6 @@ import { convFilterGrad, convInputGrad, convSame, dropoutMultiplier, seededDropo
  * gradients of BN, ReLU, dropout and both convolutions), computing the same gradients the plain
  * path's autodiff does, with the batch statistics of the forward pass reused.
  */
-export interface BatchNormParams {
-  gamma: tf.Variable;
-  beta: tf.Variable;
-  movingMean: tf.LayerVariable;
-  movingVariance: tf.LayerVariable;
-  epsilon: number;
-  momentum: number;
-}
-
-export interface DenseLayerParams {
-  bn0: BatchNormParams;
-  /** The bottleneck: 1x1 conv to 4k maps and its BN (absent without B). */
-  conv1?: tf.Variable;
-  bn1?: BatchNormParams;
-  conv2: tf.Variable;
-  dropRate: number;
-}
-
-/** What one layer's forward pass leaves for its backward pass. */
-interface LayerRecord {
-  s0: BatchStats;
-  z1?: tf.Tensor;
-  s1?: BatchStats;
-  seed1?: number;
-  seed2?: number;
-}
-
 function weightsOf(l: DenseLayerParams): tf.Variable[] {
   return l.conv1 && l.bn1 ? [l.bn0.gamma, l.bn0.beta, l.conv1, l.bn1.gamma, l.bn1.beta, l.conv2] : [l.bn0.gamma, l.bn0.beta, l.conv2];
 }
@@ -116,6 +92,7 @@ function layerBackward(pieces: tf.Tensor[], l: DenseLayerParams, r: LayerRecord,
  */
 export function memoryEfficientDenseBlock(x0: tf.Tensor, layers: DenseLayerParams[]): tf.Tensor {
   const weights = layers.flatMap(weightsOf);
+  if (channelBuffersAvailable()) return bufferedBlock(x0, layers, weights);
   const op = tf.customGrad(((...args: unknown[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const input = args[0] as tf.Tensor;
@@ -129,8 +106,7 @@ export function memoryEfficientDenseBlock(x0: tf.Tensor, layers: DenseLayerParam
     const out = tf.concat(pieces, 3);
     // Saved: the maps (stored once, not once per concatenation), the bottleneck outputs and the
     // batch statistics. Everything else computed above is freed when this forward pass returns.
-    const kept = records.flatMap((r) => [r.s0.mean, r.s0.variance, ...(r.z1 && r.s1 ? [r.z1, r.s1.mean, r.s1.variance] : [])]);
-    save([...pieces, ...kept]);
+    save([...pieces, ...savedOf(records)]);
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(dy, saved, layers, records),
@@ -139,11 +115,30 @@ export function memoryEfficientDenseBlock(x0: tf.Tensor, layers: DenseLayerParam
   return op(x0, ...weights);
 }
 
-function backward(dy: tf.Tensor, saved: tf.Tensor[], layers: DenseLayerParams[], forward: LayerRecord[]): tf.Tensor[] {
-  const pieces = saved.slice(0, layers.length + 1);
-  // The saved clones of the records' tensors, in the order they were saved.
-  let i = layers.length + 1;
-  const records: LayerRecord[] = forward.map((f) => {
+/** The same op over one shared feature buffer (wasm: ./dense-block-buffer.ts). */
+function bufferedBlock(x0: tf.Tensor, layers: DenseLayerParams[], weights: tf.Variable[]): tf.Tensor {
+  const c0 = x0.shape[x0.rank - 1];
+  const op = tf.customGrad(((...args: unknown[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const { out, records } = bufferForward(args[0] as tf.Tensor, layers);
+    save([out, ...savedOf(records)]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => bufferBackward(dy, saved[0], c0, layers, restore(saved, 1, records)),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x0, ...weights);
+}
+
+/** The records' tensors, in the order restore() reads them back. */
+function savedOf(records: LayerRecord[]): tf.Tensor[] {
+  return records.flatMap((r) => [r.s0.mean, r.s0.variance, ...(r.z1 && r.s1 ? [r.z1, r.s1.mean, r.s1.variance] : [])]);
+}
+
+/** The records with their tensors replaced by the saved clones, starting at saved[from]. */
+function restore(saved: tf.Tensor[], from: number, forward: LayerRecord[]): LayerRecord[] {
+  let i = from;
+  return forward.map((f) => {
     const r: LayerRecord = { s0: { mean: saved[i++] as tf.Tensor1D, variance: saved[i++] as tf.Tensor1D }, seed1: f.seed1, seed2: f.seed2 };
     if (f.z1 && f.s1) {
       r.z1 = saved[i++];
@@ -151,6 +146,11 @@ function backward(dy: tf.Tensor, saved: tf.Tensor[], layers: DenseLayerParams[],
     }
     return r;
   });
+}
+
+function backward(dy: tf.Tensor, saved: tf.Tensor[], layers: DenseLayerParams[], forward: LayerRecord[]): tf.Tensor[] {
+  const pieces = saved.slice(0, layers.length + 1);
+  const records = restore(saved, layers.length + 1, forward);
   // dPieces[j]: the gradient of piece j so far; layer l's is complete once every later layer and
   // the block output have added theirs, which is when the reverse sweep reaches it.
   const dPieces = tf.split(dy, pieces.map((p) => p.shape[3] as number), 3);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DenseNetConfig } from '../../../../shared/config';
-import { memoryEfficientDenseBlock, type BatchNormParams, type DenseLayerParams } from './dense-block';
+import { memoryEfficientDenseBlock } from './dense-block';
+import type { BatchNormParams, DenseLayerParams } from './types';
 
 /**
  * The training-mode forward pass of a model built by ../densenet.ts, with every dense block run as

@@ -9,6 +9,9 @@ import { exportRun } from '../../../../main/engine/export/export-run';
 import { readImportRecord } from '../../../../main/engine/runs/import-record';
 import { restoreModel } from '../../../../main/engine/run/open-run';
 import { maxAbsDiff } from '../../../support/tiny-models';
+import { solidImage, writeTree } from '../../../support/data';
+import { loadDataset } from '../../../../main/engine/data';
+import { readRunConfig } from '../../../../main/engine/runs/run-store';
 
 /**
  * .pth files written by Debian's PyTorch (test/fixtures/pth/make_pth_fixtures.py), imported into
@@ -74,6 +77,20 @@ describe('import .pth → TF.js and ONNX predictions equal PyTorch’s', () => {
     await expect(importRun({ weights: `${DIR}/tiny_densenet.pth`, variant: 'densenet121', out: path.join(root, 'as-121') })).rejects.toThrow(
       /tiny_densenet\.pth does not match variant densenet121: the weights are a DenseNet with blocks \[2, 2\], growth rate 4, 8 initial features, but densenet121 has blocks \[6, 12, 24, 16\]/,
     );
+  });
+});
+
+describe('import .pth onto a dataset', () => {
+  it('records the dataset with the fingerprint a training load computes, so a resume does not call it changed', async () => {
+    const data = path.join(root, 'photos');
+    const png = await solidImage('png', 20, 20, [200, 30, 30]);
+    writeTree(data, { 'cat/1.png': png, 'cat/2.png': png, 'dog/1.png': png, 'dog/2.png': png, 'owl/1.png': png, 'owl/2.png': png });
+    const out = path.join(root, 'on-photos');
+    await importRun({ weights: `${DIR}/tiny_densenet.pth`, inputShape: [32, 32, 3], data: { kind: 'folder', path: data }, out });
+    const loaded = await loadDataset({ kind: 'folder', path: data }, { inputShape: [32, 32, 3], valFraction: 0.1, seed: 42 });
+    const config = readRunConfig(out);
+    expect(config.dataset).toMatchObject({ fingerprint: loaded.fingerprint, classes: ['cat', 'dog', 'owl'], inputShape: [32, 32, 3] });
+    expect(config.normalization).toEqual({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
   });
 });
 

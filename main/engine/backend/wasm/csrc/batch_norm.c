@@ -32,12 +32,15 @@ void channel_affine(const float *x, int P, int C, const float *scale, const floa
   }
 }
 
-/* y = max(x * scale[c] + shift[c], 0): BN and the ReLU after it in one pass (NaN stays NaN). */
+/*
+ * y = max(x * scale[c] + shift[c], 0): BN and the ReLU after it in one pass (NaN stays NaN). x's
+ * rows are xs floats apart (xs > C: the first C channels of a wider buffer); y is [P, C].
+ */
 EXPORT(channel_affine_relu)
-void channel_affine_relu(const float *x, int P, int C, const float *scale, const float *shift, float *y) {
+void channel_affine_relu(const float *x, int P, int C, int xs, const float *scale, const float *shift, float *y) {
   v128_t zero = wasm_f32x4_splat(0.f);
   for (int p = 0; p < P; ++p) {
-    const float *row = x + (size_t)p * C;
+    const float *row = x + (size_t)p * xs;
     float *out = y + (size_t)p * C;
     int c = 0;
     for (; c + 4 <= C; c += 4) {
@@ -75,14 +78,14 @@ void bn_grad_dx(const float *dy, const float *x, int P, int C, const float *a, c
 /* BN's batch statistics (Ioffe & Szegedy 2015, Alg. 1) take two passes, the mean and then squared
  * deviations from it, which avoids the cancellation of E[x^2] - E[x]^2. */
 
-/* acc[c] += sum over rows of x[p][c] */
+/* acc[c] += sum over rows of x[p][c]; rows xs floats apart. */
 EXPORT(col_sum)
-void col_sum(const float *x, int P, int C, float *tmp, double *acc) {
+void col_sum(const float *x, int P, int C, int xs, float *tmp, double *acc) {
   for (int p0 = 0; p0 < P; p0 += BLOCK) {
     int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
     zero_f32(tmp, C);
     for (int p = p0; p < p1; ++p) {
-      const float *row = x + (size_t)p * C;
+      const float *row = x + (size_t)p * xs;
       int c = 0;
       for (; c + 4 <= C; c += 4) wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_v128_load(row + c)));
       for (; c < C; ++c) tmp[c] += row[c];
@@ -91,14 +94,14 @@ void col_sum(const float *x, int P, int C, float *tmp, double *acc) {
   }
 }
 
-/* acc[c] += sum over rows of (x[p][c] - mean[c])^2 */
+/* acc[c] += sum over rows of (x[p][c] - mean[c])^2; rows xs floats apart. */
 EXPORT(col_sqdev)
-void col_sqdev(const float *x, int P, int C, const float *mean, float *tmp, double *acc) {
+void col_sqdev(const float *x, int P, int C, int xs, const float *mean, float *tmp, double *acc) {
   for (int p0 = 0; p0 < P; p0 += BLOCK) {
     int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
     zero_f32(tmp, C);
     for (int p = p0; p < p1; ++p) {
-      const float *row = x + (size_t)p * C;
+      const float *row = x + (size_t)p * xs;
       int c = 0;
       for (; c + 4 <= C; c += 4) {
         v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
@@ -115,28 +118,34 @@ void col_sqdev(const float *x, int P, int C, const float *mean, float *tmp, doub
 
 /*
  * bn_grad_dx for the gradient of a BN followed by a ReLU with output r: dy is first masked where
- * r <= 0 (col_grad_sums_relu gives the matching reductions).
+ * r <= 0 (col_grad_sums_relu gives the matching reductions). x's and dx's rows are xs floats apart
+ * (dy's and r's: C); with acc, dx += instead of dx = (a dense block adds each layer's input
+ * gradient into the gradient of its shared feature buffer).
  */
 EXPORT(bn_grad_dx_relu)
-void bn_grad_dx_relu(const float *dy, const float *r, const float *x, int P, int C, const float *a, const float *b, const float *k, float *dx) {
+void bn_grad_dx_relu(const float *dy, const float *r, const float *x, int P, int C, int xs, const float *a, const float *b, const float *k, float *dx, int acc) {
   for (int p = 0; p < P; ++p) {
     const float *g = dy + (size_t)p * C;
     const float *rr = r + (size_t)p * C;
-    const float *row = x + (size_t)p * C;
-    float *out = dx + (size_t)p * C;
+    const float *row = x + (size_t)p * xs;
+    float *out = dx + (size_t)p * xs;
     int c = 0;
     for (; c + 4 <= C; c += 4) {
       v128_t gv = relu_masked(wasm_v128_load(g + c), wasm_v128_load(rr + c));
       v128_t v = F32X4_MADD(gv, wasm_v128_load(a + c), wasm_v128_load(k + c));
-      wasm_v128_store(out + c, F32X4_MADD(wasm_v128_load(row + c), wasm_v128_load(b + c), v));
+      v = F32X4_MADD(wasm_v128_load(row + c), wasm_v128_load(b + c), v);
+      wasm_v128_store(out + c, acc ? wasm_f32x4_add(wasm_v128_load(out + c), v) : v);
     }
-    for (; c < C; ++c) out[c] = a[c] * (rr[c] > 0.f ? g[c] : 0.f) + b[c] * row[c] + k[c];
+    for (; c < C; ++c) {
+      float v = a[c] * (rr[c] > 0.f ? g[c] : 0.f) + b[c] * row[c] + k[c];
+      out[c] = acc ? out[c] + v : v;
+    }
   }
 }
 
-/* col_grad_sums of dy masked where the ReLU output r <= 0. */
+/* col_grad_sums of dy masked where the ReLU output r <= 0; x's rows xs floats apart. */
 EXPORT(col_grad_sums_relu)
-void col_grad_sums_relu(const float *dy, const float *r, const float *x, int P, int C, const float *mean, float *tmp, double *acc) {
+void col_grad_sums_relu(const float *dy, const float *r, const float *x, int P, int C, int xs, const float *mean, float *tmp, double *acc) {
   float *t1 = tmp, *t2 = tmp + C;
   for (int p0 = 0; p0 < P; p0 += BLOCK) {
     int p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
@@ -144,7 +153,7 @@ void col_grad_sums_relu(const float *dy, const float *r, const float *x, int P, 
     for (int p = p0; p < p1; ++p) {
       const float *g = dy + (size_t)p * C;
       const float *rr = r + (size_t)p * C;
-      const float *row = x + (size_t)p * C;
+      const float *row = x + (size_t)p * xs;
       int c = 0;
       for (; c + 4 <= C; c += 4) {
         v128_t gv = relu_masked(wasm_v128_load(g + c), wasm_v128_load(rr + c));

@@ -9,10 +9,24 @@ export const BN_GRAD = 'DnwBatchNormGrad';
 /** Inference-mode BN (given statistics) followed by a ReLU, in one pass. */
 export const BN_RELU = 'DnwBatchNormRelu';
 
-/** Attributes of the fused kernels: `relu` fuses the ReLU that follows the BN (its gradient too). */
+/**
+ * Attributes of the fused kernels: `relu` fuses the ReLU that follows the BN (its gradient too).
+ * `channels` (with `relu`) normalises only the first `channels` channels of x, whose last axis is
+ * then the row stride: a dense block's input read in place from its shared feature buffer.
+ */
 export interface BnAttrs {
   epsilon: number;
   relu?: boolean;
+  channels?: number;
+}
+
+/** Rows, channels and row stride of x under `attrs` (see BnAttrs.channels). */
+export function bnGeometry(shape: number[], attrs: BnAttrs, kernel: string): { P: number; C: number; S: number } {
+  const { P, C: S } = rows(shape);
+  if (attrs.channels === undefined) return { P, C: S, S };
+  if (!attrs.relu) throw new Error(`${kernel} reads a channel prefix only with relu.`);
+  if (!Number.isInteger(attrs.channels) || attrs.channels < 1 || attrs.channels > S) throw new Error(`${kernel}: channels must be in 1..${S}; got ${attrs.channels}.`);
+  return { P, C: attrs.channels, S };
 }
 
 /** Rows and channels of a channels-last tensor. */
