@@ -3,43 +3,30 @@ commands arrive (the protocol session, or standalone). It owns the run while it 
 lock, writes status.json, summary.json, checkpoints and metrics.jsonl (rank 0 only), and reports
 every event to `emit`."""
 import os
-import platform
-import socket
-import sys
 import time
 from typing import Any, Callable, Dict, Optional
 
-import torch
-import torch.nn as nn
-
-from . import ENGINE_VERSION
 from . import device as dev
 from .atomic import write_json_atomic
-from .checkpoint import NonFiniteWeightsError, list_checkpoints, load_checkpoint, now_iso, write_checkpoint
+from .checkpoint import NonFiniteWeightsError, list_checkpoints, now_iso, write_checkpoint
 from .control import Control
 from .data import DatasetCache, TrainData
-from .distributed import Dist, convert_sync_batchnorm, set_parent_death_signal
+from .distributed import Dist, set_parent_death_signal
 from .errors import UserError, error_data
 from .inspection.inspector import Inspector
 from .inspection.ondemand import OnDemand
 from .inspection.thumbnails import thumbnails
 from .loop import Loop, LoopResult, OutOfMemory
 from .metrics_log import METRICS_FILE, MetricsWriter
-from .model import DenseNet, freeze_features
 from .oom import largest_batch_that_fits, oom_message
-from .optim import build_optimizer, get_slots, set_slots
-from .rng import SeedPurpose, stream_seed
-from .run_folder import acquire_lock, read_config, read_import_record, read_status, release_lock, write_status, write_summary
-from .weights import load_weights, model_weights, trained_parameters
+from .optim import get_slots
+from .report import format_report, host_info, versions
+from .run_folder import acquire_lock, read_config, read_status, release_lock, write_status, write_summary
+from .training_setup import build_training, input_converter, loader_workers
+from .weights import model_weights
 
 Emit = Callable[[Dict[str, Any]], None]
 _EMPTY = {"loss": None, "accuracy": None, "valLoss": None, "valAccuracy": None}
-
-
-def versions() -> Dict[str, str]:
-    import torchvision
-    return {"python": platform.python_version(), "torch": torch.__version__, "torchvision": torchvision.__version__,
-            "densenet-torch-engine": ENGINE_VERSION}
 
 
 class RunTrainer:
@@ -145,7 +132,7 @@ class RunTrainer:
             if self.dist.enabled:
                 report["distributed"] = {"worldSize": self.dist.world, "backend": self.dist.backend,
                                          "syncBatchNorm": bool(settings.get("syncBatchNorm", False))}
-            self.log("info", _format_report(report))
+            self.log("info", format_report(report))
 
             cache = DatasetCache(run_dir)
             model_config = config["model"]
@@ -153,61 +140,21 @@ class RunTrainer:
                 raise UserError(f"The model has {model_config['classes']} classes but the dataset cache has {len(cache.classes)}; prepare the run again.")
             data = TrainData(cache, settings, config.get("normalization"))
             progress["stepsPerEpoch"] = data.steps_per_epoch
-            torch.manual_seed(stream_seed(settings["seed"], SeedPurpose.INIT))
-            raw = DenseNet(model_config)
-            record = read_import_record(run_dir)
-            if record and record.get("freezeFeatures"):
-                freeze_features(raw)
-                self.log("info", "Feature layers are frozen (import --freeze-features): only the classifier trains.")
-
-            resume = None
-            slots: Dict[str, torch.Tensor] = {}
-            if not fresh:
-                try:
-                    ckpt = load_checkpoint(run_dir, "latest")
-                except UserError as err:
-                    if "newer workbench" in str(err):
-                        raise
-                    self.log("warn", f"{err} The run starts again from step 0 with the same seed.")
-                    ckpt = None
-                if ckpt:
-                    load_weights(raw, model_config, ckpt["weights"])
-                    m = ckpt["manifest"]
-                    resume = {"step": m["step"], "epoch": m["epoch"], "epochStep": m["epochStep"], "rng": m["rng"],
-                              "earlyStopping": m["earlyStopping"], "best": m["best"], "iterations": m["optimizer"]["iterations"],
-                              "optimizer": m["optimizer"]["name"]}
-                    slots = ckpt["slots"]
-                    progress.update(step=m["step"], epoch=m["epoch"], epochStep=m["epochStep"])
-                    self.log("info", f"Resuming from checkpoint {m['name']}: epoch {m['epoch'] + 1}, step {m['step']}, learning rate and optimizer state as saved.")
+            setup = build_training(run_dir, config, settings, choice, self.dist, fresh, self.log)
+            raw, model, optimizer, trained, resume = setup.raw, setup.model, setup.optimizer, setup.trained, setup.resume
+            if resume:
+                progress.update(step=resume["step"], epoch=resume["epoch"], epochStep=resume["epochStep"])
             if (resume is None or resume["step"] == 0) and self.dist.main:
                 # The run records what trained it (from its first step), also when it was prepared
                 # or imported on another machine.
                 write_json_atomic(os.path.join(run_dir, "config.json"), {**config, "engine": "pytorch", "backend": report,
                                                                          "versions": {**config.get("versions", {}), **versions()},
-                                                                         "host": _host()})
+                                                                         "host": host_info()})
             elif config.get("engine", "tfjs") != "pytorch":
                 self.log("info", f"Run {self.run_id} was made by the {config.get('engine', 'tfjs')} engine; the PyTorch engine continues it "
                                  "from its checkpoint (config.json keeps the engine that made it).")
-            if settings.get("syncBatchNorm") and not self.dist.enabled:
-                self.log("info", "SyncBatchNorm is on but the run trains in one process, where batch norm has nothing to synchronize.")
-            if settings.get("syncBatchNorm") and self.dist.enabled:
-                raw = convert_sync_batchnorm(raw, self.dist.world, choice.kind, self.dist.group)
-            raw = raw.to(choice.device, memory_format=dev.memory_format(choice))
-            trained = trained_parameters(raw, model_config)
-            optimizer = build_optimizer(settings, [p for _, p in trained], foreach=choice.kind != "cpu")
-            if resume:
-                if resume["optimizer"] != settings["optimizer"]:
-                    raise UserError(f"The checkpoint's optimizer is {resume['optimizer']}, but the run trains with {settings['optimizer']}.")
-                set_slots(optimizer, settings["optimizer"], resume["iterations"], trained, slots)
-            model: nn.Module = raw
-            if self.dist.enabled:
-                from torch.nn.parallel import DistributedDataParallel
-                # Gradients as views into DDP's buckets: no copy into them, and no layout mismatch to warn about.
-                model = DistributedDataParallel(raw, device_ids=[choice.device.index] if choice.kind == "cuda" else None,
-                                                process_group=self.dist.group, gradient_as_bucket_view=True)
-            raw.train()
 
-            to_input = _input_converter(choice)
+            to_input = input_converter(choice)
             autocast = lambda: dev.autocast(choice)  # noqa: E731
             self.inspector = Inspector(self.run_id, raw, model_config, cache.classes, lambda: data.val_plan(), to_input, autocast,
                                        self.emit, self.now, trained, thumbnails=lambda idx: thumbnails(cache, idx))
@@ -262,7 +209,7 @@ class RunTrainer:
             self.state("paused" if control.state == "paused" else "running")
             loop = Loop(self.run_id, model, data, settings, control, optimizer, choice, self.dist, to_input, Hooks(),
                         scaler=dev.grad_scaler(choice), resume=resume, now=self.now,
-                        workers=_workers(choice, options), dropout=model_config["dropRate"] > 0)
+                        workers=loader_workers(choice, options), dropout=model_config["dropRate"] > 0)
             try:
                 result = loop.run()
             except _Diverged as err:
@@ -375,40 +322,5 @@ def _peer_lost(err: BaseException) -> bool:
     return isinstance(err, RuntimeError) and any(s in text for s in ("gloo", "NCCL", "Connection reset", "Connection closed", "Broken pipe"))
 
 
-def _workers(choice: dev.DeviceChoice, options: Dict[str, Any]) -> int:
-    if "workers" in options:
-        return int(options["workers"])
-    return min(4, max(1, dev.available_cpus() - 1)) if choice.kind != "cpu" else 0
-
-
-def _input_converter(choice: dev.DeviceChoice) -> Callable[[Any], torch.Tensor]:
-    fmt = dev.memory_format(choice)
-
-    def convert(x: Any) -> torch.Tensor:
-        t = x if torch.is_tensor(x) else torch.from_numpy(x)
-        # The cache is NHWC, as TF.js computes; torch's NCHW view of it is what channels_last stores.
-        t = t.to(choice.device, non_blocking=True).permute(0, 3, 1, 2)
-        return t.contiguous(memory_format=fmt)
-    return convert
-
-
 def _iso() -> str:
     return now_iso()
-
-
-def _host() -> Dict[str, Any]:
-    return {"hostname": socket.gethostname(), "platform": {"darwin": "darwin", "win32": "win32"}.get(sys.platform, "linux"),
-            "arch": {"x86_64": "x64", "AMD64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), platform.machine()),
-            "cpus": os.cpu_count() or 1}
-
-
-def _format_report(r: Dict[str, Any]) -> str:
-    mem = f", {r['memoryBytes'] / 2 ** 30:.1f} GiB" if r.get("memoryBytes") else ""
-    extra = "".join(f", {k} {r[k]}" for k in ("cuda", "rocm", "cudnn") if r.get(k))
-    lines = [f"backend: pytorch (torch {r['version']}, {r['kind']}) on {r['device']}{mem}{extra}, {r['threads']} CPU thread"
-             f"{'' if r['threads'] == 1 else 's'}, {r['precision']}{', channels_last' if r['channelsLast'] else ''}; python {r['python']}"]
-    if r.get("distributed"):
-        d = r["distributed"]
-        lines.append(f"  DistributedDataParallel: {d['worldSize']} processes over {d['backend']}{', SyncBatchNorm' if d['syncBatchNorm'] else ''}")
-    lines += [f"  skipped {s['backend']}: {s['reason']}" for s in r.get("skipped", [])]
-    return "\n".join(lines)
