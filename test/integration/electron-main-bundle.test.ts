@@ -94,7 +94,7 @@ describe('the main-process bundle', () => {
   });
 
   it('routes every API channel to the service and refuses foreign or malformed calls', () => {
-    const expected = [...API_METHOD_NAMES.map((m) => API_METHODS[m].channel), DESKTOP_METHODS.chooseFolder.channel, DROP_CHANNEL].sort();
+    const expected = [...API_METHOD_NAMES.map((m) => API_METHODS[m].channel), DESKTOP_METHODS.chooseFolder.channel, DESKTOP_METHODS.chooseFile.channel, DROP_CHANNEL].sort();
     expect(report.channels).toEqual(expected);
     expect(report.appInfo).toMatchObject({ ok: true, value: { mode: 'electron', runsDir: join(tmp, 'runs') } });
     expect(report.foreign).toMatchObject({ ok: false, error: { name: 'SecurityError' } });
