@@ -27,12 +27,12 @@ export default tseslint.config(
     },
   },
   {
-    // DESIGN.md: nothing under main/engine imports electron; the engine runs under plain Node.
+    // Nothing under main/engine imports electron: the engine runs under plain Node (CLI, serve, trainer).
     files: ['main/engine/**/*.ts', 'main/trainer/**/*.ts', 'main/cli/**/*.ts', 'main/server/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'The engine never imports electron (DESIGN.md); put it under main/electron.' }],
-        patterns: [{ group: ['electron/*'], message: 'The engine never imports electron (DESIGN.md).' }],
+        paths: [{ name: 'electron', message: 'The engine never imports electron, so it runs under plain Node; put it under main/electron.' }],
+        patterns: [{ group: ['electron/*'], message: 'The engine never imports electron, so it runs under plain Node.' }],
       }],
     },
   },

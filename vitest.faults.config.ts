@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The fault suite (issue 9; README, Reliability): `npm run test:faults`. Its long tests are named
+ * The fault suite (README, Reliability): `npm run test:faults`. Its long tests are named
  * `*.fault.ts` so that `npm test` (test/**\/*.test.ts) leaves them out; the quick ones in
  * test/faults/ are `*.test.ts` and run in both. Files run one at a time: each one forks trainers
  * or trains for a while, and on two cores they would only slow each other down.

@@ -14,11 +14,12 @@
 // Environment: WORKBENCH_ELECTRON_INSTALL_TIMEOUT_MS (default 120000) bounds the installer;
 // BROWSER=none stops it opening a browser in browser mode.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROOT, buildElectron } from './build-electron.mjs';
+import { ensureRendererBuild } from '../main/server/renderer-build.mjs';
 
 const require = createRequire(import.meta.url);
 const say = (line) => process.stderr.write(`${line}\n`);
@@ -93,31 +94,9 @@ function installerReason(stderr, code) {
   return first.replace(/^(RequestError|HTTPError|Error):\s*/, '').slice(0, 200);
 }
 
-function newestMtime(paths) {
-  let newest = 0;
-  const visit = (p) => {
-    let info;
-    try {
-      info = statSync(p);
-    } catch {
-      return;
-    }
-    if (info.isDirectory()) {
-      for (const name of readdirSync(p)) if (name !== 'node_modules' && !name.startsWith('.')) visit(join(p, name));
-    } else newest = Math.max(newest, info.mtimeMs);
-  };
-  paths.forEach(visit);
-  return newest;
-}
-
-/** Builds dist/renderer with the project's vite config when any of its sources is newer. */
-async function buildRendererIfStale() {
-  const index = join(ROOT, 'dist', 'renderer', 'index.html');
-  const sources = ['renderer', 'shared', 'vite.config.ts', 'package.json'].map((p) => join(ROOT, p));
-  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(sources)) return;
-  say('Building the renderer (vite build)…');
-  const { build } = await import('vite');
-  await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error' });
+/** The renderer build, rebuilt by the same rule as `densenet-workbench serve` (main/server/renderer-build.mjs). */
+function buildRendererIfStale() {
+  return ensureRendererBuild(undefined, say);
 }
 
 function forwardSignals(child) {

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
 import { WorkbenchError } from '../../shared/errors';
-import { formatLr } from '../../shared/format-number';
 import type { TrainerEvent, TrainerEventOf } from '../../shared/protocol';
 import type { HostExit, TrainerHost } from '../trainer/host';
+import { duration, formatLr, percent } from '../../shared/format';
 
 /**
  * Drives one run of a TrainerHost from a terminal, for `train` and `resume`: a cli-progress bar
@@ -26,17 +26,7 @@ export interface DriveResult {
   exit: HostExit | null;
 }
 
-function pct(x: number | null | undefined): string {
-  return x === null || x === undefined ? '–' : `${(x * 100).toFixed(2)}%`;
-}
-
-function duration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '–';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
-}
+const pct = (x: number | null | undefined) => percent(x, 2);
 
 export async function driveRun(host: TrainerHost, run: { runId: string; runDir: string }, options: DriveOptions): Promise<DriveResult> {
   const out = options.out ?? process.stdout;
@@ -75,7 +65,7 @@ export async function driveRun(host: TrainerHost, run: { runId: string; runDir: 
         const eta = ((Date.now() - t0) / 1000 / Math.max(1, done)) * (total - e.step);
         const payload = {
           epoch: e.epoch + 1, epochs: options.epochs, loss: e.loss.toFixed(4), acc: pct(e.accuracy),
-          ips: e.imagesPerSec.toFixed(1), eta2: duration(eta),
+          ips: e.imagesPerSec.toFixed(1), eta2: duration(eta, 'compact'),
         };
         if (bar) {
           if (!barActive) {

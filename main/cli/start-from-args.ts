@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DenseNetConfig } from '../../shared/config';
 import { WorkbenchError } from '../../shared/errors';
-import { formatLr } from '../../shared/format-number';
+import { formatLr } from '../../shared/format';
 import { findPreset, getPreset } from '../../shared/presets';
 import type { StartFrom, WeightsSourceInfo } from '../../shared/start-from';
 import { defaultTrainSettings, FineTuneSchema, type TrainSettings } from '../../shared/training';

@@ -8,7 +8,7 @@ import { senderProblem } from './ipc-sender';
 /**
  * Maps every API channel to the WorkbenchService (main/host), the same service browser mode uses.
  * For each call it (1) checks the sender frame (Electron security checklist #17), (2) validates the
- * payload against shared/api.ts's schema, and (3) answers `ApiReply`: errors cross as data,
+ * payload against its method's schema (shared/api), and (3) answers `ApiReply`: errors cross as data,
  * `{ok: false, error: {name, message}}`, never as a rejected invoke.
  */
 export interface ApiService {

@@ -1,11 +1,11 @@
 import { EVENT_CHANNEL, type WorkbenchApi } from '../../shared/api';
-import { createApiClient } from '../../shared/api-client';
+import { createApiClient } from '../../shared/api/client';
 
 /**
  * The WorkbenchApi as the preload builds it over ipcRenderer: one named function per method
  * (Electron security checklist #20 and the IPC tutorial: never expose ipcRenderer or a generic
  * `send(channel)`). Each method invokes its own fixed channel; the page cannot choose a channel.
- * The shared client core (shared/api-client.ts) checks every reply and event, as in browser mode.
+ * The shared client core (shared/api/client.ts) checks every reply and event, as in browser mode.
  * A factory over the ipcRenderer pieces, so tests run it with a fake.
  */
 export interface IpcRendererLike {

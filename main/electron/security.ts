@@ -31,7 +31,7 @@ export function isAllowedExternalUrl(url: string): boolean {
 
 export interface WindowBounds { x?: number; y?: number; width: number; height: number }
 
-/** BrowserWindow options; a pure function so the checklist is asserted without Electron (issue 9 item 7). */
+/** BrowserWindow options; a pure function so the checklist is asserted without Electron. */
 export function mainWindowOptions(opts: { preload: string; bounds: WindowBounds; devTools: boolean; dark: boolean }): BrowserWindowConstructorOptions {
   return {
     ...opts.bounds,

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { RunInfo } from '../../shared/api';
+import type { DatasetSpec } from '../../shared/training';
 import type { TrainerEvent } from '../../shared/protocol';
 import { isLive } from '../../shared/run/lifecycle';
 import { initialRunState, reduceRun, runFields, stateOfFields, type RunState } from '../../shared/run/state';
@@ -15,6 +17,12 @@ export interface RunLabel {
   variant: string;
   dataset: string;
   created: string;
+}
+
+/** A new run's entry in the run list, as the trainer will name it (config.json's default name). */
+export function runLabel(name: string | undefined, variant: string, dataset: DatasetSpec): RunLabel {
+  const data = dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path);
+  return { name: name ?? `${variant} on ${data}`, variant, dataset: data, created: new Date().toISOString() };
 }
 
 export class ActiveRun {
@@ -40,6 +48,25 @@ export class ActiveRun {
     const before = this.state;
     this.state = reduceRun(before, event);
     return this.state.status !== before.status || this.state.reason !== before.reason;
+  }
+
+  /**
+   * Its trainer exited. Returns what that meant for the run, in a sentence, when it was a crash (it
+   * came before the run's end, and the host had not let the trainer go); null when it was expected.
+   * A port records the end in the run's folder and passes that `finished` on (TrainerHost does); for
+   * one that did not, the run ends here.
+   */
+  exited({ code, signal, message }: { code: number | null; signal: string | null; message?: string }): string | null {
+    const crashed = !this.released && (message !== undefined || isLive(this.state.status));
+    this.released = true;
+    if (!crashed) return null;
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const text = message ?? `The trainer process ${how} during run ${this.runId}; the run can be resumed from its last checkpoint.`;
+    if (isLive(this.state.status)) {
+      const s = this.state;
+      this.ingest({ type: 'finished', runId: this.runId, reason: signal ? 'interrupted' : 'failed', step: s.step, epoch: s.epoch, bestValAccuracy: s.best?.valAccuracy ?? null, message: text, time: Date.now() });
+    }
+    return text;
   }
 
   /** The run list's entry for this run: its stored entry (or, before its folder exists, its label) with the live state. */

@@ -49,3 +49,15 @@ async function realpathOfNearest(p: string): Promise<string> {
     }
   }
 }
+
+/** An export's folder and files relative to its run folder, with `/`, when they all lie inside it. */
+export function inRun(runDir: string, outDir: string, files: string[]): { inRun?: { dir: string; files: string[] } } {
+  const rel = (p: string) => {
+    const r = path.relative(runDir, path.resolve(p));
+    return r && !r.startsWith('..') && !path.isAbsolute(r) ? r.split(path.sep).join('/') : null;
+  };
+  const dir = rel(outDir);
+  const inside = files.map(rel);
+  if (dir === null || inside.some((f) => f === null)) return {};
+  return { inRun: { dir, files: inside as string[] } };
+}

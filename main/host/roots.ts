@@ -5,7 +5,7 @@ import type { FolderListing } from '../../shared/api';
 
 /**
  * The file system as the UI may see it: only folders under a fixed set of roots (browser mode's
- * --root flags, issue 9 item 6). Every path is resolved with realpath before the check, so `..`,
+ * --root flags). Every path is resolved with realpath before the check, so `..`,
  * absolute escapes and symlinks pointing out of a root are all refused the same way.
  */
 export class Roots {

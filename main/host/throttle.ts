@@ -1,5 +1,6 @@
 /**
- * Throttles and coalesces trainer events on their way to a UI (DESIGN.md, "Processes and data flow").
+ * Throttles and coalesces trainer events on their way to a UI (docs/architecture.md, "Processes and
+ * data flow").
  *
  * A trainer may emit hundreds of step events a second on a fast backend; a chart needs ~20 updates a
  * second at most. The throttle groups events into batches and hands at most one batch per window to
@@ -38,7 +39,7 @@ export const systemClock: Clock = {
 export interface ThrottleOptions<E extends ThrottleEvent> {
   /** Receives one batch per window, never empty. */
   deliver: (batch: E[]) => void;
-  /** Batches per second at most. Default 20 (issue 5: "about 20 messages/s"). */
+  /** Batches per second at most. Default 20: smooth for a chart, and cheap over IPC or a WebSocket. */
   maxPerSecond?: number;
   /** True for events that must never be dropped. Default: `mustDeliver`. */
   keep?: (event: E) => boolean;

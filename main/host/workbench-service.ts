@@ -12,8 +12,8 @@ import {
 import type { TrainerEvent } from '../../shared/protocol';
 import { WorkbenchError, toErrorData } from '../../shared/errors';
 import { isLive, statusLabel, type LiveStatus } from '../../shared/run/lifecycle';
-import { ActiveRun } from './active-run';
-import { PathPolicy } from './paths';
+import { ActiveRun, runLabel } from './active-run';
+import { PathPolicy, inRun } from './paths';
 import type { EnginePorts } from './ports';
 import { InspectRouter, type LiveRun } from './inspect-router';
 import type { Roots } from './roots';
@@ -266,11 +266,7 @@ export class WorkbenchService {
     const startFrom = r.startFrom && r.startFrom.kind !== 'scratch' ? await this.weights.source(r.startFrom) : undefined;
     const trainer = this.options.ports.spawnTrainer(r.settings);
     const run = trainer.start({ name: r.name, model: r.model, settings: r.settings, dataset, ...(startFrom ? { startFrom } : {}) });
-    const label = {
-      name: r.name ?? `${r.model.variant} on ${dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path)}`,
-      variant: r.model.variant, dataset: dataset.kind === 'builtin' ? dataset.name : path.basename(dataset.path), created: new Date().toISOString(),
-    };
-    this.attach(new ActiveRun(trainer, run.runId, r.settings.epochs, label));
+    this.attach(new ActiveRun(trainer, run.runId, r.settings.epochs, runLabel(r.name, r.model.variant, dataset)));
     return { runId: run.runId };
   }
 
@@ -291,32 +287,11 @@ export class WorkbenchService {
       this.inspections.observe(event);
       this.emit(event);
     });
-    active.trainer.onExit(({ code, signal, message }) => {
-      // A port says what an exit meant for the run (`message`) when it came before the run's end.
-      const crashed = !active.released && (message !== undefined || isLive(active.state.status));
-      active.released = true;
-      if (!crashed) return;
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const text = message ?? `The trainer process ${how} during run ${active.runId}; the run can be resumed from its last checkpoint.`;
-      // The port has recorded the end in the run's folder (TrainerHost passes that `finished` on);
-      // a port that did not, leaves the run to end here.
-      if (isLive(active.state.status)) {
-        active.ingest({ type: 'finished', runId: active.runId, reason: signal ? 'interrupted' : 'failed', step: active.state.step, epoch: active.state.epoch, bestValAccuracy: active.state.best?.valAccuracy ?? null, message: text, time: Date.now() });
-      }
-      this.emit({ type: 'trainerExit', runId: active.runId, code, signal, message: `${text} Continue it from Runs.`, time: Date.now() });
+    active.trainer.onExit((exit) => {
+      const text = active.exited(exit);
+      if (text === null) return;
+      this.emit({ type: 'trainerExit', runId: active.runId, code: exit.code, signal: exit.signal, message: `${text} Continue it from Runs.`, time: Date.now() });
       this.emit({ type: 'runsChanged', time: Date.now() });
     });
   }
-}
-
-/** An export's folder and files relative to its run folder, with `/`, when they all lie inside it. */
-function inRun(runDir: string, outDir: string, files: string[]): { inRun?: { dir: string; files: string[] } } {
-  const rel = (p: string) => {
-    const r = path.relative(runDir, path.resolve(p));
-    return r && !r.startsWith('..') && !path.isAbsolute(r) ? r.split(path.sep).join('/') : null;
-  };
-  const dir = rel(outDir);
-  const inside = files.map(rel);
-  if (dir === null || inside.some((f) => f === null)) return {};
-  return { inRun: { dir, files: inside as string[] } };
 }

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 /**
- * Access control for browser mode (issue 9 item 6). A random token is printed in the URL; the first
+ * Access control for browser mode: whoever can reach the port must not get a shell on the box. A random token is printed in the URL; the first
  * page load trades it for an HttpOnly, SameSite=Strict cookie, and every HTTP request and WebSocket
  * upgrade must carry one or the other. WebSocket upgrades must also come from the server's own
  * origin, which stops other web pages from driving the workbench through the user's browser.

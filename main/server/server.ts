@@ -9,7 +9,7 @@ import { attachSocket, type ApiHost } from './ws-endpoint';
 
 /**
  * Browser mode's server: the built renderer over HTTP and the WorkbenchApi over one WebSocket
- * (`/ws`), both behind the access token (issue 6 item 2, issue 9 item 6).
+ * (`/ws`), both behind the access token (./auth).
  */
 export interface ServerOptions {
   host: ApiHost;

@@ -13,7 +13,7 @@ const MAX_BUFFERED = 64 * 1024 * 1024;
 /**
  * One browser tab. Every message is parsed and validated before anything acts on it; anything bad
  * is answered with an error as data (id null when the id itself was unreadable) and the socket stays
- * open, so a fuzzer can keep going and the server keeps running (issue 9 item 4).
+ * open, so a fuzzer can keep going and the server keeps running.
  */
 export function attachSocket(socket: WebSocket, host: ApiHost): void {
   const send = (message: WsServerMessage) => {

@@ -3,5 +3,4 @@ export * from './shapes';
 export * from './layers';
 export * from './summary';
 export * from './graph';
-export * from './format';
 export * from './derivation';

@@ -7,7 +7,7 @@ import { InspectWhatSchema } from './inspect';
 
 /**
  * Messages between a host (CLI, serve, Electron main) and the trainer process.
- * Every message is validated on arrival (STYLE.md convention 2); only plain numbers and arrays cross.
+ * Every message is validated on arrival, whichever side sent it; only plain numbers and arrays cross.
  */
 export const PROTOCOL_VERSION = 1;
 

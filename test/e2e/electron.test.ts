@@ -58,7 +58,7 @@ describe('Electron app', () => {
       return { require: typeof g.require, process: typeof g.process, api: Object.keys(g.workbench).sort(), popup: g.open('https://example.com/') === null };
     });
     expect(seen).toMatchObject({ require: 'undefined', process: 'undefined', popup: true });
-    // The file system is reachable only through the API (issue 9 item 7).
+    // The file system is reachable only through the API.
     const fileRead = await page.evaluate(() => fetch('file:///etc/hostname').then(() => 'read', () => 'refused'));
     expect(fileRead).toBe('refused');
     expect(seen.api).toContain('startRun');

@@ -7,9 +7,10 @@ import { EventOrder } from '../../main/trainer/event-order';
 import { mutated, validish } from '../support/schema-arbitrary';
 
 /**
- * Issue 9 item 4, host side: whatever a trainer (or something posing as one) sends, the TrainerHost
+ * Host side: whatever a trainer (or something posing as one) sends, the TrainerHost
  * validates it, drops the malformed ones as `invalid` with a reason, passes the valid ones on (unless
- * one cannot follow those before it, a second `ready` say: main/trainer/event-order.ts), and never throws. Every event type of shared/protocol is fuzzed, near misses and valid ones alike.
+ * one cannot follow those before it, a second `ready` say: main/trainer/event-order.ts), and never
+ * throws. Every event type of shared/protocol is fuzzed, near misses and valid ones alike.
  */
 class FakeChannel implements TrainerChannel {
   listener: ((m: unknown) => void) | null = null;

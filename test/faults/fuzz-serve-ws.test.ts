@@ -11,7 +11,7 @@ import { mutated, validish } from '../support/schema-arbitrary';
 import { writePngDataset } from '../support/faults';
 
 /**
- * Issue 9 item 4, WebSocket side: the real browser-mode server (`serve()`: the WorkbenchService over
+ * WebSocket side: the real browser-mode server (`serve()`: the WorkbenchService over
  * the real engine ports and run store) fed arbitrary frames through a real WebSocket: near misses
  * and valid requests for every API method, arbitrary JSON, non-JSON text, binary frames and
  * oversized frames. Every frame gets an error reply (oversized ones close the socket with 1009),

@@ -6,7 +6,7 @@ import { EventLog, waitGone } from '../support/faults';
 import { mutated, validish } from '../support/schema-arbitrary';
 
 /**
- * Issue 9 item 4, trainer side: arbitrary and near-miss commands sent to a real trainer process over
+ * Trainer side: arbitrary and near-miss commands sent to a real trainer process over
  * its real IPC channel. Each one must be answered by exactly one `error` event (ProtocolError for a
  * malformed command; a valid command with no run to act on gets its own error), and the process
  * must keep running and answering.

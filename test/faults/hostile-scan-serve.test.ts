@@ -7,7 +7,7 @@ import { pngClaiming, solidImage, tempDir, writeTree } from '../support/data';
 import { wsCall } from '../support/faults';
 
 /**
- * Issue 9 item 3 through browser mode: the hostile files of test/unit/engine/data/hostile.test.ts (which
+ * Through browser mode: the hostile files of test/unit/engine/data/hostile.test.ts (which
  * covers the data module itself, unreadable files and 2,000 unicode classes included) scanned
  * through the real serve server's `dataset:scan`, thumbnails on, plus what that file does not
  * plant: a JPEG whose header claims 30000×30000, unicode class names and file names, a file whose

@@ -9,7 +9,7 @@ import { readMetrics, readRunStatus } from '../../main/engine/runs/run-store';
 import { alive, waitGone, writePngDataset } from '../support/faults';
 
 /**
- * Issue 9 item 2: SIGKILL the real `densenet-workbench train` host while its trainer child trains.
+ * SIGKILL the real `densenet-workbench train` host while its trainer child trains.
  * The trainer must notice that its parent is gone (the IPC channel disconnects), stop at the next
  * step with a checkpoint and exit, leaving no orphan; `runs --json` then lists the run as
  * interrupted, and `resume RUN` continues it from that checkpoint.

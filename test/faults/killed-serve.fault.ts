@@ -10,7 +10,7 @@ import { readMetrics, readRunStatus } from '../../main/engine/runs/run-store';
 import { FAULT_MODEL, alive, faultSettings, waitGone, writePngDataset } from '../support/faults';
 
 /**
- * Issue 9 item 2, browser mode: a real `densenet-workbench serve` trains a run over its WebSocket,
+ * Browser mode: a real `densenet-workbench serve` trains a run over its WebSocket,
  * the run is paused (the trainer then waits, not between two steps of a loop that checks for its
  * host), and serve is SIGKILLed. The trainer must still notice, checkpoint and exit. A new serve
  * lists the run as interrupted and continues it from the checkpoint's step.

@@ -10,7 +10,7 @@ import { forkTrainerHost, type HostExit, type TrainerHost } from '../../main/tra
 import { EventLog, FAULT_MODEL, faultSettings, seededRandom, sleep, waitGone, writePngDataset } from '../support/faults';
 
 /**
- * Issue 9 item 1: SIGKILL the real trainer process, forked through the real TrainerHost, at seeded
+ * SIGKILL the real trainer process, forked through the real TrainerHost, at seeded
  * random points of one run, then resume it in a fresh trainer, again and again. Kill points rotate
  * through: a random delay after training starts, the moment a checkpoint temp file appears (inside
  * the checkpoint write), the moment metrics.jsonl grows (right after an append), the moment a

@@ -10,7 +10,7 @@ import { TrainerSession } from '../../main/trainer/session';
 import { FAULT_MODEL, faultSettings, writePngDataset } from '../support/faults';
 
 /**
- * Issue 9 item 5: 1,000 training steps of the tiny net through the trainer's own TrainerSession
+ * 1,000 training steps of the tiny net through the trainer's own TrainerSession
  * (the run store, metrics.jsonl, checkpoints and the inspection probes all on), in this process so
  * that tf.memory() and the RSS are this run's. After warm-up the tensor count must stay flat and the
  * RSS must grow by less than 64 MB between step 200 and step 1,000.

@@ -4,12 +4,12 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * Issue 9 item 7: the renderer reaches the file system only through WorkbenchApi. Walks the import
+ * The renderer reaches the file system only through WorkbenchApi. Walks the import
  * graph from the renderer's entry (renderer/index.html -> src/main.ts, every relative import, .vue
  * files included) and checks that every file it reaches lives in renderer/ or shared/, imports no
  * Node built-in, no Electron and no host code, uses no Node global, and that only the api module
  * touches the preload bridge. (The window's nodeIntegration/contextIsolation/sandbox settings and
- * the preload's exposed surface are asserted in test/unit/electron-security and electron-preload.)
+ * the preload's exposed surface are asserted in test/unit/electron/security.test.ts and preload.test.ts.)
  */
 const ROOT = path.resolve('.');
 const ENTRY = path.join(ROOT, 'renderer', 'src', 'main.ts');

@@ -7,7 +7,7 @@ import { serve, type Serving } from '../../main/server/serve';
 import { FAULT_MODEL, faultSettings, wsCall } from '../support/faults';
 
 /**
- * Issue 9 item 6, the run store side of path traversal (the dataset roots are covered by
+ * The run store side of path traversal (the dataset roots are covered by
  * test/unit/server/security.test.ts): through the real serve server, a run id is a folder name
  * under the store and nothing else. `..`, `.`, ids with separators, and a runs/<id> that is a
  * symlink to a run outside the store are refused for open, events, rename, delete, continue and

@@ -4,7 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_METHODS, API_METHOD_NAMES, DESKTOP_METHODS, EVENT_CHANNEL } from '../../shared/api';
+import { API_METHODS, API_METHOD_NAMES, DESKTOP_METHODS, DESKTOP_METHOD_NAMES, EVENT_CHANNEL } from '../../shared/api';
 import { getPreset } from '../../shared/presets';
 import { TrainSettingsSchema } from '../../shared/training';
 import { DROP_CHANNEL } from '../../main/electron/channels';
@@ -94,7 +94,7 @@ describe('the main-process bundle', () => {
   });
 
   it('routes every API channel to the service and refuses foreign or malformed calls', () => {
-    const expected = [...API_METHOD_NAMES.map((m) => API_METHODS[m].channel), DESKTOP_METHODS.chooseFolder.channel, DESKTOP_METHODS.chooseFile.channel, DROP_CHANNEL].sort();
+    const expected = [...API_METHOD_NAMES.map((m) => API_METHODS[m].channel), ...DESKTOP_METHOD_NAMES.map((m) => DESKTOP_METHODS[m].channel), DROP_CHANNEL].sort();
     expect(report.channels).toEqual(expected);
     expect(report.appInfo).toMatchObject({ ok: true, value: { mode: 'electron', runsDir: join(tmp, 'runs') } });
     expect(report.foreign).toMatchObject({ ok: false, error: { name: 'SecurityError' } });

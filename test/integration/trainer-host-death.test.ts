@@ -8,7 +8,7 @@ import { listRuns, readMetrics } from '../../main/engine/runs/run-store';
 import { forkTrainerHost } from '../../main/trainer/host';
 
 /**
- * Issue 9 item 2: the host dies (SIGKILL of the `train` CLI) while its trainer trains. The trainer
+ * The host dies (SIGKILL of the `train` CLI) while its trainer trains. The trainer
  * notices its IPC channel closing, stops at the next step with a checkpoint and exits; the run is
  * then listed as interrupted and resumes from that checkpoint.
  */

@@ -11,7 +11,7 @@ import { seededRandom, tinyConfig } from './tiny-models';
 export { seededRandom };
 
 /**
- * Shared pieces of the fault suite (issue 9): a tiny DenseNet-BC that trains in a fraction of a
+ * Shared pieces of the fault suite: a tiny DenseNet-BC that trains in a fraction of a
  * second a step, a small PNG dataset written once per file, a seeded RNG so every "random" kill
  * point is reproducible from the seed printed in the output, and an event recorder for a TrainerHost.
  */

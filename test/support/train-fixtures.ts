@@ -13,7 +13,7 @@ export const TINY_MODEL: DenseNetConfig = tinyConfig({ variant: 'test-tiny', inp
 
 /**
  * An even smaller net for tests of control flow rather than numerics (pause, early stopping...):
- * the cpu backend's Conv2DBackpropFilter is slow (MEASUREMENTS.md), and this one steps ~5× faster.
+ * the cpu backend's Conv2DBackpropFilter is slow, and this one steps ~5× faster.
  */
 export const MICRO_MODEL: DenseNetConfig = { ...TINY_MODEL, variant: 'test-micro', blocks: [1, 1], growthRate: 2, initFeatures: 4 };
 

@@ -10,6 +10,7 @@ import { recordResult } from '../../engine/runs/record-result';
 import { resolveRunDir } from '../../engine/runs/run-store';
 import { parseDatasetArg } from '../dataset-args';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
+import { percent } from '../../../shared/format';
 
 /**
  * `densenet-workbench eval RUN [--data]`: accuracy, per-class precision and recall, and the
@@ -31,12 +32,10 @@ async function* concat(run: OpenedRun, splits: Parameters<OpenedRun['batches']>[
   for (const s of splits) if (s.size > 0) yield* run.batches(s, batchSize);
 }
 
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1).padStart(5)}%`;
-}
+const pct = (x: number) => percent(x, 1).padStart(6);
 
 export function formatEval(r: DetailedEvalResult, title: string): string {
-  const out = [`${title}: ${r.samples} images, accuracy ${(r.accuracy * 100).toFixed(2)}%, loss ${r.loss.toFixed(4)}.`];
+  const out = [`${title}: ${r.samples} images, accuracy ${percent(r.accuracy, 2)}, loss ${r.loss.toFixed(4)}.`];
   const w = Math.min(24, Math.max(5, ...r.classes.map((c) => c.length)));
   out.push(`  ${'class'.padEnd(w)}  precision  recall  support`);
   r.classes.forEach((c, i) => {

@@ -11,6 +11,7 @@ import { recordResult } from '../../engine/runs/record-result';
 import { imageForRun, openForInspection } from '../../engine/run/inspect-run';
 import { readMetrics, resolveRunDir } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
+import { fixed, percent } from '../../../shared/format';
 
 /**
  * `densenet-workbench inspect RUN [--checkpoint C] --stats|--gradients|--contributions|--activations IMAGE|--ablation|--evaluation [--out DIR] [--json]`
@@ -33,8 +34,8 @@ interface InspectFlags extends RunsFlags {
   json?: boolean;
 }
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-const num = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(4));
+const pct = (v: number) => percent(v, 1);
+const num = (v: number) => fixed(v, 4);
 
 function write(out: string, name: string, data: string | Buffer, written: string[]): void {
   const file = path.join(out, name);

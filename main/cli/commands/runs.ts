@@ -3,17 +3,15 @@ import path from 'node:path';
 import { shownEpoch, statusLabel } from '../../../shared/run/lifecycle';
 import { listRuns, type RunInfo } from '../../engine/runs/run-store';
 import { addRunsOption, runsDirOf, type RunsFlags } from '../runs-option';
+import { percent } from '../../../shared/format';
 
 /** `densenet-workbench runs`: the runs under --runs with their status, progress and best accuracy. */
-function pct(x: number | null | undefined): string {
-  return x === null || x === undefined ? '–' : `${(x * 100).toFixed(2)}%`;
-}
 
 export function formatRuns(runs: RunInfo[], root: string): string {
   if (runs.length === 0) return `No runs under ${root}.\n`;
   const rows = runs.map((r) => [
     r.id, r.name, statusLabel(r.status, r.reason), `${shownEpoch(r.progress, r.progress.epochs)}/${r.progress.epochs} (${Math.round(r.progress.fraction * 100)}%)`,
-    pct(r.best?.valAccuracy), r.created.replace('T', ' ').slice(0, 19),
+    percent(r.best?.valAccuracy, 2), r.created.replace('T', ' ').slice(0, 19),
   ]);
   const header = ['id', 'name', 'status', 'epoch', 'best val acc', 'created'];
   const widths = header.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => r[i].length))));

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { DenseNetConfig } from '../../../shared/config';
 import { getPreset, findPreset, type PresetOverrides } from '../../../shared/presets';
-import { connectivityGraph, formatCount, formatInteger, formatVolume, stageDerivations, summarize, type ArchitectureSummary } from '../../../shared/architecture';
+import { connectivityGraph, stageDerivations, summarize, type ArchitectureSummary } from '../../../shared/architecture';
+import { formatCount, formatInteger, formatVolume } from '../../../shared/format';
 import { parseInputShapeArg } from '../dataset-args';
 import { addArchitectureOptions, architectureOverrides, numberFlag, type ArchitectureFlags } from '../architecture-flags';
 

@@ -4,7 +4,7 @@ import { DEFAULT_DEMO_PRESET, getPreset } from '../../../shared/presets';
 import { DeviceSchema, OptimizerSchema, PrecisionSchema, ScheduleSchema, TrainBackendSchema, TrainSettingsSchema, type DatasetSpec } from '../../../shared/training';
 import { assertValidConfig } from '../../../shared/validation';
 import { chooseInputShape, type ImageStats } from '../../../shared/dataset-input';
-import { formatLr } from '../../../shared/format-number';
+import { formatLr } from '../../../shared/format';
 import { scanDataset } from '../../engine/data';
 import { addArchitectureOptions, architectureOverrides, type ArchitectureFlags } from '../architecture-flags';
 import { parseDatasetArg, parseInputShapeArg } from '../dataset-args';

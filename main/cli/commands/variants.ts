@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { PRESETS, DEFAULT_DEMO_PRESET } from '../../../shared/presets';
-import { formatCount, formatVolume, summarize } from '../../../shared/architecture';
+import { summarize } from '../../../shared/architecture';
+import { formatCount, formatVolume } from '../../../shared/format';
 
 /** `densenet-workbench variants [--json]`: the presets with their size at their default input. */
 

@@ -15,7 +15,7 @@ import { LayerGraph } from './layer-graph';
  * Correct counts stay on the backend and come down once per chunk.
  *
  * Zeroing the conv's output equals zeroing its kernel (it is bias-free), which is what the plain
- * method does: test/unit/inspect-ablation.test.ts checks the two agree.
+ * method does: test/unit/engine/inspect/ablation-overview.test.ts checks the two agree.
  */
 export class InspectionCancelled extends Error {
   constructor(what = 'The inspection') {

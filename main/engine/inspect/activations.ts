@@ -5,7 +5,7 @@ import type { ActivationMapSchema } from '../../../shared/protocol/inspect';
 import { FeatureProbe } from './feature-probe';
 
 /**
- * Activation maps for one image (issue 5, item 4): for each probed layer, its top-N feature maps by
+ * Activation maps for one image: for each probed layer, its top-N feature maps by
  * mean activation, each scaled to 8-bit grayscale on its own min..max (a constant map is black).
  * Layers whose output is not a spatial map (the global pool) are left out.
  */

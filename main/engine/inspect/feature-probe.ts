@@ -4,7 +4,7 @@ import { decodeStats, statsVector } from './stats';
 
 /**
  * A multi-output view of a model: the same layer objects, hence the same weights, with their
- * intermediate outputs exposed (issue 5, item 1). Building it adds no variables and leaves the
+ * intermediate outputs exposed. Building it adds no variables and leaves the
  * training graph untouched; `predict` runs every layer in inference mode (BN moving statistics,
  * no dropout), so a probe never updates BN statistics nor draws from the dropout RNG.
  */

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { GradientStatSchema } from '../../../shared/protocol/inspect';
 
 /**
- * Gradient flow (issue 5, item 2): per conv/Dense layer, the L2 norm of its weight gradients, its
+ * Gradient flow: per conv/Dense layer, the L2 norm of its weight gradients, its
  * weight norm and the update-to-weight ratio ‖Δw‖/‖w‖ of one step. Vanishing gradients on the way
  * to early layers, the motivation of dense connectivity (paper §1), show up as small early norms.
  *

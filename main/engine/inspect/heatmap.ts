@@ -1,27 +1,14 @@
 import sharp from 'sharp';
+import { viridis } from '../../../shared/colors';
 
 /**
  * Heat maps as PNG for the CLI: contribution matrices (the paper's Fig. 5) and gradient norms over
- * time. Cells are drawn as squares, coloured with viridis (perceptually uniform, readable in gray
- * and by colour-blind readers); cells without a value (null) are drawn in a neutral gray.
- * Written here because no installed library maps values to colours; sharp encodes the PNG.
+ * time. Cells are drawn as squares, coloured with the workbench's one scale (shared/colors.ts,
+ * viridis), as the app and the HTML report colour them; cells without a value (null) are drawn in
+ * a neutral gray. sharp encodes the PNG.
  */
 
-/** Viridis (matplotlib) at t = 0, 1/8, …, 1: #440154 #482878 #3e4989 #31688e #26828e #1f9e89 #35b779 #6ece58 #fde725. */
-const VIRIDIS: [number, number, number][] = [
-  [68, 1, 84], [72, 40, 120], [62, 73, 137], [49, 104, 142], [38, 130, 142],
-  [31, 158, 137], [53, 183, 121], [110, 206, 88], [253, 231, 37],
-];
 const EMPTY: [number, number, number] = [200, 200, 200];
-
-/** The colour of t in [0, 1] (clamped), linearly interpolated between the stops. */
-export function viridis(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
-  const f = x - i;
-  const [a, b] = [VIRIDIS[i], VIRIDIS[i + 1]];
-  return [0, 1, 2].map((c) => Math.round(a[c] + (b[c] - a[c]) * f)) as [number, number, number];
-}
 
 export interface HeatmapOptions {
   /** Pixels per cell side. Default 24. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LayerStat } from '../../../shared/protocol/inspect';
 
 /**
- * Feature-map statistics (issue 5, item 1): mean, std, mean |x|, min, max, the fraction of values a
+ * Feature-map statistics: mean, std, mean |x|, min, max, the fraction of values a
  * ReLU zeroes (x ≤ 0) and a 32-bin histogram over [min, max].
  *
  * Everything is computed on the backend and packed into one small vector per layer, so a probe over

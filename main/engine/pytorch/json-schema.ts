@@ -7,7 +7,7 @@ import { RunConfigFileSchema, RunStatusFileSchema, RunSummaryFileSchema } from '
  * JSON Schema for the PyTorch engine, generated from the zod schemas with zod 4's `toJSONSchema`,
  * so both engines validate against one source. Every schema describes what zod accepts
  * (`io: 'input'`: fields with a default are optional, unknown keys allowed), so a message is valid
- * on one side exactly when it is on the other. `npx tsx main/engine/pytorch/write-schemas.ts` writes the file;
+ * on one side exactly when it is on the other. `npm run schemas` writes the file;
  * test/unit/engine/pytorch/json-schema.test.ts fails when the committed copy is stale.
  */
 export const SCHEMA_FILE = new URL('./densenet_torch/schemas/protocol.schema.json', import.meta.url);

@@ -1,7 +1,6 @@
 import type { TrainerEvent, TrainerEventOf } from '../../../shared/protocol';
 import { stageDerivations, summarize } from '../../../shared/architecture';
-import { formatLr } from '../../../shared/format-number';
-import { formatCount, formatVolume } from '../../../shared/architecture/format';
+import { MISSING, duration, fixed, formatCount, formatLr, formatVolume, percent } from '../../../shared/format';
 import { epochNumber, statusLabel } from '../../../shared/run/lifecycle';
 import { initialRunState, replayRun, runFields, type RunState } from '../../../shared/run/state';
 import { stateOfStatusFile, type RunConfigFile, type RunStatusFile, type RunSummaryFile } from '../runs/run-store';
@@ -29,8 +28,8 @@ td:first-child,th:first-child{text-align:left}.muted{color:#777}.charts{display:
 svg text{font:10px system-ui,sans-serif;fill:#333}svg text.axis{font-size:11px;fill:#555}svg text.chart-title{font-size:13px;font-weight:600;fill:#222}svg .grid{stroke:#e5e5e5}svg{max-width:100%;height:auto}pre{background:#f7f7f7;padding:10px;overflow:auto;font-size:12px}
 .heats{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}figure{margin:0}figcaption{font-size:12px;color:#555}`;
 
-const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
-const num = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(4));
+const pct = (v: number | null | undefined) => percent(v, 2);
+const num = (v: number | null | undefined) => fixed(v, 4);
 
 export function renderReport(input: ReportInput): string {
   const { config } = input;
@@ -73,9 +72,9 @@ function finalMetrics(input: ReportInput, state: RunState, epochs: TrainerEventO
     ['Final train loss / accuracy', `${num(s?.last.loss ?? lastEpoch?.loss)} / ${pct(s?.last.accuracy ?? lastEpoch?.accuracy)}`],
     ['Final validation loss / accuracy', `${num(s?.last.valLoss ?? lastEpoch?.valLoss)} / ${pct(s?.last.valAccuracy ?? lastEpoch?.valAccuracy)}`],
     // `best.epoch` is the 0-based index events carry; people count epochs from 1.
-    ['Best validation accuracy', best ? `${pct(best.valAccuracy)} (epoch ${epochNumber(best.epoch)}, step ${best.step})` : '—'],
-    ['Final learning rate', lastEpoch ? formatLr(lastEpoch.lr) : '—'],
-    ['Training time', s ? `${s.seconds.toFixed(1)} s` : '—'],
+    ['Best validation accuracy', best ? `${pct(best.valAccuracy)} (epoch ${epochNumber(best.epoch)}, step ${best.step})` : MISSING],
+    ['Final learning rate', lastEpoch ? formatLr(lastEpoch.lr) : MISSING],
+    ['Training time', s ? duration(s.seconds) : MISSING],
   ];
   return `<h2>Final metrics</h2><table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
 }

@@ -1,3 +1,4 @@
+import { inkOn, viridis } from '../../../shared/colors';
 /**
  * Inline SVG for the HTML report: line charts and heat maps as plain markup, so the report needs no
  * script or network to show them (a chart library would need either).
@@ -79,18 +80,12 @@ export function lineChart(title: string, xLabel: string, series: Series[], optio
     `<text x="${(width + m.left) / 2}" y="${height - 6}" text-anchor="middle">${escapeXml(xLabel)}</text></svg>`;
 }
 
-/** Text colour for a cell of the report's white → blue scale at `t`: white on the dark end. */
-function inkOn(r: number, g: number, b: number): string {
-  const lin = (v: number) => ((v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
-  const l = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
-  return 1.05 / (l + 0.05) >= (l + 0.05) / 0.0556 ? '#fff' : '#111';
-}
-
 /** Width of a label in the report's 10 px font (about 0.62 em a character). */
 const textWidth = (text: string) => text.length * 6.2;
 
 /**
- * A matrix as coloured cells (white → blue by value / max); null cells are left grey. Cells are
+ * A matrix as coloured cells (shared/colors.ts's viridis by |value| / max, the colours of the
+ * app and the CLI's PNGs); null cells are left grey. Cells are
  * sized so the whole map is about `size` px across (at least 10 px, at most 40), column labels
  * stand upright and every label gets the room it needs, so none is clipped; optional axis titles
  * name the rows and columns.
@@ -117,10 +112,9 @@ export function heatMap(
           const x = labelW + c * cell;
           const y = labelH + r * cell;
           if (v === null || !Number.isFinite(v)) return `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="#eee"/>`;
-          const t = Math.abs(v) / max;
-          const [red, green, blue] = [Math.round(255 - 222 * t), Math.round(255 - 153 * t), Math.round(255 - 75 * t)];
-          const fill = `rgb(${red},${green},${blue})`;
-          const text = options.showValues && cell >= 18 ? `<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle" style="fill:${inkOn(red, green, blue)}">${fmt(v)}</text>` : '';
+          const rgb = viridis(Math.abs(v) / max);
+          const fill = `rgb(${rgb.join(',')})`;
+          const text = options.showValues && cell >= 18 ? `<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle" style="fill:${inkOn(rgb)}">${fmt(v)}</text>` : '';
           return `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${fill}" stroke="#fff" stroke-width="${cell >= 14 ? 1 : 0}"><title>${escapeXml(`${rows[r]} → ${cols[c]}: ${v}`)}</title></rect>${text}`;
         })
         .join(''),

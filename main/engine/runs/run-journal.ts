@@ -6,8 +6,9 @@ import { initialRunState, reduceRun, type RunState } from '../../../shared/run/s
 import { writeCheckpoint, type CheckpointManifest, type CheckpointState } from './checkpoint';
 import { METRICS_FILE, MetricsWriter } from './metrics-log';
 import { LOCK_FILE, type RunConfigFile, type RunSummaryFile } from './run-files';
+import { acquireRunLock, releaseRunLock } from './run-lock';
 import {
-  acquireRunLock, createRunAt, readRunConfig, readRunStatus, releaseRunLock, stateOfStatusFile, writeRunStatus,
+  createRunAt, readRunConfig, readRunStatus, stateOfStatusFile, writeRunStatus,
   writeRunSummary, type NewRunConfig,
 } from './run-store';
 

@@ -4,12 +4,11 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { WorkbenchError } from '../../../shared/errors';
 import type { TrainerEvent } from '../../../shared/protocol';
-import { removeStaleTempFiles } from './atomic-fs';
 import { METRICS_FILE, readMetricsFile } from './metrics-log';
 import { isLive, type FinishReason, type RunStatus } from '../../../shared/run/lifecycle';
 import type { BestMetrics, RunState } from '../../../shared/run/state';
 import {
-  CHECKPOINT_DIR, CONFIG_FILE, LOCK_FILE, STATUS_FILE, SUMMARY_FILE,
+  CHECKPOINT_DIR, CONFIG_FILE, STATUS_FILE, SUMMARY_FILE,
   RunConfigFileSchema, RunStatusFileSchema, RunSummaryFileSchema,
   hostInfo, isProcessAlive, packageVersions, readJsonFile, readJsonFileOrNull, writeJsonAtomic,
   type RunConfigFile, type RunStatusFile, type RunSummaryFile,
@@ -287,40 +286,4 @@ export function deleteRun(runDir: string): void {
     throw new WorkbenchError(`Run ${run.id} is ${run.effective.status} in process ${run.status?.pid}; stop it before deleting it.`);
   }
   fs.rmSync(run.dir, { recursive: true, force: true });
-}
-
-/**
- * Takes the run's lock for this process: refuses when another live process owns it, and takes over
- * a stale lock left by a dead one (after clearing its temp files). Released by `releaseRunLock`.
- */
-export function acquireRunLock(runDir: string, pid = process.pid): void {
-  const file = path.join(runDir, LOCK_FILE);
-  const body = JSON.stringify({ pid, hostname: os.hostname() });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, body, { flag: 'wx' });
-      removeStaleTempFiles(runDir);
-      removeStaleTempFiles(path.join(runDir, CHECKPOINT_DIR));
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let owner: { pid?: number; hostname?: string } = {};
-    try {
-      owner = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof owner;
-    } catch { /* a torn lock file is stale by definition */ }
-    if (owner.pid !== undefined && owner.pid !== pid && owner.hostname === os.hostname() && isProcessAlive(owner.pid)) {
-      throw new WorkbenchError(`Run ${path.basename(runDir)} is already being trained by process ${owner.pid}.`);
-    }
-    fs.rmSync(file, { force: true });
-  }
-  throw new WorkbenchError(`Could not take the lock of run ${path.basename(runDir)}: another process keeps taking it.`);
-}
-
-export function releaseRunLock(runDir: string, pid = process.pid): void {
-  const file = path.join(runDir, LOCK_FILE);
-  try {
-    const owner = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
-    if (owner.pid === pid) fs.rmSync(file, { force: true });
-  } catch { /* no lock, or unreadable: nothing of ours to release */ }
 }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { formatLr } from '../../../shared/format-number';
+import { formatLr } from '../../../shared/format';
 import type { TrainSettings } from '../../../shared/training';
 import { freezeFeatureLayers, unfreezeLayers } from '../import/freeze';
 import { learningRateAt } from './schedules';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { formatLr } from '../../../shared/format-number';
+import { formatLr } from '../../../shared/format';
 import type { TrainSettings } from '../../../shared/training';
 import type { TrainerEventOf } from '../../../shared/protocol';
 import type { FinishReason } from '../../../shared/run/lifecycle';

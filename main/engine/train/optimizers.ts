@@ -10,7 +10,8 @@ import type { NamedArray } from '../runs/checkpoint';
  * Written here rather than using tf.train.*: tfjs' SGDOptimizer has no momentum, Nesterov or weight
  * decay; its MomentumOptimizer has no weight decay, and its Adam keeps β^t accumulators whose
  * setWeights() round trip is not exact across versions. A resumed run must continue with exactly
- * the momentum the run had (issue 4: NVIDIA DIGITS' issue 24), so the state is ours, by name.
+ * the momentum the run had (a resume that resets momentum is a known trap: NVIDIA DIGITS had it),
+ * so the state is ours, by name.
  *
  * Update rules follow PyTorch's torch.optim (so results are comparable with the paper's recipe in
  * PyTorch), with dampening 0:

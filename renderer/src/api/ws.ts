@@ -1,9 +1,9 @@
 import { ApiError, type WorkbenchApi } from '../../../shared/api';
-import { createApiClient } from '../../../shared/api-client';
+import { createApiClient } from '../../../shared/api/client';
 
 /**
  * WorkbenchApi over one WebSocket to `densenet-workbench serve` (browser mode): the transport under
- * the shared client core (shared/api-client.ts), which checks every reply and event. Requests carry
+ * the shared client core (shared/api/client.ts), which checks every reply and event. Requests carry
  * an id; replies echo it. The socket reconnects by itself; calls made while it is down wait for it.
  */
 export interface WsApiOptions {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configFromFlags, formatSummary } from '../../../main/cli/commands/summary';
-import { formatCount, formatInteger, summarize } from '../../../shared/architecture';
+import { summarize } from '../../../shared/architecture';
+import { formatCount, formatInteger } from '../../../shared/format';
 
 describe('formatCount', () => {
   it('uses three significant digits and SI prefixes', () => {

@@ -10,7 +10,7 @@ import {
 import { APP_ORIGIN, originOf } from '../../../main/electron/app-protocol';
 
 // The Electron security checklist (docs/tutorial/security.md), asserted item by item against the
-// options and handlers the shell really installs (issue 7, issue 9 item 7).
+// options and handlers the shell really installs.
 
 describe('window options', () => {
   const options = mainWindowOptions({ preload: '/app/preload.cjs', bounds: { width: 1280, height: 800 }, devTools: false, dark: true });

@@ -10,7 +10,7 @@ import { WorkbenchService } from '../../../main/host/workbench-service';
 import { startServer, type RunningServer } from '../../../main/server/server';
 import { fakePorts, tempTree } from '../../support/fake-ports';
 
-/** Browser mode's lockdown (issue 6 item 2, issue 9 item 6), against a real server on a free port. */
+/** Browser mode's lockdown (the token, Host and Origin checks, the roots), against a real server on a free port. */
 let server: RunningServer;
 let service: WorkbenchService;
 const tree = tempTree();

@@ -4,8 +4,7 @@ import type { TensorInfo } from '@tensorflow/tfjs';
  * The few internals of tfjs-backend-wasm's BackendWasm (4.22) that composed kernels need: where a
  * tensor lives in the heap, and how to make, alias and free tensors there. Composed kernels call
  * other wasm kernels' kernelFuncs directly and free every intermediate with `disposeData`; they never
- * call tf.* ops, whose engine-tracked tensors would share dataIds and break reference counts
- * (MEASUREMENTS.md).
+ * call tf.* ops, whose engine-tracked tensors would share dataIds and break reference counts.
  */
 export interface WasmBackendInternals {
   wasm: {

@@ -18,7 +18,7 @@ import torch
 
 from .errors import UserError
 
-from .probe import MIN_TORCH, MIN_TORCH_GPU  # noqa: E402 - the one place the rule's numbers live
+from .torch_versions import MIN_TORCH, MIN_TORCH_GPU  # noqa: E402 - the one place the rule's numbers live
 
 
 def torch_version() -> Tuple[int, int]:

@@ -6,9 +6,7 @@ import re
 import sys
 from typing import Any, Dict
 
-#: The oldest torch the engine runs on, and the oldest it trains on a GPU with (./device.py uses these).
-MIN_TORCH = (1, 13)
-MIN_TORCH_GPU = (2, 0)
+from .torch_versions import MIN_TORCH, MIN_TORCH_GPU
 
 
 def probe() -> Dict[str, Any]:
@@ -48,7 +46,7 @@ def probe() -> Dict[str, Any]:
     if dev.mps_available():
         gpus.append({"kind": "mps", "index": 0, "name": f"Apple GPU (MPS, {platform.machine()})", "memoryBytes": dev._mps_memory()})
     out["gpus"] = gpus
-    out["gpuUsable"] = bool(gpus) and dev.torch_version() >= dev.MIN_TORCH_GPU
+    out["gpuUsable"] = bool(gpus) and dev.torch_version() >= MIN_TORCH_GPU
     out["gpuSkipped"] = dev.gpu_skip_reason()
     out["cpu"] = dev.cpu_name()
     out["cpus"] = dev.available_cpus()

@@ -1,5 +1,5 @@
 """Message validation against the JSON Schema generated from the zod schemas in shared/
-(`npx tsx main/engine/pytorch/write-schemas.ts` writes schemas/protocol.schema.json; a test fails when it is stale).
+(`npm run schemas` writes schemas/protocol.schema.json; a test fails when it is stale).
 
 With the `jsonschema` package installed it validates with that. Otherwise with the checked subset
 below, written here because this engine depends on torch and torchvision only: it implements exactly

@@ -50,6 +50,7 @@ class RunTrainer:
         self.control: Optional[Control] = None
         self.inspector: Optional[Inspector] = None
         self.ondemand: Optional[OnDemand] = None
+        self._status: Optional[Callable[..., None]] = None
         self.stop_cause = "user"
         self.metrics: Optional[MetricsWriter] = None
         self.run_id: Optional[str] = None
@@ -80,6 +81,8 @@ class RunTrainer:
             return False
         if self.control.stop():
             self.stop_cause = cause
+            if self._status:
+                self._status("stopping")  # the store first, then the event, as everywhere
             self.state("stopping")
         return True
 
@@ -111,19 +114,23 @@ class RunTrainer:
                 **({"message": message} if message else {}),
             })
 
+        self._status = status
+
         def on_control(s: str) -> None:
             status("paused" if s == "paused" else "running")
             self.state("paused" if s == "paused" else "running")
         control.listeners.append(on_control)
 
         try:
-            self.state("created")
             config = read_config(run_dir)
             settings = dict(config["settings"])
             if self.dist.main:
                 acquire_lock(run_dir, pid)
                 locked = True
                 self.metrics = MetricsWriter(os.path.join(run_dir, METRICS_FILE))
+            # The session's first line: a replay of metrics.jsonl sees where each session begins.
+            status("created")
+            self.state("created")
             if fresh and list_checkpoints(run_dir):
                 raise UserError(f"Run {self.run_id} already has checkpoints; resume it instead of starting it again.")
             choice = dev.choose_device(options.get("device") or settings.get("device", "auto"),
@@ -282,6 +289,7 @@ class RunTrainer:
                        "bestValAccuracy": None, "message": message, "time": self.now()})
             return "failed"
         finally:
+            self._status = None
             self.inspector = None
             self.ondemand = None
             self.control = None

@@ -6,7 +6,7 @@ import { DatasetError, loadDataset, scanDataset, type ScanReport } from '../../.
 import { readImageFile } from '../../../../main/engine/data/examine';
 import { pngClaiming, solidImage, tempDir, writeTree } from '../../../support/data';
 
-// Issue 4 ("Bad input") and issue 9 item 3 (hostile datasets): every planted file gets its own
+// Bad input and hostile datasets: every planted file gets its own
 // line in the scan report with a reason, nothing crashes, and the good images still load.
 
 const tmp = tempDir('dw-hostile-');

@@ -6,7 +6,7 @@ import { TrainerCommandSchema, TrainerEventSchema } from '../../../../shared/pro
 interface Case { schema: 'command' | 'event'; valid: boolean; note: string; value: unknown }
 const { cases } = JSON.parse(fs.readFileSync(new URL('../../../fixtures/protocol-cases.json', import.meta.url), 'utf8')) as { cases: Case[] };
 
-it('the committed JSON Schema is what the zod schemas generate (run `npx tsx main/engine/pytorch/write-schemas.ts` when this fails)', () => {
+it('the committed JSON Schema is what the zod schemas generate (run `npm run schemas` when this fails)', () => {
   expect(fs.readFileSync(SCHEMA_FILE, 'utf8')).toBe(protocolJsonSchemaText());
 });
 

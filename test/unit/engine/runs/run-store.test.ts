@@ -5,9 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultTrainSettings } from '../../../../shared/training';
 import { MetricsWriter, decodeMetricsLine, encodeMetricsLine } from '../../../../main/engine/runs/metrics-log';
 import { recordTrainerDeath } from '../../../../main/engine/runs/run-journal';
+import { acquireRunLock, releaseRunLock } from '../../../../main/engine/runs/run-lock';
 import {
-  acquireRunLock, allocateRunDir, createRun, createRunAt, deleteRun, listRuns, readMetrics, readRun,
-  releaseRunLock, renameRun, resolveRunDir, writeRunStatus, type NewRunConfig,
+  allocateRunDir, createRun, createRunAt, deleteRun, listRuns, readMetrics, readRun,
+  renameRun, resolveRunDir, writeRunStatus, type NewRunConfig,
 } from '../../../../main/engine/runs/run-store';
 import { initialRunState, type RunState } from '../../../../shared/run/state';
 

@@ -8,7 +8,7 @@ import {
   HostEventSchema,
   type HostEvent,
   type WorkbenchApi,
-} from './api';
+} from './index';
 
 /**
  * The one client core of the WorkbenchApi, under every transport (browser mode's WebSocket,

@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import { PRETRAINED_NAMES } from './start-from';
+import { PRETRAINED_NAMES } from '../start-from';
+import { path, runId } from './fields';
 
 /**
- * The WorkbenchApi's pretrained-weights requests, responses and event (see ./api.ts): the ImageNet
+ * The WorkbenchApi's pretrained-weights requests, responses and event (see ./methods.ts): the ImageNet
  * weights torchvision publishes and which are in the torch hub cache, a verified download with
- * progress, and what a weights source holds (./start-from.ts WeightsSourceInfo).
+ * progress, and what a weights source holds (shared/start-from.ts WeightsSourceInfo).
  */
-const path = z.string().min(1).max(4096);
-const runId = z.string().min(1).max(200).regex(/^[A-Za-z0-9._-]+$/, 'Run ids use letters, digits, ".", "_" and "-" only.');
 
 export const PretrainedCatalogSchema = z.object({
   /** The torch hub cache folder downloads go to. */
