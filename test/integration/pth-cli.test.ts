@@ -72,6 +72,11 @@ describe('densenet-workbench import --weights FILE.pth (real bin)', () => {
     expect(JSON.parse(fs.readFileSync(path.join(runs, run, 'import.json'), 'utf8'))).toMatchObject({ kind: 'torchvision-pth', headReplaced: true });
   });
 
+  it('refuses to prepare a pretrained start for the PyTorch engine, which cannot run it', async () => {
+    const r = await cli(['train', '--data', 'mnist', '--limit', '20', '--start-from', 'test/fixtures/pth/tiny_densenet.pth', '--prepare-only', '--runs', path.join(root, 'runs-prepare')]);
+    oneLineError(r, /--prepare-only prepares a run for the PyTorch engine, which does not run pretrained starts or the fine-tuning phases yet/);
+  });
+
   it('exits 2 with one line for a pickle that names os.system', async () => {
     oneLineError(await cli(['import', '--weights', 'test/fixtures/pth/evil_os_system.pth', '--out', path.join(root, 'never')]), /was refused: its pickle asks for the Python global posix\.system/);
     expect(fs.existsSync(path.join(root, 'never'))).toBe(false);

@@ -377,6 +377,43 @@ describe.concurrent('the README\'s commands, through the real binary', { timeout
     }
   });
 
+  it('the fine-tune walkthrough: folder datasets from mnist-folder.mjs, a source run, runs that start from it in two phases or from scratch; train --pretrained says what to do offline', async () => {
+    const a = path.join(sb.work, 'digits-a');
+    const b = path.join(sb.work, 'digits-b');
+    const [madeA, madeB] = await Promise.all([
+      sb.start(['scripts/mnist-folder.mjs', a, '--digits', '5,6,7', '--train', '12', '--val', '4'], { program: 'node', cwd: ROOT }).exited,
+      sb.start(['scripts/mnist-folder.mjs', b, '--digits', '0,1', '--train', '6', '--val', '4'], { program: 'node', cwd: ROOT }).exited,
+    ]);
+    ok(madeA, 'mnist-folder.mjs');
+    expect(madeA.stdout).toBe(`Wrote 36 training and 12 validation images of the digits 5, 6, 7 to ${a}.\n`);
+    ok(madeB, 'mnist-folder.mjs');
+    const source = await sb.cli(['train', '--data', a, '--variant', 'demo-bc-tiny', '--epochs', '1', '--batch', '12', '--lr', '0.1', '--schedule', 'cosine', '--no-augment', '--name', 'digits-5-9'], { timeoutMs: 240_000 });
+    ok(source, 'train (source)');
+    const [tuned, scratch] = await Promise.all([
+      sb.cli(['train', '--data', b, '--start-from', 'digits-5-9', '--epochs', '2', '--head-epochs', '1', '--batch', '6', '--lr', '0.1', '--no-augment', '--seed', '1', '--name', 'fine-tuned'], { timeoutMs: 240_000 }),
+      sb.cli(['train', '--data', b, '--variant', 'demo-bc-tiny', '--epochs', '2', '--batch', '6', '--lr', '0.1', '--schedule', 'cosine', '--no-augment', '--seed', '1', '--name', 'scratch'], { timeoutMs: 240_000 }),
+    ]);
+    ok(tuned, 'train --start-from RUN');
+    expect(tuned.stdout).toMatch(/Fine-tuning phase 1 of 2: only the classifier trains for 1 epoch at learning rate 0\.1[\s\S]*Fine-tuning phase 2 of 2: every layer trains from epoch 2 at learning rate 0\.01/);
+    ok(scratch, 'train (scratch)');
+    expect(scratch.stdout).not.toMatch(/Fine-tuning/);
+    const runDirs = fs.readdirSync(sb.runs).map((d) => path.join(sb.runs, d)).filter((d) => fs.existsSync(path.join(d, 'config.json')));
+    const tunedDir = runDirs.find((d) => readJson<{ name: string }>(path.join(d, 'config.json')).name === 'fine-tuned')!;
+    expect(readJson(path.join(tunedDir, 'import.json'))).toMatchObject({ kind: 'run-checkpoint', headReplaced: true });
+    expect(readJson<{ settings: object }>(path.join(tunedDir, 'config.json')).settings).toMatchObject({ fineTune: { headEpochs: 1, lrFactor: 0.1, freezeBatchNorm: false }, schedule: 'cosine' });
+    // The weights decide the architecture: another one is refused before any run folder is made.
+    const before = fs.readdirSync(sb.runs).length;
+    userError(await sb.cli(['train', '--data', b, '--start-from', 'digits-5-9', '--variant', 'densenet121']), /The architecture of a run that starts from pretrained weights is the weights' own; leave out --variant/);
+    expect(fs.readdirSync(sb.runs)).toHaveLength(before);
+    // The latest checkpoint, the other phase settings, and the batch-norm statistics kept.
+    const latest = await sb.cli(['train', '--data', b, '--start-from', 'digits-5-9', '--checkpoint', 'latest', '--head-epochs', '0', '--lr-factor', '0.5', '--freeze-bn', '--epochs', '1', '--batch', '6', '--no-augment'], { timeoutMs: 240_000 });
+    ok(latest, 'train --start-from RUN --checkpoint latest');
+    expect(latest.stdout).toContain('then every layer at lr 0.005 (batch norms keep their stored statistics).');
+    // ImageNet weights come from download.pytorch.org: offline, the error says where to put them.
+    const offline = { TORCH_HOME: path.join(sb.home, 'torch'), WORKBENCH_WEIGHTS_URL_BASE: `http://127.0.0.1:${await closedPort()}/models/` };
+    userError(await sb.cli(['train', '--data', b, '--pretrained', 'densenet121', '--batch', '16', '--epochs', '10'], { env: offline }), /Cannot reach 127\.0\.0\.1:\d+ to download .*densenet121-a639ec97\.pth \(ECONNREFUSED\)\. Without internet, download /);
+  });
+
   it('bench --steps 1 measures training and forward throughput and says which backend and why', async () => {
     const r = await sb.cli(['bench', '--steps', '1', '--variant', 'demo-bc-tiny', '--input', '8x8x1', '--batch', '4', '--warmup', '0'], { timeoutMs: 300_000 });
     ok(r, 'bench');

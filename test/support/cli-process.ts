@@ -80,7 +80,7 @@ export class CliSandbox {
   }
 
   /** Starts `densenet-workbench ARGS` (or `program ARGS` for npm/npx) and returns at once. */
-  start(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; program?: 'npm' | 'npx'; detached?: boolean } = {}): Started {
+  start(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; program?: 'npm' | 'npx' | 'node'; detached?: boolean } = {}): Started {
     const program = options.program ?? 'densenet-workbench';
     const child = this.spawn(program, program === 'densenet-workbench' ? process.execPath : program, args, options);
     let stdout = '';

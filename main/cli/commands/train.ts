@@ -198,6 +198,7 @@ export function registerTrain(program: Command): void {
     const name = flags.name ?? (demo ? 'demo' : undefined);
 
     if (flags.prepareOnly) {
+      if (source || settings.fineTune) throw new WorkbenchError('--prepare-only prepares a run for the PyTorch engine, which does not run pretrained starts or the fine-tuning phases yet; leave out --start-from, --pretrained and the fine-tuning flags.');
       const runDir = allocateRunDir(runsDir, model.variant);
       const { config, cache } = await prepareRun({ runDir, ...(name ? { name } : {}), model, settings, dataset: spec, backend: { name: 'pytorch', prepared: true } });
       if (flags.json) {
