@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../../main/engine/backend/index';
@@ -63,5 +64,16 @@ describe('the wasm heap guard', () => {
     // The helper survives its fault and takes the next job.
     simd.pool.split('add_into', [p, p, 16], [p + 64, p + 64, 16]);
     scratch._free(p);
+  });
+
+  it("throws when XNNPACK reports that an allocation of its own failed (tfjs prints it and goes on with no operator)", () => {
+    // What tfjs-backend-wasm's C++ prints when xnn_create_* returns xnn_status_out_of_memory (6).
+    fs.writeSync(2, 'XNN status for xnn_create_convolution2d_nhwc_f32 is not successful. Got status 6. Use -c dbg to see XNN logs.\n');
+    const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D;
+    const w = tf.ones([1, 1, 2, 2]) as tf.Tensor4D;
+    expect(() => tf.conv2d(x, w, 1, 'same')).toThrow(/^XNNPACK could not allocate memory in xnn_create_convolution2d_nhwc_f32 \(.* of the 0\.16 GiB heap in use\)\. The wasm heap is too small for this step\.$/);
+    // Reported once: the next call runs normally.
+    expect(Array.from(tf.conv2d(x, w, 1, 'same').dataSync())).toEqual(new Array(32).fill(2));
+    tf.dispose([x, w]);
   });
 });
