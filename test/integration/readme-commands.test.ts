@@ -402,9 +402,12 @@ describe.concurrent('the README\'s commands, through the real binary', { timeout
     expect(readJson(path.join(tunedDir, 'import.json'))).toMatchObject({ kind: 'run-checkpoint', headReplaced: true });
     expect(readJson<{ settings: object }>(path.join(tunedDir, 'config.json')).settings).toMatchObject({ fineTune: { headEpochs: 1, lrFactor: 0.1, freezeBatchNorm: false }, schedule: 'cosine' });
     // The weights decide the architecture: another one is refused before any run folder is made.
-    const before = fs.readdirSync(sb.runs).length;
-    userError(await sb.cli(['train', '--data', b, '--start-from', 'digits-5-9', '--variant', 'densenet121']), /The architecture of a run that starts from pretrained weights is the weights' own; leave out --variant/);
-    expect(fs.readdirSync(sb.runs)).toHaveLength(before);
+    // (In a store of its own holding only the source run: other tests write runs meanwhile.)
+    const store = path.join(sb.work, 'refused-store');
+    const sourceDir = runDirs.find((d) => readJson<{ name: string }>(path.join(d, 'config.json')).name === 'digits-5-9')!;
+    fs.cpSync(sourceDir, path.join(store, path.basename(sourceDir)), { recursive: true });
+    userError(await sb.cli(['train', '--data', b, '--start-from', 'digits-5-9', '--variant', 'densenet121', '--runs', store]), /The architecture of a run that starts from pretrained weights is the weights' own; leave out --variant/);
+    expect(fs.readdirSync(store)).toEqual([path.basename(sourceDir)]);
     // The latest checkpoint, the other phase settings, and the batch-norm statistics kept.
     const latest = await sb.cli(['train', '--data', b, '--start-from', 'digits-5-9', '--checkpoint', 'latest', '--head-epochs', '0', '--lr-factor', '0.5', '--freeze-bn', '--epochs', '1', '--batch', '6', '--no-augment'], { timeoutMs: 240_000 });
     ok(latest, 'train --start-from RUN --checkpoint latest');
