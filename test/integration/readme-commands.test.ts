@@ -427,8 +427,10 @@ describe.concurrent('the README\'s commands, through the real binary', { timeout
   });
 
   it('bench --profile times every kernel of a step, with the memory plan and its overrides', async () => {
-    const r = await sb.cli(['bench', '--variant', 'demo-bc-tiny', '--input', '8x8x1', '--batch', '4', '--steps', '1', '--warmup', '0', '--backend', 'wasm', '--memory-efficient', 'on', '--micro-batch', '2', '--profile'], { timeoutMs: 300_000 });
+    const r = await sb.cli(['bench', '--variant', 'demo-bc-tiny', '--input', '8x8x1', '--classes', '3', '--batch', '4', '--steps', '1', '--warmup', '0', '--backend', 'wasm', '--memory-efficient', 'on', '--micro-batch', '2', '--profile'], { timeoutMs: 300_000 });
     ok(r, 'bench --profile');
+    // The CLI measures the kernels training runs: the relaxed-SIMD build, on Node 20 as on Node >= 22.
+    expect(r.stdout).toMatch(/^backend: wasm .*, relaxed-SIMD training kernels$/m);
     expect(r.stdout).toMatch(/^memory plan: +memory-efficient dense layers, micro-batches of 2; step estimated at/m);
     expect(r.stdout).toMatch(/^profile of one training step \(\d+ ms with profiling; kernels \d+ ms\):$/m);
     expect(r.stdout).toMatch(/^ {2}Conv2D(BackpropFilter|BackpropInput)? +\d+\.\d ms +\d+\.\d% +\d+ calls$/m);
