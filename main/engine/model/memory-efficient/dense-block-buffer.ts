@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_GRAD, BN_RELU, BN_TRAIN } from '../../backend/wasm/kernels/batch_norm_util';
 import { allocUninitialised, readChannels, writeChannels } from '../../backend/wasm/channel-buffer';
-import { bnReluApply, bnReluGrad, updateMovingAverage, type BatchStats } from './batch-norm';
+import { updateMovingAverage, type BatchStats } from './batch-norm';
 import type { BatchNormParams, DenseLayerParams, LayerRecord } from './types';
-import { convFilterGrad, convInputGrad, convSame, dropoutMultiplier, seededDropout } from './ops';
+import { convSame, seededDropout } from './ops';
+import { bottleneckBackward } from './layer-backward';
 
 /**
  * The memory-efficient dense block on wasm, over one shared feature buffer (../../backend/wasm/
@@ -77,22 +78,10 @@ export function bufferBackward(dy: tf.Tensor, buf: tf.Tensor, c0: number, layers
     dWeights[i] = tf.tidy(() => {
       const dyl = readChannels(dbuf, cin, k);
       const r0 = tf.engine().runKernel(BN_RELU, { x: buf, mean: r.s0.mean, variance: r.s0.variance, gamma: l.bn0.gamma, beta: l.bn0.beta }, { epsilon: l.bn0.epsilon, channels: cin }) as tf.Tensor;
-      const r1 = l.bn1 && r.z1 && r.s1 ? bnReluApply(r.z1, r.s1, l.bn1.gamma, l.bn1.beta, l.bn1.epsilon) : null;
-      const h = r1 ?? r0;
-      const dz2 = r.seed2 !== undefined ? tf.mul(dyl, dropoutMultiplier(dyl.shape, l.dropRate, r.seed2)) : dyl;
-      const dw2 = convFilterGrad(h, dz2, l.conv2.shape);
-      let dr0 = convInputGrad(dz2, l.conv2, h.shape);
-      const dw: tf.Tensor[] = [];
-      if (l.conv1 && l.bn1 && r1 && r.z1 && r.s1) {
-        const b1 = bnReluGrad(dr0, r1, r.z1, r.s1, l.bn1.gamma, l.bn1.epsilon);
-        const dz1 = r.seed1 !== undefined ? tf.mul(b1.dx, dropoutMultiplier(b1.dx.shape, l.dropRate, r.seed1)) : b1.dx;
-        dw.push(convFilterGrad(r0, dz1, l.conv1.shape));
-        dr0 = convInputGrad(dz1, l.conv1, r0.shape);
-        dw.push(b1.dgamma, b1.dbeta);
-      }
+      const { dr0, dw } = bottleneckBackward(l, r, r0, dyl);
       // The input gradient is added into the buffer's gradient in place.
       const [dgamma, dbeta] = tf.engine().runKernel(BN_GRAD, { dy: dr0, x: buf, mean: r.s0.mean, variance: r.s0.variance, gamma: l.bn0.gamma, y: r0, into: dbuf }, { epsilon: l.bn0.epsilon, relu: true, channels: cin }) as tf.Tensor[];
-      return [dgamma, dbeta, ...dw, dw2];
+      return [dgamma, dbeta, ...dw];
     });
   }
   const dx0 = readChannels(dbuf, 0, c0);

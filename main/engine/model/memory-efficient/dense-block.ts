@@ -3,7 +3,8 @@ import { bnReluApply, bnReluGrad, bnReluTrain, updateMovingAverage, type BatchSt
 import type { BatchNormParams, DenseLayerParams, LayerRecord } from './types';
 import { channelBuffersAvailable } from '../../backend/wasm/channel-buffer';
 import { bufferBackward, bufferForward } from './dense-block-buffer';
-import { convFilterGrad, convInputGrad, convSame, dropoutMultiplier, seededDropout } from './ops';
+import { bottleneckBackward } from './layer-backward';
+import { convSame, seededDropout } from './ops';
 
 /**
  * A whole dense block (Huang et al. §3, Eq. 2) as one differentiable op that stores only what
@@ -68,21 +69,9 @@ function layerBackward(pieces: tf.Tensor[], l: DenseLayerParams, r: LayerRecord,
   return tf.tidy(() => {
     const x = pieces.length === 1 ? pieces[0] : tf.concat(pieces, 3);
     const r0 = bnReluApply(x, r.s0, l.bn0.gamma, l.bn0.beta, l.bn0.epsilon);
-    const r1 = l.bn1 && r.z1 && r.s1 ? bnReluApply(r.z1, r.s1, l.bn1.gamma, l.bn1.beta, l.bn1.epsilon) : null;
-    const h = r1 ?? r0;
-    const dz2 = r.seed2 !== undefined ? tf.mul(dy, dropoutMultiplier(dy.shape, l.dropRate, r.seed2)) : dy;
-    const dw2 = convFilterGrad(h, dz2, l.conv2.shape);
-    let dr0 = convInputGrad(dz2, l.conv2, h.shape);
-    const dw: tf.Tensor[] = [];
-    if (l.conv1 && l.bn1 && r1 && r.z1 && r.s1) {
-      const b1 = bnReluGrad(dr0, r1, r.z1, r.s1, l.bn1.gamma, l.bn1.epsilon);
-      const dz1 = r.seed1 !== undefined ? tf.mul(b1.dx, dropoutMultiplier(b1.dx.shape, l.dropRate, r.seed1)) : b1.dx;
-      dw.push(convFilterGrad(r0, dz1, l.conv1.shape));
-      dr0 = convInputGrad(dz1, l.conv1, r0.shape);
-      dw.push(b1.dgamma, b1.dbeta);
-    }
+    const { dr0, dw } = bottleneckBackward(l, r, r0, dy);
     const b0 = bnReluGrad(dr0, r0, x, r.s0, l.bn0.gamma, l.bn0.epsilon);
-    return { dx: b0.dx, dw: [b0.dgamma, b0.dbeta, ...dw, dw2] };
+    return { dx: b0.dx, dw: [b0.dgamma, b0.dbeta, ...dw] };
   });
 }
 
