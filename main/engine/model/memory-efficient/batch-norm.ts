@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_GRAD, BN_RELU, BN_TRAIN } from '../../backend/wasm/kernels/batch_norm_util';
+import type { BatchNormParams } from './types';
 
 /**
  * Training-mode batch normalization (Ioffe & Szegedy 2015, Algorithm 1) as explicit forward and
@@ -70,4 +71,12 @@ export function updateMovingAverage(variable: tf.LayerVariable, value: tf.Tensor
     const orig = variable.read();
     variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), 1 - momentum)));
   });
+}
+
+/** BN-ReLU of x in training mode with the layer's parameters, updating its moving statistics. */
+export function trainBnRelu(x: tf.Tensor, p: BatchNormParams): { r: tf.Tensor; stats: BatchStats } {
+  const { r, mean, variance } = bnReluTrain(x, p.gamma, p.beta, p.epsilon);
+  updateMovingAverage(p.movingMean, mean, p.momentum);
+  updateMovingAverage(p.movingVariance, variance, p.momentum);
+  return { r, stats: { mean, variance } };
 }

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_GRAD, BN_RELU, BN_TRAIN } from '../../backend/wasm/kernels/batch_norm_util';
 import { allocUninitialised, readChannels, writeChannels } from '../../backend/wasm/channel-buffer';
-import { updateMovingAverage, type BatchStats } from './batch-norm';
+import { trainBnRelu, updateMovingAverage, type BatchStats } from './batch-norm';
 import type { BatchNormParams, DenseLayerParams, LayerRecord } from './types';
-import { convSame, seededDropout } from './ops';
+import { convSame, dropoutInPlaceOf } from './ops';
 import { bottleneckBackward } from './layer-backward';
 
 /**
@@ -26,13 +26,6 @@ function trainPrefix(buf: tf.Tensor, channels: number, p: BatchNormParams): { r:
   return { r, stats: { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D } };
 }
 
-function dropout(x: tf.Tensor, rate: number): { y: tf.Tensor; seed?: number } {
-  if (rate <= 0) return { y: x };
-  const { y, seed } = seededDropout(x, rate);
-  x.dispose();
-  return { y, seed };
-}
-
 /** Forward over the block: the filled buffer (the block's output) and each layer's record. */
 export function bufferForward(x0: tf.Tensor, layers: DenseLayerParams[]): { out: tf.Tensor; records: LayerRecord[] } {
   const c0 = channelsOf(x0);
@@ -46,17 +39,15 @@ export function bufferForward(x0: tf.Tensor, layers: DenseLayerParams[]): { out:
     let h = bn0.r;
     const record: LayerRecord = { s0: bn0.stats };
     if (l.conv1 && l.bn1) {
-      const z1 = dropout(convSame(h, l.conv1), l.dropRate);
+      const z1 = dropoutInPlaceOf(convSame(h, l.conv1), l.dropRate);
       h.dispose();
       record.z1 = z1.y;
       record.seed1 = z1.seed;
-      const [r1, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x: z1.y, gamma: l.bn1.gamma, beta: l.bn1.beta }, { epsilon: l.bn1.epsilon, relu: true }) as tf.Tensor[];
-      updateMovingAverage(l.bn1.movingMean, mean, l.bn1.momentum);
-      updateMovingAverage(l.bn1.movingVariance, variance, l.bn1.momentum);
-      record.s1 = { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
-      h = r1;
+      const bn1 = trainBnRelu(z1.y, l.bn1);
+      record.s1 = bn1.stats;
+      h = bn1.r;
     }
-    const z2 = dropout(convSame(h, l.conv2), l.dropRate);
+    const z2 = dropoutInPlaceOf(convSame(h, l.conv2), l.dropRate);
     h.dispose();
     record.seed2 = z2.seed;
     writeChannels(buf, z2.y, cin);

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { bnReluApply, bnReluGrad, bnReluTrain, updateMovingAverage, type BatchStats } from './batch-norm';
-import type { BatchNormParams, DenseLayerParams, LayerRecord } from './types';
+import { bnReluApply, bnReluGrad, trainBnRelu } from './batch-norm';
+import type { DenseLayerParams, LayerRecord } from './types';
 import { channelBuffersAvailable } from '../../backend/wasm/channel-buffer';
 import { bufferBackward, bufferForward } from './dense-block-buffer';
 import { bottleneckBackward } from './layer-backward';
-import { convSame, seededDropout } from './ops';
+import { convSame, dropoutInPlaceOf } from './ops';
 
 /**
  * A whole dense block (Huang et al. §3, Eq. 2) as one differentiable op that stores only what
@@ -25,20 +25,6 @@ function weightsOf(l: DenseLayerParams): tf.Variable[] {
 }
 
 /** BN in training mode and the ReLU after it, updating the moving statistics as the BN layer would. */
-function trainBnRelu(x: tf.Tensor, p: BatchNormParams): { r: tf.Tensor; stats: BatchStats } {
-  const { r, mean, variance } = bnReluTrain(x, p.gamma, p.beta, p.epsilon);
-  updateMovingAverage(p.movingMean, mean, p.momentum);
-  updateMovingAverage(p.movingVariance, variance, p.momentum);
-  return { r, stats: { mean, variance } };
-}
-
-function dropout(x: tf.Tensor, rate: number): { y: tf.Tensor; seed?: number } {
-  if (rate <= 0) return { y: x };
-  const { y, seed } = seededDropout(x, rate);
-  x.dispose();
-  return { y, seed };
-}
-
 /** Forward of one layer: its k new maps, plus what its backward pass needs. */
 function layerForward(pieces: tf.Tensor[], l: DenseLayerParams): { y: tf.Tensor; record: LayerRecord } {
   const x = pieces.length === 1 ? pieces[0] : tf.concat(pieces, 3);
@@ -47,7 +33,7 @@ function layerForward(pieces: tf.Tensor[], l: DenseLayerParams): { y: tf.Tensor;
   let h = bn0.r;
   const record: LayerRecord = { s0: bn0.stats };
   if (l.conv1 && l.bn1) {
-    const z1 = dropout(convSame(h, l.conv1), l.dropRate);
+    const z1 = dropoutInPlaceOf(convSame(h, l.conv1), l.dropRate);
     h.dispose();
     record.z1 = z1.y;
     record.seed1 = z1.seed;
@@ -55,7 +41,7 @@ function layerForward(pieces: tf.Tensor[], l: DenseLayerParams): { y: tf.Tensor;
     record.s1 = bn1.stats;
     h = bn1.r;
   }
-  const z2 = dropout(convSame(h, l.conv2), l.dropRate);
+  const z2 = dropoutInPlaceOf(convSame(h, l.conv2), l.dropRate);
   h.dispose();
   record.seed2 = z2.seed;
   return { y: z2.y, record };

@@ -41,3 +41,11 @@ export function seededDropout(x: tf.Tensor, rate: number): { y: tf.Tensor; seed:
   const seed = Math.random();
   return { y: tf.dropout(x, rate, undefined, seed), seed };
 }
+
+/** seededDropout that takes ownership of x (disposes it); a rate of 0 passes x through, seedless. */
+export function dropoutInPlaceOf(x: tf.Tensor, rate: number): { y: tf.Tensor; seed?: number } {
+  if (rate <= 0) return { y: x };
+  const { y, seed } = seededDropout(x, rate);
+  x.dispose();
+  return { y, seed };
+}
