@@ -148,7 +148,11 @@ describe('a trainer killed with SIGKILL at random points', () => {
       const seen = log.steps();
       tally.stepsSeenByHost += seen.length;
       for (const e of seen) expect(stored.has(stepKey(e)), `${at}: step ${e.step} lost`).toBe(true);
-      expect(onDisk.events.at(-1)).toMatchObject({ type: 'error', fatal: true, error: { name: 'TrainerExit' } });
+      // The host recorded the death as the trainer would have: a fatal error, then the run's end.
+      expect(onDisk.events.slice(-2), at).toMatchObject([
+        { type: 'error', fatal: true, error: { name: 'TrainerExit' } },
+        { type: 'finished', reason: listed?.status },
+      ]);
 
       // Every checkpoint that is listed verifies (sha256 and length), and the latest loads.
       const ckpts = listCheckpoints(runDir);
@@ -162,7 +166,7 @@ describe('a trainer killed with SIGKILL at random points', () => {
       tally.tmpLeftInCheckpoints += files.filter((f) => f.endsWith('.tmp')).length;
       const referenced = new Set(ckpts.map((m) => m.data.file));
       tally.orphanBins += files.filter((f) => isDataFile(f) && !referenced.has(f)).length;
-      // Every fourth trial also tears the last line (the host's TrainerExit note) in half, as a
+      // Every fourth trial also tears the last line (the host's record of the run's end) in half, as a
       // power cut during the write would: it must be skipped on read, and the next writer must
       // start a fresh line instead of gluing its first event onto the torn one.
       if (t % 4 === 3) {

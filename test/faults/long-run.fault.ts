@@ -55,10 +55,14 @@ describe(`a long run (${STEPS} steps)`, () => {
     const lo = Math.min(...after);
     const hi = Math.max(...after);
     const mb = (b: number) => Math.round(b / 2 ** 20);
-    const growth = rss[STEPS] - rss[WARM];
+    // RSS is sampled once a step, so one sample may sit just before or just after a garbage
+    // collection or a checkpoint's buffers; compare the floors (the least RSS) of the first and
+    // last 200 steps after warm-up: a leak raises the floor, the collector's sawtooth does not.
+    const floorOf = (from: number, to: number) => Math.min(...rss.slice(from, to + 1));
+    const growth = floorOf(STEPS - 199, STEPS) - floorOf(WARM, WARM + 199);
     console.log(`[faults] long run: ${STEPS} steps on ${tf.getBackend()}; numTensors ${tensors[1]} at step 1, ${tensors[WARM]} at ${WARM}, `
       + `${lo}–${hi} over steps ${WARM}–${STEPS}, ${tensors[STEPS]} at ${STEPS}; RSS ${mb(rss[WARM])} MB at ${WARM}, ${mb(rss[STEPS])} MB at ${STEPS} `
-      + `(growth ${mb(growth)} MB, max ${mb(Math.max(...rss.slice(WARM)))} MB).`);
+      + `(least RSS of the last 200 steps ${mb(growth)} MB above the first 200's, max ${mb(Math.max(...rss.slice(WARM)))} MB).`);
     // Flat: the count at the same point of every step moves within a band set by the epoch cycle
     // (the batches prefetched in flight, the probes' epoch-end work) and never drifts upwards; a leak
     // of one tensor a step would add 800 here.
