@@ -89,11 +89,14 @@ describe('trainer process', () => {
     const written = await waitFor((e) => e.type === 'log' && CHECKPOINT_WRITTEN_PATTERN.test(e.message));
     expect(written.type === 'log' && written.message).toMatch(/^Checkpoint step-\d+ written at step \d+, as requested\.$/);
     // Gradients asked for while paused, before any step captured them (gradientsEvery 0): computed now.
+    // Both waiters first: the two events can arrive in one chunk, before a later waiter would listen.
+    const gradsEvent = waitFor((e) => e.type === 'gradients');
+    const inspectDone = waitFor((e) => e.type === 'inspectDone');
     host.inspect('gradients');
-    const grads = await waitFor((e) => e.type === 'gradients');
+    const grads = await gradsEvent;
     expect(grads.type === 'gradients' && grads.layers.map((l) => l.layer)).toContain('conv2_block1_1_conv');
     expect(grads.type === 'gradients' && grads.layers.every((l) => l.gradNorm > 0 && l.updateRatio === null)).toBe(true);
-    expect(await waitFor((e) => e.type === 'inspectDone')).toMatchObject({ what: 'gradients', ok: true });
+    expect(await inspectDone).toMatchObject({ what: 'gradients', ok: true });
     expect(events.filter((e) => e.type === 'step').length).toBe(stepsWhilePaused);
     host.resume();
     await waitFor((e) => e.type === 'state' && e.state === 'running');
