@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_GRAD, BN_RELU, BN_TRAIN } from '../../backend/wasm/kernels/batch_norm_util';
 import { allocUninitialised, readChannels, writeChannels } from '../../backend/wasm/channel-buffer';
-import { trainBnRelu, updateMovingAverage, type BatchStats } from './batch-norm';
+import { updateMovingAverage, type BatchStats } from './batch-norm';
 import type { BatchNormParams, DenseLayerParams, LayerRecord } from './types';
-import { convSame, dropoutInPlaceOf } from './ops';
-import { bottleneckBackward } from './layer-backward';
+import { bottleneckBackward, bottleneckForward } from './bottleneck';
 
 /**
  * The memory-efficient dense block on wasm, over one shared feature buffer (../../backend/wasm/
@@ -36,22 +35,9 @@ export function bufferForward(x0: tf.Tensor, layers: DenseLayerParams[]): { out:
   layers.forEach((l, i) => {
     const cin = c0 + i * k;
     const bn0 = trainPrefix(buf, cin, l.bn0);
-    let h = bn0.r;
-    const record: LayerRecord = { s0: bn0.stats };
-    if (l.conv1 && l.bn1) {
-      const z1 = dropoutInPlaceOf(convSame(h, l.conv1), l.dropRate);
-      h.dispose();
-      record.z1 = z1.y;
-      record.seed1 = z1.seed;
-      const bn1 = trainBnRelu(z1.y, l.bn1);
-      record.s1 = bn1.stats;
-      h = bn1.r;
-    }
-    const z2 = dropoutInPlaceOf(convSame(h, l.conv2), l.dropRate);
-    h.dispose();
-    record.seed2 = z2.seed;
-    writeChannels(buf, z2.y, cin);
-    z2.y.dispose();
+    const { y, record } = bottleneckForward(bn0.r, l, bn0.stats);
+    writeChannels(buf, y, cin);
+    y.dispose();
     records.push(record);
   });
   return { out: buf, records };

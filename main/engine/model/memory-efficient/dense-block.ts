@@ -3,8 +3,7 @@ import { bnReluApply, bnReluGrad, trainBnRelu } from './batch-norm';
 import type { DenseLayerParams, LayerRecord } from './types';
 import { channelBuffersAvailable } from '../../backend/wasm/channel-buffer';
 import { bufferBackward, bufferForward } from './dense-block-buffer';
-import { bottleneckBackward } from './layer-backward';
-import { convSame, dropoutInPlaceOf } from './ops';
+import { bottleneckBackward, bottleneckForward } from './bottleneck';
 
 /**
  * A whole dense block (Huang et al. §3, Eq. 2) as one differentiable op that stores only what
@@ -30,21 +29,7 @@ function layerForward(pieces: tf.Tensor[], l: DenseLayerParams): { y: tf.Tensor;
   const x = pieces.length === 1 ? pieces[0] : tf.concat(pieces, 3);
   const bn0 = trainBnRelu(x, l.bn0);
   if (x !== pieces[0]) x.dispose();
-  let h = bn0.r;
-  const record: LayerRecord = { s0: bn0.stats };
-  if (l.conv1 && l.bn1) {
-    const z1 = dropoutInPlaceOf(convSame(h, l.conv1), l.dropRate);
-    h.dispose();
-    record.z1 = z1.y;
-    record.seed1 = z1.seed;
-    const bn1 = trainBnRelu(z1.y, l.bn1);
-    record.s1 = bn1.stats;
-    h = bn1.r;
-  }
-  const z2 = dropoutInPlaceOf(convSame(h, l.conv2), l.dropRate);
-  h.dispose();
-  record.seed2 = z2.seed;
-  return { y: z2.y, record };
+  return bottleneckForward(bn0.r, l, bn0.stats);
 }
 
 /**

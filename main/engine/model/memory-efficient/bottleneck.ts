@@ -1,7 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
-import { bnReluApply, bnReluGrad } from './batch-norm';
+import { bnReluApply, bnReluGrad, trainBnRelu, type BatchStats } from './batch-norm';
 import type { DenseLayerParams, LayerRecord } from './types';
-import { convFilterGrad, convInputGrad, dropoutMultiplier } from './ops';
+import { convFilterGrad, convInputGrad, convSame, dropoutInPlaceOf, dropoutMultiplier } from './ops';
+
+/**
+ * The part of a dense layer's forward pass both memory-efficient paths share: from the output `h`
+ * of its first BN-ReLU (which it disposes) to its k new maps, through the bottleneck's 1x1 conv and
+ * BN-ReLU and the dropouts, with the record its backward pass needs (`s0`: bn0's batch statistics).
+ */
+export function bottleneckForward(h: tf.Tensor, l: DenseLayerParams, s0: BatchStats): { y: tf.Tensor; record: LayerRecord } {
+  const record: LayerRecord = { s0 };
+  if (l.conv1 && l.bn1) {
+    const z1 = dropoutInPlaceOf(convSame(h, l.conv1), l.dropRate);
+    h.dispose();
+    record.z1 = z1.y;
+    record.seed1 = z1.seed;
+    const bn1 = trainBnRelu(z1.y, l.bn1);
+    record.s1 = bn1.stats;
+    h = bn1.r;
+  }
+  const z2 = dropoutInPlaceOf(convSame(h, l.conv2), l.dropRate);
+  h.dispose();
+  record.seed2 = z2.seed;
+  return { y: z2.y, record };
+}
 
 /**
  * The part of a dense layer's backward pass both memory-efficient paths share: from the gradient
